@@ -1,0 +1,121 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import type Docker from 'dockerode';
+import { ConfigError } from '../../config/config-error';
+import { loadClusterConfig } from '../../config/fleet-config';
+import type { CommitInfo, HealthReport, PlannedService, ServiceStatus } from '../../workflows/reconcile-types';
+import { runCompose } from './compose-cli';
+import { projectName } from './compose-labels';
+import { renderProject } from './compose-render';
+import { listProjectContainers, runningLabels } from './container-state';
+import { GitMirror, UnknownCommitError } from './git-mirror';
+import { waitHealthy } from './health-wait';
+import { pruneTrees } from './tree-pruning';
+
+export interface ClusterWorkerContext {
+  clusterId: string;
+  repoUrl: string;
+  /** This cluster's own state dir: mirror, per-commit trees, rendered projects. */
+  stateDir: string;
+  docker: Docker;
+}
+
+/** Failure types the workflow treats as final instead of retrying. */
+export const NON_RETRYABLE = { config: 'ConfigError', unknownCommit: 'UnknownCommit' } as const;
+
+/**
+ * Everything a cluster's own worker does on its Pi. The closure holds the
+ * cluster's Docker socket and repo access; nothing here touches MongoDB.
+ */
+export function createClusterActivities(ctx: ClusterWorkerContext) {
+  const mirror = new GitMirror(ctx.repoUrl, path.join(ctx.stateDir, 'repo.git'));
+  const treesDir = path.join(ctx.stateDir, 'trees');
+  const renderedFile = (sha: string) => path.join(ctx.stateDir, 'rendered', `${sha}.json`);
+
+  async function tree(sha: string): Promise<string> {
+    await mirror.fetchAndResolve(sha);
+    return mirror.materialize(sha, treesDir);
+  }
+
+  return {
+    async fetchCommit(input: { commit: string }): Promise<CommitInfo> {
+      try {
+        const info = await mirror.fetchAndResolve(input.commit);
+        await mirror.materialize(info.sha, treesDir);
+        return info;
+      } catch (err) {
+        if (err instanceof UnknownCommitError) {
+          throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: ${err.message}`, NON_RETRYABLE.unknownCommit);
+        }
+        throw err;
+      }
+    },
+
+    /** Validates the commit for this cluster and renders its project; changes nothing on the engine. */
+    async prepareCommit(input: { commit: string }): Promise<PlannedService[]> {
+      const dir = await tree(input.commit);
+      let config;
+      try {
+        config = loadClusterConfig(dir, ctx.clusterId);
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          throw ApplicationFailure.create({
+            message: `cluster ${ctx.clusterId}, commit ${input.commit}: ${err.message}`,
+            type: NON_RETRYABLE.config,
+            nonRetryable: true,
+            details: [err.toJSON()],
+          });
+        }
+        throw err;
+      }
+      const rendered = await renderProject({
+        treeDir: dir,
+        config,
+        commit: input.commit,
+        running: await runningLabels(ctx.docker, ctx.clusterId),
+        outFile: renderedFile(input.commit),
+      }).catch((err: Error) => {
+        throw ApplicationFailure.create({
+          message: `cluster ${ctx.clusterId}, commit ${input.commit}: compose/docker-compose.yml does not render: ${err.message}`,
+          type: NON_RETRYABLE.config,
+          nonRetryable: true,
+          details: [{ file: 'compose/docker-compose.yml', field: '(render)', reason: err.message }],
+        });
+      });
+      pruneTrees(treesDir, [input.commit]);
+      return rendered.services;
+    },
+
+    async composeUp(input: { commit: string }): Promise<void> {
+      const file = renderedFile(input.commit);
+      if (!fs.existsSync(file)) {
+        throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: commit ${input.commit} was not prepared`);
+      }
+      await runCompose(['-p', projectName(ctx.clusterId), '-f', file, 'up', '-d', '--remove-orphans', '--quiet-pull'], {
+        cwd: path.dirname(file),
+        onTick: () => heartbeat(),
+      }).catch((err: Error) => {
+        throw new Error(`cluster ${ctx.clusterId}, commit ${input.commit}: ${err.message}`);
+      });
+    },
+
+    async waitHealthy(input: { services: PlannedService[]; timeoutSeconds: number }): Promise<HealthReport> {
+      return waitHealthy({
+        docker: ctx.docker,
+        clusterId: ctx.clusterId,
+        services: input.services,
+        timeoutMs: input.timeoutSeconds * 1000,
+        onPoll: (statuses) => heartbeat(statuses.map((s) => `${s.name}:${s.state}/${s.health}`).join(' ')),
+      });
+    },
+
+    async observeServices(): Promise<ServiceStatus[]> {
+      return (await listProjectContainers(ctx.docker, ctx.clusterId))
+        .map((c) => c.status)
+        .sort((a, b) => a.name.localeCompare(b.name));
+    },
+  };
+}
+
+export type ClusterActivities = ReturnType<typeof createClusterActivities>;

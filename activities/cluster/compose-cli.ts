@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+
+export interface ComposeRun {
+  stdout: string;
+  stderr: string;
+}
+
+export class ComposeCommandError extends Error {
+  constructor(
+    readonly args: string[],
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    super(`docker compose ${args.join(' ')} exited ${exitCode}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    this.name = 'ComposeCommandError';
+  }
+}
+
+/**
+ * Runs the Compose v2 CLI. `LUCID_COMPOSE` may name a standalone compose
+ * binary; by default the `docker compose` plugin installed by bootstrap is used.
+ * `onTick` lets a long `up` keep its activity heartbeat alive.
+ */
+export function runCompose(args: string[], opts: { cwd?: string; onTick?: () => void } = {}): Promise<ComposeRun> {
+  const standalone = process.env.LUCID_COMPOSE;
+  const [cmd, pre] = standalone ? [standalone, []] : ['docker', ['compose']];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...pre, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = opts.onTick ? setInterval(opts.onTick, 2000) : undefined;
+    child.on('error', (err) => {
+      clearInterval(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearInterval(timer);
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new ComposeCommandError(args, code, stderr));
+    });
+  });
+}

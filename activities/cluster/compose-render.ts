@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CONFIG_PATHS } from '../../config/config-files';
+import type { ClusterConfig } from '../../config/fleet-config';
+import type { PlannedService } from '../../workflows/reconcile-types';
+import { runCompose } from './compose-cli';
+import { LABELS, projectName } from './compose-labels';
+
+export interface RenderedProject {
+  file: string;
+  services: PlannedService[];
+}
+
+type ComposeModel = { services: Record<string, Record<string, unknown> & { labels?: Record<string, string> }> };
+
+/**
+ * Hash of a service as Compose resolved it, minus Lucid's own labels and the
+ * per-commit tree path, so the same definition in two commits hashes the same.
+ */
+export function serviceConfigHash(service: Record<string, unknown>, treeDir: string): string {
+  const labels = { ...((service.labels as Record<string, string>) ?? {}) };
+  delete labels[LABELS.commit];
+  delete labels[LABELS.configHash];
+  const canonical = canonicalJson({ ...service, labels }).split(treeDir).join('${TREE}');
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Resolves the cluster's Compose project (its profiles, its env) with
+ * `docker compose config` and writes it, labelled, as `outFile`.
+ *
+ * A service keeps the commit label it already runs with when its config hash is
+ * unchanged: the commit label then says which commit last changed the service,
+ * and Compose leaves untouched services alone instead of recreating the fleet
+ * for every commit.
+ */
+export async function renderProject(args: {
+  treeDir: string;
+  config: ClusterConfig;
+  commit: string;
+  running: Map<string, { commit: string; configHash: string }>;
+  outFile: string;
+}): Promise<RenderedProject> {
+  const { treeDir, config, commit, running, outFile } = args;
+  const { cluster } = config;
+  const profileArgs = cluster.profiles.flatMap((p) => ['--profile', p]);
+  const { stdout } = await runCompose(
+    [
+      '-p', projectName(cluster.id),
+      '-f', path.join(treeDir, CONFIG_PATHS.compose),
+      '--env-file', path.join(treeDir, cluster.env),
+      ...profileArgs,
+      'config', '--format', 'json',
+    ],
+    { cwd: treeDir },
+  );
+  const model = JSON.parse(stdout) as ComposeModel;
+  const services: PlannedService[] = [];
+  for (const [name, svc] of Object.entries(model.services)) {
+    delete svc.profiles;
+    const configHash = serviceConfigHash(svc, treeDir);
+    const prior = running.get(name);
+    const labelCommit = prior && prior.configHash === configHash ? prior.commit : commit;
+    svc.labels = {
+      ...(svc.labels ?? {}),
+      [LABELS.cluster]: cluster.id,
+      [LABELS.commit]: labelCommit,
+      [LABELS.configHash]: configHash,
+    };
+    services.push({
+      name,
+      image: String(svc.image),
+      configHash,
+    });
+  }
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  const tmp = `${outFile}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(model, null, 2));
+  fs.renameSync(tmp, outFile);
+  return { file: outFile, services: services.sort((a, b) => a.name.localeCompare(b.name)) };
+}
+

@@ -1,0 +1,81 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { simpleGit } from 'simple-git';
+import type { CommitInfo } from '../../workflows/reconcile-types';
+
+export class UnknownCommitError extends Error {
+  constructor(readonly repo: string, readonly ref: string) {
+    super(`commit '${ref}' not found in config repo ${repo}`);
+    this.name = 'UnknownCommitError';
+  }
+}
+
+/**
+ * A local bare mirror of the config repo. Clusters and the console each keep
+ * one, so a commit is fetched once and every work tree is a cheap local clone.
+ */
+export class GitMirror {
+  constructor(
+    readonly repoUrl: string,
+    readonly mirrorDir: string,
+  ) {}
+
+  async fetch(): Promise<void> {
+    if (!fs.existsSync(path.join(this.mirrorDir, 'HEAD'))) {
+      const tmp = `${this.mirrorDir}.tmp-${process.pid}`;
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.mkdirSync(path.dirname(this.mirrorDir), { recursive: true });
+      await simpleGit().clone(this.repoUrl, tmp, ['--mirror', '--quiet']);
+      fs.renameSync(tmp, this.mirrorDir);
+      return;
+    }
+    await simpleGit(this.mirrorDir).fetch(['--prune', '--quiet', 'origin']);
+  }
+
+  /** Resolves a sha (full or short) or, with no ref, the head of the default branch. */
+  async resolve(ref?: string): Promise<CommitInfo> {
+    const git = simpleGit(this.mirrorDir);
+    const want = ref ?? 'HEAD';
+    let out: string;
+    try {
+      out = await git.raw(['log', '-1', '--format=%H%x00%an <%ae>%x00%s%x00%cI', `${want}^{commit}`, '--']);
+    } catch {
+      throw new UnknownCommitError(this.repoUrl, want);
+    }
+    const [sha, author, subject, committedAt] = out.trim().split('\0');
+    return { sha: sha!, author: author!, subject: subject!, committedAt: committedAt! };
+  }
+
+  async fetchAndResolve(ref?: string): Promise<CommitInfo> {
+    if (ref && fs.existsSync(path.join(this.mirrorDir, 'HEAD'))) {
+      try {
+        return await this.resolve(ref);
+      } catch {
+        // not here yet: fetch below
+      }
+    }
+    await this.fetch();
+    return this.resolve(ref);
+  }
+
+  /**
+   * A plain checkout of one commit under `treesDir/<sha>`, made in a temp dir
+   * and renamed into place so a crash never leaves a half-written tree.
+   */
+  async materialize(sha: string, treesDir: string): Promise<string> {
+    const dir = path.join(treesDir, sha);
+    if (fs.existsSync(dir)) return dir;
+    fs.mkdirSync(treesDir, { recursive: true });
+    const tmp = fs.mkdtempSync(path.join(treesDir, `.${sha.slice(0, 12)}-`));
+    try {
+      await simpleGit().clone(this.mirrorDir, tmp, ['--shared', '--no-checkout', '--quiet']);
+      await simpleGit(tmp).raw(['checkout', '--quiet', '--detach', sha]);
+      fs.renameSync(tmp, dir);
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      if (fs.existsSync(dir)) return dir;
+      throw err;
+    }
+    return dir;
+  }
+}

@@ -1,0 +1,68 @@
+import type { Collection, Db } from 'mongodb';
+import type { ClusterRecord, ReconcileResult } from '../../workflows/reconcile-types';
+
+interface ClusterDoc {
+  _id: string;
+  desiredCommit?: string;
+  appliedCommit?: string;
+  lastGoodCommit?: string;
+  badCommits?: string[];
+  updatedAt: Date;
+}
+
+export interface ReconcileDoc extends ReconcileResult {
+  _id: string;
+  workflowId: string;
+  runId: string;
+  startedAt: Date;
+  endedAt: Date;
+}
+
+/**
+ * Cluster state that outlives a workflow: what each cluster should run, runs,
+ * and last ran healthy, plus one document per reconcile outcome.
+ */
+export class ClusterStore {
+  private readonly clusters: Collection<ClusterDoc>;
+  private readonly reconciles: Collection<ReconcileDoc>;
+
+  constructor(db: Db) {
+    this.clusters = db.collection<ClusterDoc>('clusters');
+    this.reconciles = db.collection<ReconcileDoc>('reconciles');
+  }
+
+  async get(id: string): Promise<ClusterRecord> {
+    const doc = await this.clusters.findOne({ _id: id });
+    return {
+      id,
+      desiredCommit: doc?.desiredCommit,
+      appliedCommit: doc?.appliedCommit,
+      lastGoodCommit: doc?.lastGoodCommit,
+      badCommits: doc?.badCommits ?? [],
+    };
+  }
+
+  async list(): Promise<ClusterRecord[]> {
+    const docs = await this.clusters.find({}).sort({ _id: 1 }).toArray();
+    return Promise.all(docs.map((d) => this.get(d._id)));
+  }
+
+  async setDesired(id: string, commit: string): Promise<void> {
+    await this.clusters.updateOne({ _id: id }, { $set: { desiredCommit: commit, updatedAt: new Date() } }, { upsert: true });
+  }
+
+  /** Idempotent per workflow run, so an activity retry never records an outcome twice. */
+  async recordOutcome(doc: ReconcileDoc): Promise<void> {
+    await this.reconciles.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    const set: Partial<ClusterDoc> = { updatedAt: new Date() };
+    if (doc.appliedCommit) set.appliedCommit = doc.appliedCommit;
+    if (doc.outcome === 'healthy') set.lastGoodCommit = doc.commit;
+    const update: Record<string, unknown> = { $set: set };
+    if (doc.outcome === 'rolled_back' || doc.outcome === 'failed') update.$addToSet = { badCommits: doc.commit };
+    await this.clusters.updateOne({ _id: doc.clusterId }, update, { upsert: true });
+  }
+
+  async outcomes(clusterId: string, limit = 20): Promise<ReconcileDoc[]> {
+    return this.reconciles.find({ clusterId }).sort({ endedAt: -1 }).limit(limit).toArray();
+  }
+}

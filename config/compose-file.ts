@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { CONFIG_PATHS, parseWith, parseYaml, readRepoFile } from './config-files';
+import { PROFILES, type Profile } from './fleet-taxonomy';
+
+/** The part of the Compose model Lucid reasons about; everything else is left to `docker compose config`. */
+const serviceSchema = z.looseObject({
+  image: z.string().min(1, 'every service needs an image (nothing is built on a cluster)'),
+  profiles: z
+    .array(z.enum(PROFILES, { error: (i) => `unknown profile '${String(i.input)}' (known: ${PROFILES.join(', ')})` }))
+    .optional(),
+  build: z.never({ error: 'build: is not allowed; clusters only run published images' }).optional(),
+});
+
+const composeSchema = z.looseObject({
+  services: z.record(
+    z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'service names are lowercase letters, digits and dashes'),
+    serviceSchema,
+  ),
+});
+
+export interface ComposeService {
+  name: string;
+  image: string;
+  profiles: Profile[];
+}
+
+export function loadComposeFile(treeDir: string): ComposeService[] {
+  const file = CONFIG_PATHS.compose;
+  const doc = parseWith(composeSchema, file, parseYaml(file, readRepoFile(treeDir, file)));
+  return Object.entries(doc.services).map(([name, s]) => ({ name, image: s.image, profiles: s.profiles ?? [] }));
+}
+
+/** Services that `docker compose --profile ...` starts: those without profiles, and those sharing one. */
+export function activeServices(services: ComposeService[], profiles: readonly Profile[]): ComposeService[] {
+  return services.filter((s) => s.profiles.length === 0 || s.profiles.some((p) => profiles.includes(p)));
+}

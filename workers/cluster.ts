@@ -1,0 +1,31 @@
+import * as path from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import Docker from 'dockerode';
+import { createClusterActivities } from '../activities/cluster/cluster-activities';
+import { clusterQueue } from '../workflows/task-queues';
+import { workflowSource } from './workflow-source';
+
+export interface ClusterWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  clusterId: string;
+  repoUrl: string;
+  dataDir: string;
+  docker?: Docker;
+}
+
+/** The lucid-reconciler of one cluster: polls `cluster-<id>` and holds that cluster's Docker socket. */
+export async function createClusterWorker(opts: ClusterWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: clusterQueue(opts.clusterId),
+    ...workflowSource(),
+    activities: createClusterActivities({
+      clusterId: opts.clusterId,
+      repoUrl: opts.repoUrl,
+      stateDir: path.join(opts.dataDir, 'clusters', opts.clusterId),
+      docker: opts.docker ?? new Docker(),
+    }),
+  });
+}

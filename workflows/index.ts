@@ -1,0 +1,2 @@
+export { reconcileCluster } from './reconcile-cluster';
+export { observeCluster } from './observe-cluster';

@@ -1,0 +1,125 @@
+import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { ClusterActivities } from '../activities/cluster/cluster-activities';
+import type { ControlActivities } from '../activities/control/control-activities';
+import { CONTROL_QUEUE } from './task-queues';
+import type {
+  ConfigRejection,
+  HealthFailure,
+  HealthReport,
+  PlannedService,
+  ReconcileInput,
+  ReconcileResult,
+} from './reconcile-types';
+
+const DEFAULT_HEALTH_TIMEOUT_SECONDS = 120;
+
+// Runs on the cluster's own queue: only that cluster's worker can serve these.
+const { fetchCommit, prepareCommit } = proxyActivities<ClusterActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '20s', nonRetryableErrorTypes: ['ConfigError', 'UnknownCommit'] },
+});
+const { composeUp } = proxyActivities<ClusterActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '2s' },
+});
+
+// Control-plane bookkeeping never gives up: a MongoDB outage delays the record, it does not lose it.
+const control = proxyActivities<ControlActivities>({
+  taskQueue: CONTROL_QUEUE,
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+/**
+ * Converges one cluster to one commit of the config repo, and when the commit
+ * comes up unhealthy re-applies the cluster's last good commit.
+ */
+export async function reconcileCluster(input: ReconcileInput): Promise<ReconcileResult> {
+  const { clusterId, commit } = input;
+  const startedAt = new Date().toISOString();
+  const healthTimeoutSeconds = input.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS;
+  const { waitHealthy } = proxyActivities<ClusterActivities>({
+    startToCloseTimeout: `${healthTimeoutSeconds + 60} seconds`,
+    heartbeatTimeout: '15 seconds',
+    retry: { maximumAttempts: 3, initialInterval: '1s' },
+  });
+
+  const record = await control.loadClusterRecord({ clusterId });
+  const info = await fetchCommit({ commit });
+  log.info('reconcile start', { clusterId, commit, author: info.author, subject: info.subject });
+  await control.recordDesired({ clusterId, commit });
+
+  const finish = async (result: Omit<ReconcileResult, 'clusterId' | 'commit'>): Promise<ReconcileResult> => {
+    const full: ReconcileResult = { clusterId, commit, ...result };
+    const { workflowId, runId } = workflowInfo();
+    await control.recordReconcile({ result: full, workflowId, runId, startedAt });
+    log.info('reconcile end', { clusterId, commit, outcome: full.outcome, appliedCommit: full.appliedCommit });
+    return full;
+  };
+
+  /** Applies a commit and waits for health; a failed `up` counts as unhealthy. */
+  const apply = async (sha: string, plan: PlannedService[]): Promise<HealthReport> => {
+    try {
+      await composeUp({ commit: sha });
+    } catch (err) {
+      return { healthy: false, services: [], failure: { reason: `docker compose up failed: ${causeOf(err)}` } };
+    }
+    return waitHealthy({ services: plan, timeoutSeconds: healthTimeoutSeconds });
+  };
+
+  let plan: PlannedService[];
+  try {
+    plan = await prepareCommit({ commit });
+  } catch (err) {
+    const rejection = configRejection(err);
+    if (!rejection) throw err;
+    return finish({ outcome: 'invalid', rejection, appliedCommit: record.appliedCommit, services: [] });
+  }
+
+  const report = await apply(commit, plan);
+  if (report.healthy) return finish({ outcome: 'healthy', appliedCommit: commit, services: report.services });
+
+  const lastGood = record.lastGoodCommit;
+  if (!lastGood || lastGood === commit) {
+    return finish({ outcome: 'failed', failure: report.failure, services: report.services });
+  }
+  log.warn('commit unhealthy, rolling back', { clusterId, commit, lastGood, failure: report.failure });
+  const back = await apply(lastGood, await prepareCommit({ commit: lastGood }));
+  if (!back.healthy) {
+    return finish({
+      outcome: 'failed',
+      failure: withRollbackNote(report.failure, back.failure),
+      services: back.services,
+    });
+  }
+  return finish({
+    outcome: 'rolled_back',
+    appliedCommit: lastGood,
+    rolledBackTo: lastGood,
+    failure: report.failure,
+    services: back.services,
+  });
+}
+
+function configRejection(err: unknown): ConfigRejection | undefined {
+  let cur: unknown = err;
+  while (cur instanceof Error) {
+    if (cur instanceof ApplicationFailure && cur.type === 'ConfigError') {
+      return (cur.details?.[0] as ConfigRejection | undefined) ?? { file: '?', field: '?', reason: cur.message };
+    }
+    cur = cur.cause;
+  }
+  return undefined;
+}
+
+function causeOf(err: unknown): string {
+  let cur: unknown = err;
+  while (cur instanceof Error && cur.cause) cur = cur.cause;
+  return cur instanceof Error ? cur.message : String(cur);
+}
+
+function withRollbackNote(failure: HealthFailure | undefined, rollback: HealthFailure | undefined): HealthFailure {
+  const reason = `${failure?.reason ?? 'unhealthy'}; rollback to last good also failed: ${rollback?.reason ?? 'unknown'}`;
+  return { ...failure, reason };
+}

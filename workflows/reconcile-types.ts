@@ -1,0 +1,70 @@
+/** Shapes that cross the workflow/activity boundary and land in Temporal history (never secrets). */
+
+export interface CommitInfo {
+  sha: string;
+  author: string;
+  subject: string;
+  committedAt: string;
+}
+
+export interface PlannedService {
+  name: string;
+  image: string;
+  configHash: string;
+}
+
+export interface ServiceStatus {
+  name: string;
+  image: string;
+  state: string;
+  health: 'healthy' | 'unhealthy' | 'starting' | 'none' | 'missing';
+  commit?: string;
+  configHash?: string;
+}
+
+export interface HealthFailure {
+  service?: string;
+  reason: string;
+  lastHealthLog?: string;
+}
+
+export interface HealthReport {
+  healthy: boolean;
+  services: ServiceStatus[];
+  failure?: HealthFailure;
+}
+
+export type ReconcileOutcome = 'healthy' | 'rolled_back' | 'failed' | 'invalid';
+
+export interface ReconcileInput {
+  clusterId: string;
+  /** Full sha; the console resolves refs before starting, so the workflow id is deterministic. */
+  commit: string;
+  healthTimeoutSeconds?: number;
+}
+
+export interface ConfigRejection {
+  file: string;
+  field: string;
+  reason: string;
+}
+
+export interface ReconcileResult {
+  clusterId: string;
+  commit: string;
+  outcome: ReconcileOutcome;
+  /** The commit the cluster runs when the workflow ends. */
+  appliedCommit?: string;
+  rolledBackTo?: string;
+  failure?: HealthFailure;
+  rejection?: ConfigRejection;
+  services: ServiceStatus[];
+}
+
+export interface ClusterRecord {
+  id: string;
+  desiredCommit?: string;
+  appliedCommit?: string;
+  lastGoodCommit?: string;
+  badCommits: string[];
+}

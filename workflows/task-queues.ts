@@ -1,0 +1,10 @@
+/** Planes become task queues: whoever polls a queue holds the credentials for its work. */
+export const CONTROL_QUEUE = 'lucid-control';
+
+export function clusterQueue(clusterId: string): string {
+  return `cluster-${clusterId}`;
+}
+
+export function reconcileWorkflowId(clusterId: string, commit: string): string {
+  return `reconcile-${clusterId}-${commit}`;
+}
