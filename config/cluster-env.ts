@@ -10,16 +10,24 @@ const sopsRef = z.literal('enc:sops', { error: "must be 'enc:sops' (secrets live
 
 /** The SPEC-4 env template (clusters/<id>/.env). Unknown keys pass: services may read their own. */
 const clusterEnvSchema = z.looseObject({
-  CLUSTER_ID: z.string().min(1, 'is required'),
-  PROFILES: z.string().min(1, 'is required'),
+  CLUSTER_ID: z.string({ error: 'is required' }).min(1, 'is required'),
+  PROFILES: z.string({ error: 'is required' }).min(1, 'is required'),
   BETA_PLANES: z
-    .string()
+    .string({ error: 'is required' })
     .refine((v) => v.split(',').every((p) => (PLANES as readonly string[]).includes(p.trim())), {
       message: `must be a comma-separated subset of ${PLANES.join(',')}`,
     }),
-  TOR_SOCKS: z.string().regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port').optional(),
+  TOR_SOCKS: z
+    .string()
+    .regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port')
+    .refine((v) => Number(v.split(':')[1]) >= 1 && Number(v.split(':')[1]) <= 65535, 'port must be 1-65535')
+    .optional(),
   MONGO_RS: z.string().min(1).optional(),
-  MONGO_SHARD_RANGE: z.string().regex(/^\d+-\d+$/, 'must be <low>-<high>').optional(),
+  MONGO_SHARD_RANGE: z
+    .string()
+    .regex(/^\d+-\d+$/, 'must be <low>-<high>')
+    .refine((v) => Number(v.split('-')[0]) <= Number(v.split('-')[1]), 'low must not exceed high')
+    .optional(),
   TRON_MODE: z.enum(['shasta', 'mainnet'], { error: "must be 'shasta' or 'mainnet'" }).optional(),
   S3_ENDPOINT: z.string().min(1).optional(),
   S3_ACCESS_KEY: sopsRef.optional(),

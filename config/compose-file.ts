@@ -4,9 +4,12 @@ import { PROFILES, type Profile } from './fleet-taxonomy';
 
 /** The part of the Compose model Lucid reasons about; everything else is left to `docker compose config`. */
 const serviceSchema = z.looseObject({
-  image: z.string().min(1, 'every service needs an image (nothing is built on a cluster)'),
+  image: z
+    .string({ error: 'every service needs an image (nothing is built on a cluster)' })
+    .min(1, 'every service needs an image (nothing is built on a cluster)'),
   profiles: z
     .array(z.enum(PROFILES, { error: (i) => `unknown profile '${String(i.input)}' (known: ${PROFILES.join(', ')})` }))
+    .refine((ps) => new Set(ps).size === ps.length, 'lists a profile twice')
     .optional(),
   build: z.never({ error: 'build: is not allowed; clusters only run published images' }).optional(),
 });

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error';
 
@@ -20,11 +20,12 @@ export function readRepoFile(treeDir: string, file: string, field = '(file)'): s
 
 /** Parses YAML, turning a syntax error into a ConfigError with the line and column. */
 export function parseYaml(file: string, text: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   const err = doc.errors[0];
   if (err) {
-    const pos = err.linePos?.[0];
-    const where = pos ? `line ${pos.line}, column ${pos.col}` : '(document)';
+    const pos = lineCounter.linePos(err.pos[0]);
+    const where = `line ${pos.line}, column ${pos.col}`;
     throw new ConfigError(file, where, `YAML syntax error: ${err.message.split('\n')[0]}`);
   }
   return doc.toJS();
@@ -43,6 +44,13 @@ export function fieldPath(parts: ReadonlyArray<PropertyKey>): string {
 export function parseWith<T extends z.ZodType>(schema: T, file: string, value: unknown): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  throw new ConfigError(file, fieldPath(issue.path), issue.message);
+  let issue = result.error.issues[0]!;
+  const path = [...issue.path];
+  // A bad record key or element wraps the rule that failed; that rule's message is the useful one.
+  while ((issue.code === 'invalid_key' || issue.code === 'invalid_element') && issue.issues[0]) {
+    if (issue.code === 'invalid_element') path.push(issue.key as PropertyKey);
+    issue = issue.issues[0] as typeof issue;
+    path.push(...issue.path);
+  }
+  throw new ConfigError(file, fieldPath(path), issue.message);
 }

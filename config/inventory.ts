@@ -17,7 +17,8 @@ const clusterSchema = z.strictObject({
   group: z.enum(GROUPS, { error: (i) => `unknown group '${String(i.input)}' (known: ${GROUPS.join(', ')})` }),
   profiles: z
     .array(z.enum(PROFILES, { error: (i) => `unknown profile '${String(i.input)}' (known: ${PROFILES.join(', ')})` }))
-    .min(1, 'a cluster needs at least one profile'),
+    .min(1, 'a cluster needs at least one profile')
+    .refine((ps) => new Set(ps).size === ps.length, 'lists a profile twice'),
   wave: waveNameSchema.default('core'),
   labels: z.record(z.string(), z.string()).default({}),
   env: z.string().regex(/^clusters\/[^/]+\/\.env$/, "must be a path of the form 'clusters/<id>/.env'"),
@@ -43,6 +44,9 @@ export function loadInventory(treeDir: string): Inventory {
     seen.set(c.id, i);
     if (!inv.waves.includes(c.wave)) {
       throw new ConfigError(file, `clusters[${i}].wave`, `wave '${c.wave}' is not in waves (${inv.waves.join(', ')})`);
+    }
+    if (c.env !== `clusters/${c.id}/.env`) {
+      throw new ConfigError(file, `clusters[${i}].env`, `must be 'clusters/${c.id}/.env' for cluster '${c.id}'`);
     }
     if (!fs.existsSync(path.join(treeDir, c.env))) {
       throw new ConfigError(file, `clusters[${i}].env`, `env file '${c.env}' not found`);

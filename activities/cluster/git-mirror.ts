@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { CommitInfo } from '../../workflows/reconcile-types';
+import { withFileLock } from './file-lock';
 
 export class UnknownCommitError extends Error {
   constructor(readonly repo: string, readonly ref: string) {
@@ -21,10 +22,14 @@ export class GitMirror {
   ) {}
 
   async fetch(): Promise<void> {
+    fs.mkdirSync(path.dirname(this.mirrorDir), { recursive: true });
+    await withFileLock(`${this.mirrorDir}.lock`, () => this.fetchUnlocked());
+  }
+
+  private async fetchUnlocked(): Promise<void> {
     if (!fs.existsSync(path.join(this.mirrorDir, 'HEAD'))) {
       const tmp = `${this.mirrorDir}.tmp-${process.pid}`;
       fs.rmSync(tmp, { recursive: true, force: true });
-      fs.mkdirSync(path.dirname(this.mirrorDir), { recursive: true });
       await simpleGit().clone(this.repoUrl, tmp, ['--mirror', '--quiet']);
       fs.renameSync(tmp, this.mirrorDir);
       return;

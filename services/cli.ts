@@ -1,0 +1,32 @@
+import { Command } from 'commander';
+import { reportError } from './cli/cli-output';
+import { registerClusterCommands } from './cli/cluster-commands';
+import { registerDevCommands } from './cli/dev-commands';
+import { registerWorkerCommands } from './cli/worker-commands';
+import { ConsoleContext, consoleEnv } from './console-context';
+
+const program = new Command('lucid')
+  .description('Lucid: durable GitOps for fleets of Docker Compose edge clusters')
+  .showHelpAfterError();
+
+/** Runs a command body, then exits with its code; errors map to exit codes in one place. */
+function runWith<T extends unknown[]>(body: (...a: T) => Promise<number>, makeArgs: () => T, json = false): void {
+  let args: unknown[] = [];
+  Promise.resolve()
+    .then(() => {
+      const made = makeArgs();
+      args = made;
+      return body(...made);
+    })
+    .catch((err: unknown) => reportError(err, json))
+    .then(async (code) => {
+      for (const a of args) if (a instanceof ConsoleContext) await a.close().catch(() => undefined);
+      process.exit(code);
+    });
+}
+
+registerClusterCommands(program, (fn, json) => runWith(fn, () => [new ConsoleContext(consoleEnv())] as [ConsoleContext], json));
+registerDevCommands(program, (fn, json) => runWith(fn, () => [] as [], json));
+registerWorkerCommands(program, (fn) => runWith(fn, () => [] as []));
+
+program.parseAsync(process.argv).catch((err: unknown) => process.exit(reportError(err, false)));

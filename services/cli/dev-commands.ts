@@ -1,0 +1,80 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { runtimeEnv } from '../../config/runtime-env';
+import { ConsoleContext } from '../console-context';
+import { downStack, readStackState, stackStatus, upStack } from '../stack/embedded-stack';
+import { printJson, say } from './cli-output';
+
+/** A local path becomes absolute (workers run from other dirs); URLs pass through. */
+function repoArg(repo: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/]+@[^:]+:/.test(repo) ? repo : path.resolve(repo);
+}
+
+export function registerDevCommands(program: Command, run: (fn: () => Promise<number>, json?: boolean) => void): void {
+  const dev = program.command('dev').description('the embedded stack on this machine');
+
+  dev
+    .command('up')
+    .description('start Temporal, FerretDB, the control worker and one worker per cluster, in the background')
+    .option('--repo <path|url>', 'config repo (default: $LUCID_CONFIG_REPO)')
+    .option('--temporal-port <port>', 'Temporal frontend port', '7233')
+    .option('--ui-port <port>', 'Temporal UI port (default: frontend port + 1000)')
+    .option('--mongo-port <port>', 'FerretDB port', '27017')
+    .option('--json', 'JSON on stdout')
+    .action((o: { repo?: string; temporalPort: string; uiPort?: string; mongoPort: string; json?: boolean }) =>
+      run(async () => {
+        const env = runtimeEnv();
+        const previous = readStackState(env.LUCID_DATA_DIR);
+        const repo = o.repo ? repoArg(o.repo) : (env.LUCID_CONFIG_REPO ?? previous?.repoUrl);
+        let clusters: string[] = [];
+        if (repo) {
+          const ctx = new ConsoleContext({ ...env, LUCID_CONFIG_REPO: repo });
+          clusters = (await ctx.fleetAt()).fleet.inventory.clusters.map((c) => c.id);
+          await ctx.close();
+        } else {
+          say('lucid: no config repo (--repo or LUCID_CONFIG_REPO): starting servers and the control worker only');
+        }
+        await upStack({
+          dataDir: env.LUCID_DATA_DIR,
+          namespace: env.LUCID_NAMESPACE,
+          temporalAddress: process.env.TEMPORAL_ADDRESS,
+          mongoUrl: process.env.MONGO_URL,
+          temporalPort: Number(o.temporalPort),
+          uiPort: o.uiPort ? Number(o.uiPort) : undefined,
+          mongoPort: Number(o.mongoPort),
+          repoUrl: repo,
+          workers: ['control', ...clusters.map((id) => `cluster:${id}`)],
+        });
+        const status = await stackStatus(env.LUCID_DATA_DIR);
+        if (o.json) printJson(status);
+        else for (const c of status) say(`${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}`);
+        return 0;
+      }, o.json),
+    );
+
+  dev
+    .command('status')
+    .description('each component of the embedded stack and its address')
+    .option('--json', 'JSON on stdout')
+    .action((o: { json?: boolean }) =>
+      run(async () => {
+        const env = runtimeEnv();
+        const status = await stackStatus(env.LUCID_DATA_DIR);
+        if (o.json) printJson(status);
+        else for (const c of status) say(`${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}${c.embedded ? '' : ' (external)'}`);
+        return 0;
+      }, o.json),
+    );
+
+  dev
+    .command('down')
+    .description('stop what `lucid dev up` started (data stays under the data dir)')
+    .action(() =>
+      run(async () => {
+        const env = runtimeEnv();
+        const stopped = await downStack(env.LUCID_DATA_DIR);
+        say(stopped.length ? `stopped ${stopped.join(', ')}` : 'nothing was running');
+        return 0;
+      }),
+    );
+}

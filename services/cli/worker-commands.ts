@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { NativeConnection } from '@temporalio/worker';
+import { MongoClient } from 'mongodb';
+import { clusterIdSchema } from '../../config/inventory';
+import { requireConfigRepo, runtimeEnv } from '../../config/runtime-env';
+import { createClusterWorker } from '../../workers/cluster';
+import { createControlWorker } from '../../workers/control';
+import { installJsonLogger } from '../../workers/json-logger';
+import { CliExit, EXIT } from './cli-output';
+
+/** Foreground workers: what a Pi's systemd unit or container runs. */
+export function registerWorkerCommands(program: Command, run: (fn: () => Promise<number>) => void): void {
+  const worker = program.command('worker').description('run one worker in the foreground');
+
+  worker
+    .command('control')
+    .description('the lucid-control worker (console host; holds MongoDB)')
+    .action(() =>
+      run(async () => {
+        const env = runtimeEnv();
+        installJsonLogger();
+        const mongo = await new MongoClient(env.MONGO_URL).connect();
+        const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+        try {
+          const w = await createControlWorker({ connection, namespace: env.LUCID_NAMESPACE, db: mongo.db(env.LUCID_DB) });
+          await w.run();
+        } finally {
+          await connection.close();
+          await mongo.close();
+        }
+        return EXIT.ok;
+      }),
+    );
+
+  worker
+    .command('cluster')
+    .description("a cluster's reconciler worker (task queue cluster-<id>; holds that cluster's Docker socket)")
+    .requiredOption('--id <id>', 'cluster id')
+    .action((o: { id: string }) =>
+      run(async () => {
+        const id = clusterIdSchema.safeParse(o.id);
+        if (!id.success) throw new CliExit(EXIT.badInput, `--id: '${o.id}' ${id.error.issues[0]!.message}`);
+        const env = runtimeEnv();
+        installJsonLogger();
+        const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+        try {
+          const w = await createClusterWorker({
+            connection,
+            namespace: env.LUCID_NAMESPACE,
+            clusterId: id.data,
+            repoUrl: requireConfigRepo(env),
+            dataDir: env.LUCID_DATA_DIR,
+          });
+          await w.run();
+        } finally {
+          await connection.close();
+        }
+        return EXIT.ok;
+      }),
+    );
+}

@@ -1,0 +1,209 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import { ManagedProcess, portOpen, waitFor } from './managed-process';
+import { toolPaths } from './tool-paths';
+
+export interface StackOptions {
+  dataDir: string;
+  namespace: string;
+  /** Set: use this Temporal and start none. */
+  temporalAddress?: string;
+  /** Set: use this MongoDB and start no FerretDB. */
+  mongoUrl?: string;
+  temporalPort?: number;
+  uiPort?: number;
+  mongoPort?: number;
+  repoUrl?: string;
+  /** Workers to run: `control` and `cluster:<id>` entries. Empty for servers only. */
+  workers?: string[];
+}
+
+export interface ComponentStatus {
+  name: string;
+  embedded: boolean;
+  running: boolean;
+  address?: string;
+  pid?: number;
+  log?: string;
+}
+
+export interface StackState {
+  namespace: string;
+  temporalAddress: string;
+  temporalUi?: string;
+  mongoUrl: string;
+  repoUrl?: string;
+  dataDir: string;
+  workers: string[];
+}
+
+const HOST = '127.0.0.1';
+
+export function stackDir(dataDir: string): string {
+  return path.join(dataDir, 'stack');
+}
+
+export function readStackState(dataDir: string): StackState | undefined {
+  const file = path.join(stackDir(dataDir), 'stack.json');
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as StackState) : undefined;
+}
+
+function proc(dataDir: string, name: string): ManagedProcess {
+  return new ManagedProcess(name.replace(':', '-'), stackDir(dataDir));
+}
+
+/** Starts what is not already running; an external TEMPORAL_ADDRESS or MONGO_URL replaces the embedded one. */
+export async function upStack(opts: StackOptions): Promise<StackState> {
+  const tools = toolPaths();
+  const dir = stackDir(opts.dataDir);
+  fs.mkdirSync(dir, { recursive: true });
+  const temporalPort = opts.temporalPort ?? 7233;
+  const uiPort = opts.uiPort ?? temporalPort + 1000;
+  const mongoPort = opts.mongoPort ?? 27017;
+  const temporalAddress = opts.temporalAddress ?? `${HOST}:${temporalPort}`;
+  const mongoUrl = opts.mongoUrl ?? `mongodb://${HOST}:${mongoPort}/`;
+
+  if (!opts.temporalAddress) {
+    const temporal = proc(opts.dataDir, 'temporal');
+    if (!temporal.running()) {
+      need(tools.temporal, 'Temporal CLI');
+      fs.mkdirSync(path.join(opts.dataDir, 'temporal'), { recursive: true });
+      temporal.start(tools.temporal, [
+        'server', 'start-dev',
+        '--db-filename', path.join(opts.dataDir, 'temporal', 'temporal.db'),
+        '--namespace', opts.namespace,
+        '--ip', HOST,
+        '--port', String(temporalPort),
+        '--ui-port', String(uiPort),
+        '--ui-disable-news-fetch',
+        '--log-format', 'json',
+        '--log-level', 'warn',
+      ]);
+    }
+    await waitFor('Temporal', () => namespaceReady(temporalAddress, opts.namespace), 60000, () => `\n${temporal.logTail()}`);
+  }
+
+  if (!opts.mongoUrl) {
+    const ferret = proc(opts.dataDir, 'ferretdb');
+    if (!ferret.running()) {
+      need(tools.ferretdb, 'FerretDB');
+      const sqliteDir = path.join(opts.dataDir, 'ferretdb');
+      fs.mkdirSync(sqliteDir, { recursive: true });
+      ferret.start(tools.ferretdb, [
+        '--handler=sqlite',
+        `--sqlite-url=file:${sqliteDir}/`,
+        `--listen-addr=${HOST}:${mongoPort}`,
+        `--state-dir=${sqliteDir}`,
+        '--debug-addr=',
+        '--telemetry=disable',
+        '--log-level=warn',
+        '--log-format=json',
+      ]);
+    }
+    await waitFor('FerretDB', () => mongoReady(mongoUrl), 30000, () => `\n${ferret.logTail()}`);
+  }
+
+  const state: StackState = {
+    namespace: opts.namespace,
+    temporalAddress,
+    temporalUi: opts.temporalAddress ? undefined : `http://${HOST}:${uiPort}`,
+    mongoUrl,
+    repoUrl: opts.repoUrl,
+    dataDir: opts.dataDir,
+    workers: opts.workers ?? [],
+  };
+  fs.writeFileSync(path.join(dir, 'stack.json'), JSON.stringify(state, null, 2));
+
+  const workerEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporalAddress,
+    MONGO_URL: mongoUrl,
+    LUCID_NAMESPACE: opts.namespace,
+    LUCID_DATA_DIR: opts.dataDir,
+    ...(opts.repoUrl ? { LUCID_CONFIG_REPO: opts.repoUrl } : {}),
+  };
+  for (const w of state.workers) {
+    const p = proc(opts.dataDir, `worker-${w}`);
+    if (p.running()) continue;
+    const args = w === 'control' ? ['worker', 'control'] : ['worker', 'cluster', '--id', w.replace(/^cluster:/, '')];
+    p.start(process.execPath, [tools.lucidCli, ...args], workerEnv);
+  }
+  return state;
+}
+
+export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
+  const state = readStackState(dataDir);
+  const out: ComponentStatus[] = [];
+  const embedded = (name: string, address?: string): ComponentStatus => {
+    const p = proc(dataDir, name);
+    return { name, embedded: true, running: p.running(), address, pid: p.running() ? p.pid() : undefined, log: p.logFile };
+  };
+  const temporalExternal = state && !fs.existsSync(proc(dataDir, 'temporal').pidFile);
+  const temporal = temporalExternal
+    ? { name: 'temporal', embedded: false, running: false, address: state.temporalAddress }
+    : embedded('temporal', state?.temporalAddress);
+  if (temporal.address) {
+    const [h, p] = temporal.address.split(':');
+    temporal.running = (temporal.running || temporalExternal === true) && (await portOpen(h!, Number(p)));
+  }
+  out.push(temporal);
+  if (state?.temporalUi) out.push({ ...embedded('temporal'), name: 'temporal-ui', address: state.temporalUi });
+  const mongoExternal = state && !fs.existsSync(proc(dataDir, 'ferretdb').pidFile);
+  out.push(
+    mongoExternal
+      ? { name: 'mongodb', embedded: false, running: await mongoReady(state.mongoUrl), address: redact(state.mongoUrl) }
+      : { ...embedded('ferretdb', state ? redact(state.mongoUrl) : undefined), name: 'ferretdb' },
+  );
+  for (const w of state?.workers ?? []) {
+    out.push({ ...embedded(`worker-${w}`), name: `worker:${w}`, address: w === 'control' ? 'lucid-control' : `cluster-${w.slice(8)}` });
+  }
+  return out;
+}
+
+/** Stops only what this stack started, workers first so they drain against live servers. */
+export async function downStack(dataDir: string): Promise<string[]> {
+  const state = readStackState(dataDir);
+  const names = [...(state?.workers ?? []).map((w) => `worker-${w}`), 'ferretdb', 'temporal'];
+  const stopped: string[] = [];
+  for (const n of names) if (await proc(dataDir, n).stop()) stopped.push(n);
+  return stopped;
+}
+
+async function namespaceReady(address: string, namespace: string): Promise<boolean> {
+  const [h, p] = address.split(':');
+  if (!(await portOpen(h!, Number(p)))) return false;
+  const conn = await Connection.connect({ address, connectTimeout: 2000 }).catch(() => undefined);
+  if (!conn) return false;
+  try {
+    await conn.workflowService.describeNamespace({ namespace });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await conn.close();
+  }
+}
+
+export async function mongoReady(url: string): Promise<boolean> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000 });
+  try {
+    await client.connect();
+    await client.db('admin').command({ ping: 1 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+function need(bin: string, what: string): void {
+  if (!fs.existsSync(bin)) throw new Error(`${what} not installed at ${bin}: run \`npm run bootstrap\``);
+}
+
+/** Credentials stay out of status output. */
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

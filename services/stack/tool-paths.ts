@@ -1,0 +1,19 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PROJECT_ROOT } from '../../config/runtime-env';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const versions = require(path.join(PROJECT_ROOT, 'scripts', 'tool-versions.json')) as {
+  temporalBin: string;
+  ferretdb: string;
+};
+
+/** Where scripts/bootstrap.sh installs its pinned tools. */
+export function toolPaths(toolsDir = process.env.LUCID_TOOLS_DIR ?? path.join(os.homedir(), '.cache', 'lucid')) {
+  return {
+    temporal: path.join(toolsDir, `temporal-${versions.temporalBin}`, 'bin', 'temporal'),
+    temporalTestServer: path.join(toolsDir, `temporal-${versions.temporalBin}`, 'bin', 'temporal-test-server'),
+    ferretdb: path.join(toolsDir, 'bin', `ferretdb-${versions.ferretdb}`),
+    lucidCli: path.join(PROJECT_ROOT, 'dist', 'services', 'cli.js'),
+  };
+}
