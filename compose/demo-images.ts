@@ -21,9 +21,10 @@ RUN ["/bin/busybox", "--install", "-s", "/bin"]
 RUN mkdir -p /tmp /data /www && chmod 1777 /tmp
 `;
 
-/** Serves /www on :8080; DEMO_FAIL=1 keeps it from listening, so the healthcheck fails. */
+/** Serves /www on :8080 after DEMO_DELAY seconds; DEMO_FAIL=1 never serves, so the healthcheck fails. */
 const APP_SH = `#!/bin/sh
 echo "service=\${SERVICE:-unknown} version=$(cat /www/version)"
+[ -n "\${DEMO_DELAY:-}" ] && sleep "\$DEMO_DELAY"
 [ "\${DEMO_FAIL:-0}" = 1 ] && echo "DEMO_FAIL=1: not serving" && exec sleep 100000
 exec httpd -f -p 8080 -h /www
 `;

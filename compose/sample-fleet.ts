@@ -16,6 +16,8 @@ export interface SampleFleetOptions {
   serviceVersions?: Record<string, string>;
   /** Services started with DEMO_FAIL=1: they run but never pass their healthcheck. */
   failing?: string[];
+  /** Services that start serving only after this many seconds (a grace period keeps them "starting"). */
+  slow?: Record<string, number>;
 }
 
 export const SAMPLE_CLUSTERS: SampleCluster[] = [
@@ -43,12 +45,26 @@ export function sampleFleetFiles(opts: SampleFleetOptions = {}): Record<string, 
     const version = opts.serviceVersions?.[s.name] ?? opts.version ?? 'v1';
     services[s.name] = {
       image: `${DEMO_APP}:${version}`,
+      // An init as PID 1 forwards SIGTERM, so a replaced container stops at once instead of after the grace period.
+      init: true,
       ...(s.profile ? { profiles: [s.profile] } : {}),
       environment: {
         SERVICE: s.name,
         CLUSTER_ID: '${CLUSTER_ID}',
         ...(opts.failing?.includes(s.name) ? { DEMO_FAIL: '1' } : {}),
+        ...(opts.slow?.[s.name] ? { DEMO_DELAY: String(opts.slow[s.name]) } : {}),
       },
+      ...(opts.slow?.[s.name]
+        ? {
+            healthcheck: {
+              test: ['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8080/version'],
+              interval: '1s',
+              timeout: '2s',
+              retries: 3,
+              start_period: `${opts.slow[s.name]! + 30}s`,
+            },
+          }
+        : {}),
       labels: { 'com.lucid.plane': 'ops', 'com.lucid.service': s.name },
       ...(s.volume ? { volumes: [`${s.volume}:/data`] } : {}),
     };

@@ -1,0 +1,210 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import Docker from 'dockerode';
+import { MongoClient, type Db } from 'mongodb';
+import { runCompose } from '../../activities/cluster/compose-cli';
+import { LABELS, projectName } from '../../activities/cluster/compose-labels';
+import { ClusterStore } from '../../activities/control/cluster-store';
+import { ConfigRepoWriter } from '../../compose/config-repo-writer';
+import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '../../compose/sample-fleet';
+import { toolPaths } from '../../services/stack/tool-paths';
+import { createClusterWorker } from '../../workers/cluster';
+import { createControlWorker } from '../../workers/control';
+import type { reconcileCluster } from '../../workflows';
+import type { ReconcileResult } from '../../workflows/reconcile-types';
+import { clusterQueue, reconcileWorkflowId } from '../../workflows/task-queues';
+import { testStack, type TestStack } from './test-stack';
+
+export interface ContainerView {
+  id: string;
+  service: string;
+  image: string;
+  startedAt: string;
+  state: string;
+  health?: string;
+  commit?: string;
+  configHash?: string;
+}
+
+/**
+ * A fleet under test: its own config repo, MongoDB database and data dir, the
+ * shared Temporal server, and real workers (in-process, or as `lucid worker`
+ * processes where a test kills them).
+ */
+export class FleetHarness {
+  readonly docker = new Docker();
+  private readonly workers = new Map<string, { worker: Worker; done: Promise<void> }>();
+  private readonly children = new Set<ChildProcess>();
+
+  private constructor(
+    readonly name: string,
+    readonly stack: TestStack,
+    readonly dataDir: string,
+    readonly repo: ConfigRepoWriter,
+    readonly client: Client,
+    readonly nativeConnection: NativeConnection,
+    readonly mongo: MongoClient,
+    readonly clusters: SampleCluster[],
+  ) {}
+
+  static async start(name: string, clusters: SampleCluster[]): Promise<FleetHarness> {
+    quietWorkers();
+    const stack = testStack();
+    process.env.LUCID_WORKFLOW_BUNDLE = stack.workflowBundle;
+    const dataDir = path.join(stack.dataDir, name);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    const repo = await ConfigRepoWriter.open(path.join(dataDir, 'config.git'));
+    const connection = await Connection.connect({ address: stack.temporalAddress });
+    const client = new Client({ connection, namespace: stack.namespace });
+    const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+    const mongo = await new MongoClient(stack.mongoUrl).connect();
+    await mongo.db(dbName(name)).dropDatabase();
+    const h = new FleetHarness(name, stack, dataDir, repo, client, nativeConnection, mongo, clusters);
+    for (const c of clusters) await h.down(c.id);
+    return h;
+  }
+
+  get db(): Db {
+    return this.mongo.db(dbName(this.name));
+  }
+
+  get store(): ClusterStore {
+    return new ClusterStore(this.db);
+  }
+
+  /** Environment for `lucid` processes pointed at this fleet. */
+  get env(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      TEMPORAL_ADDRESS: this.stack.temporalAddress,
+      MONGO_URL: this.stack.mongoUrl,
+      LUCID_NAMESPACE: this.stack.namespace,
+      LUCID_DB: dbName(this.name),
+      LUCID_DATA_DIR: this.dataDir,
+      LUCID_CONFIG_REPO: this.repo.bareDir,
+      LUCID_WORKFLOW_BUNDLE: this.stack.workflowBundle,
+    };
+  }
+
+  commit(opts: SampleFleetOptions, message: string): Promise<string> {
+    return this.repo.commit(sampleFleetFiles({ clusters: this.clusters, ...opts }), message, { replaceAll: true });
+  }
+
+  async startControlWorker(): Promise<void> {
+    this.track('control', await createControlWorker({ connection: this.nativeConnection, namespace: this.stack.namespace, db: this.db }));
+  }
+
+  async startClusterWorker(clusterId: string): Promise<void> {
+    const worker = await createClusterWorker({
+      connection: this.nativeConnection,
+      namespace: this.stack.namespace,
+      clusterId,
+      repoUrl: this.repo.bareDir,
+      dataDir: this.dataDir,
+      docker: this.docker,
+    });
+    this.track(`cluster:${clusterId}`, worker);
+  }
+
+  async stopWorker(key: string): Promise<void> {
+    const w = this.workers.get(key);
+    if (!w) return;
+    this.workers.delete(key);
+    w.worker.shutdown();
+    await w.done;
+  }
+
+  /** `lucid worker cluster --id <id>` as its own process, as a Pi runs it. */
+  spawnClusterWorker(clusterId: string): ChildProcess {
+    const logFile = fs.openSync(path.join(this.dataDir, `worker-${clusterId}.log`), 'a');
+    const child = spawn(process.execPath, [toolPaths().lucidCli, 'worker', 'cluster', '--id', clusterId], {
+      env: this.env,
+      stdio: ['ignore', logFile, logFile],
+    });
+    fs.closeSync(logFile);
+    this.children.add(child);
+    child.on('exit', () => this.children.delete(child));
+    return child;
+  }
+
+  /** Runs the `lucid` CLI against this fleet; resolves with its exit code and stdout. */
+  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [toolPaths().lucidCli, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
+  startReconcile(clusterId: string, commit: string, healthTimeoutSeconds = 60): Promise<WorkflowHandle<typeof reconcileCluster>> {
+    return this.client.workflow.start<typeof reconcileCluster>('reconcileCluster', {
+      taskQueue: clusterQueue(clusterId),
+      workflowId: reconcileWorkflowId(clusterId, commit),
+      args: [{ clusterId, commit, healthTimeoutSeconds }],
+    });
+  }
+
+  async reconcile(clusterId: string, commit: string, healthTimeoutSeconds = 60): Promise<ReconcileResult> {
+    return (await this.startReconcile(clusterId, commit, healthTimeoutSeconds)).result();
+  }
+
+  async containers(clusterId: string): Promise<ContainerView[]> {
+    const list = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.composeProject}=${projectName(clusterId)}`] },
+    });
+    const views = await Promise.all(
+      list.map(async (c) => {
+        const info = await this.docker.getContainer(c.Id).inspect();
+        return {
+          id: c.Id,
+          service: c.Labels[LABELS.composeService]!,
+          image: info.Config.Image,
+          startedAt: info.State.StartedAt,
+          state: info.State.Status,
+          health: info.State.Health?.Status,
+          commit: c.Labels[LABELS.commit],
+          configHash: c.Labels[LABELS.configHash],
+        };
+      }),
+    );
+    return views.sort((a, b) => a.service.localeCompare(b.service));
+  }
+
+  async down(clusterId: string): Promise<void> {
+    await runCompose(['-p', projectName(clusterId), 'down', '-v', '--remove-orphans', '--timeout', '1']);
+  }
+
+  async close(): Promise<void> {
+    for (const key of [...this.workers.keys()]) await this.stopWorker(key);
+    for (const child of this.children) child.kill('SIGKILL');
+    for (const c of this.clusters) await this.down(c.id).catch(() => undefined);
+    await this.nativeConnection.close();
+    await this.client.connection.close();
+    await this.mongo.close();
+  }
+
+  private track(key: string, worker: Worker): void {
+    this.workers.set(key, { worker, done: worker.run() });
+  }
+}
+
+/** Worker state chatter drowns test output; warnings and errors still show. */
+function quietWorkers(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // already installed by an earlier suite in this process
+  }
+}
+
+function dbName(name: string): string {
+  return `lucid_test_${name.replace(/[^a-z0-9]/gi, '_')}`;
+}
