@@ -18,7 +18,7 @@ export async function waitHealthy(args: {
   pollMs?: number;
   onPoll?: (statuses: ServiceStatus[]) => void;
 }): Promise<HealthReport> {
-  const { docker, clusterId, services, timeoutMs, pollMs = 500 } = args;
+  const { docker, clusterId, services, timeoutMs, pollMs = 250 } = args;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const containers = await listProjectContainers(docker, clusterId);
