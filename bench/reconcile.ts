@@ -35,10 +35,11 @@ async function main(): Promise<void> {
   const stack = await upStack({ dataDir, namespace: 'lucid', temporalPort: 37233, mongoPort: 37017, workers: [] });
   const repo = await ConfigRepoWriter.open(path.join(dataDir, 'config.git'));
   const connection = await NativeConnection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: 'lucid' });
+  const clientConnection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection: clientConnection, namespace: 'lucid' });
   const mongo = await new MongoClient(stack.mongoUrl).connect();
   const workers: Worker[] = [
-    await createControlWorker({ connection, namespace: 'lucid', db: mongo.db('lucid_bench') }),
+    await createControlWorker({ connection, clientConnection, namespace: 'lucid', db: mongo.db('lucid_bench') }),
     await createClusterWorker({ connection, namespace: 'lucid', clusterId: CLUSTER.id, repoUrl: repo.bareDir, dataDir, docker }),
   ];
   const running = workers.map((w) => w.run());

@@ -18,6 +18,8 @@ export interface SampleFleetOptions {
   failing?: string[];
   /** Services that start serving only after this many seconds (a grace period keeps them "starting"). */
   slow?: Record<string, number>;
+  /** The `waves:` list of clusters.yaml (names or gate objects); default: the built-in waves. */
+  waves?: unknown[];
 }
 
 export const SAMPLE_CLUSTERS: SampleCluster[] = [
@@ -73,6 +75,7 @@ export function sampleFleetFiles(opts: SampleFleetOptions = {}): Record<string, 
   const files: Record<string, string> = {
     'compose/docker-compose.yml': stringify({ services, volumes }),
     'clusters/clusters.yaml': stringify({
+      ...(opts.waves ? { waves: opts.waves } : {}),
       clusters: clusters.map((c) => ({ ...c, labels: { site: 'lab', hardware: 'pi5' }, env: `clusters/${c.id}/.env` })),
     }),
   };

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
 import { CONFIG_PATHS, parseWith, parseYaml, readRepoFile } from './config-files';
+import { parseCronWindow } from '../workflows/change-window';
 import { DEFAULT_WAVES, GROUPS, PROFILES } from './fleet-taxonomy';
 
 /** Ids become task queue names and Compose project names, so they stay DNS-label-like. */
@@ -11,6 +12,30 @@ export const clusterIdSchema = z
   .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and dashes (max 40), starting alphanumeric');
 
 const waveNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a lowercase wave name');
+
+const cronWindowSchema = z.string().superRefine((expr, ctx) => {
+  try {
+    parseCronWindow(expr);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/** Gates of one wave. A bare name takes every default: no budget, no soak, no approval, always open. */
+const waveGatesSchema = z.strictObject({
+  name: waveNameSchema,
+  /** Clusters of the wave that may fail or be unreachable before it halts: a count or a percentage. */
+  maxUnavailable: z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?\d)%$/, 'must be N or N%')]).default(0),
+  soakSeconds: z.number().int().min(0).default(0),
+  approval: z.boolean().default(false),
+  /** Cron-style change windows (UTC); the wave waits for the next one. Empty: always open. */
+  windows: z.array(cronWindowSchema).default([]),
+  /** How long a cluster's worker may take to pick up work before the cluster counts as unreachable. */
+  pickupTimeoutSeconds: z.number().int().min(1).default(60),
+});
+
+const waveSchema = z.union([waveNameSchema.transform((name) => waveGatesSchema.parse({ name })), waveGatesSchema]);
+export type Wave = z.infer<typeof waveGatesSchema>;
 
 const clusterSchema = z.strictObject({
   id: clusterIdSchema,
@@ -25,7 +50,13 @@ const clusterSchema = z.strictObject({
 });
 
 const inventorySchema = z.strictObject({
-  waves: z.array(waveNameSchema).min(1).default([...DEFAULT_WAVES]),
+  waves: z
+    .array(waveSchema)
+    .min(1)
+    .default(DEFAULT_WAVES.map((name) => waveGatesSchema.parse({ name })))
+    .refine((ws) => new Set(ws.map((w) => w.name)).size === ws.length, 'lists a wave twice'),
+  /** How often each cluster's drift check runs. */
+  driftCheckSeconds: z.number().int().min(1).default(300),
   clusters: z.array(clusterSchema).min(1, 'the inventory lists no cluster'),
 });
 
@@ -42,8 +73,9 @@ export function loadInventory(treeDir: string): Inventory {
       throw new ConfigError(file, `clusters[${i}].id`, `duplicate cluster id '${c.id}' (first at clusters[${first}])`);
     }
     seen.set(c.id, i);
-    if (!inv.waves.includes(c.wave)) {
-      throw new ConfigError(file, `clusters[${i}].wave`, `wave '${c.wave}' is not in waves (${inv.waves.join(', ')})`);
+    if (!inv.waves.some((w) => w.name === c.wave)) {
+      const names = inv.waves.map((w) => w.name).join(', ');
+      throw new ConfigError(file, `clusters[${i}].wave`, `wave '${c.wave}' is not in waves (${names})`);
     }
     if (c.env !== `clusters/${c.id}/.env`) {
       throw new ConfigError(file, `clusters[${i}].env`, `must be 'clusters/${c.id}/.env' for cluster '${c.id}'`);

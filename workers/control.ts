@@ -1,21 +1,33 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { createControlActivities } from '../activities/control/control-activities';
 import { ClusterStore } from '../activities/control/cluster-store';
+import { RolloutStore } from '../activities/control/rollout-store';
 import { CONTROL_QUEUE } from '../workflows/task-queues';
+import { workflowSource } from './workflow-source';
 
 export interface ControlWorkerOptions {
   connection: NativeConnection;
+  /** The client side of the same server, for signalling and starting other workflows. */
+  clientConnection: Connection;
   namespace: string;
   db: Db;
+  repo?: { url: string; dataDir: string };
 }
 
-/** The console host's worker: the only one holding MongoDB. */
+/** The console host's worker: runs rollouts and holds MongoDB. */
 export async function createControlWorker(opts: ControlWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: CONTROL_QUEUE,
-    activities: createControlActivities(new ClusterStore(opts.db)),
+    ...workflowSource(),
+    activities: createControlActivities({
+      clusters: new ClusterStore(opts.db),
+      rollouts: new RolloutStore(opts.db),
+      repo: opts.repo,
+      client: new Client({ connection: opts.clientConnection, namespace: opts.namespace }),
+    }),
   });
 }

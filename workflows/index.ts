@@ -1,2 +1,3 @@
 export { reconcileCluster } from './reconcile-cluster';
 export { observeCluster } from './observe-cluster';
+export { rollout } from './rollout';

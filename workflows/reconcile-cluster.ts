@@ -1,6 +1,7 @@
-import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ClusterActivities } from '../activities/cluster/cluster-activities';
 import type { ControlActivities } from '../activities/control/control-activities';
+import { SEARCH_ATTRIBUTES as SA } from './search-attributes';
 import { CONTROL_QUEUE } from './task-queues';
 import type {
   ConfigRejection,
@@ -45,6 +46,10 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     retry: { maximumAttempts: 3, initialInterval: '1s' },
   });
 
+  upsertSearchAttributes([
+    { key: SA.commit, value: commit },
+    { key: SA.cluster, value: [clusterId] },
+  ]);
   const record = await control.loadClusterRecord({ clusterId });
   const info = await fetchCommit({ commit });
   log.info('reconcile start', { clusterId, commit, author: info.author, subject: info.subject });
@@ -52,6 +57,7 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
 
   const finish = async (result: Omit<ReconcileResult, 'clusterId' | 'commit'>): Promise<ReconcileResult> => {
     const full: ReconcileResult = { clusterId, commit, ...result };
+    upsertSearchAttributes([{ key: SA.outcome, value: full.outcome }]);
     const { workflowId, runId } = workflowInfo();
     await control.recordReconcile({ result: full, workflowId, runId, startedAt });
     log.info('reconcile end', { clusterId, commit, outcome: full.outcome, appliedCommit: full.appliedCommit });

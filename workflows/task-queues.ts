@@ -5,6 +5,10 @@ export function clusterQueue(clusterId: string): string {
   return `cluster-${clusterId}`;
 }
 
+export function rolloutWorkflowId(commit: string): string {
+  return `rollout-${commit}`;
+}
+
 export function reconcileWorkflowId(clusterId: string, commit: string): string {
   return `reconcile-${clusterId}-${commit}`;
 }

@@ -1,8 +1,25 @@
+import * as path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { ConfigError } from '../../config/config-error';
+import { loadFleetConfig } from '../../config/fleet-config';
 import type { ClusterRecord, ReconcileResult } from '../../workflows/reconcile-types';
+import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
+import { GitMirror, UnknownCommitError } from '../cluster/git-mirror';
 import type { ClusterStore } from './cluster-store';
+import type { RolloutStore } from './rollout-store';
+
+export interface ControlDeps {
+  clusters: ClusterStore;
+  rollouts: RolloutStore;
+  /** The console's view of the config repo; rollouts cannot be planned without it. */
+  repo?: { url: string; dataDir: string };
+  client: Client;
+}
 
 /** Activities of the `lucid-control` queue: only the console host holds MongoDB credentials. */
-export function createControlActivities(store: ClusterStore) {
+export function createControlActivities(deps: ControlDeps) {
+  const { clusters: store, rollouts } = deps;
   return {
     async loadClusterRecord(input: { clusterId: string }): Promise<ClusterRecord> {
       return store.get(input.clusterId);
@@ -26,6 +43,52 @@ export function createControlActivities(store: ClusterStore) {
         startedAt: new Date(input.startedAt),
         endedAt: new Date(),
       });
+    },
+
+    /** Validates the whole fleet config at the commit and orders its clusters into waves. */
+    async planRollout(input: { commit: string }): Promise<RolloutPlan> {
+      if (!deps.repo) throw ApplicationFailure.nonRetryable('the control worker has no config repo (LUCID_CONFIG_REPO)');
+      const mirror = new GitMirror(deps.repo.url, path.join(deps.repo.dataDir, 'control', 'repo.git'));
+      try {
+        const commit = await mirror.fetchAndResolve(input.commit);
+        const tree = await mirror.materialize(commit.sha, path.join(deps.repo.dataDir, 'control', 'trees'));
+        const { inventory } = loadFleetConfig(tree);
+        const waves = inventory.waves
+          .map((w) => ({ ...w, clusters: inventory.clusters.filter((c) => c.wave === w.name).map((c) => c.id) }))
+          .filter((w) => w.clusters.length > 0);
+        const lastGood: Record<string, string | undefined> = {};
+        for (const c of inventory.clusters) lastGood[c.id] = (await store.get(c.id)).lastGoodCommit;
+        return { commit, waves, lastGood };
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          throw ApplicationFailure.create({ message: err.message, type: 'ConfigError', nonRetryable: true, details: [err.toJSON()] });
+        }
+        if (err instanceof UnknownCommitError) throw ApplicationFailure.nonRetryable(err.message, 'UnknownCommit');
+        throw err;
+      }
+    },
+
+    async recordRolloutEvent(input: { workflowId: string; commit: string; seq: number; message: string }): Promise<void> {
+      await rollouts.addEvent(input.workflowId, input.commit, input.seq, input.message);
+    },
+
+    async recordRollout(input: { status: RolloutStatus }): Promise<void> {
+      await rollouts.save(input.status);
+    },
+
+    async markCommitBad(input: { commit: string; reason: string }): Promise<void> {
+      await rollouts.markBad(input.commit, input.reason);
+    },
+
+    /** Asks every other running rollout to stop before its next wave: the newest commit wins. */
+    async supersedeRollouts(input: { commit: string; workflowId: string }): Promise<string[]> {
+      const superseded: string[] = [];
+      for await (const wf of deps.client.workflow.list({ query: `WorkflowType = 'rollout' AND ExecutionStatus = 'Running'` })) {
+        if (wf.workflowId === input.workflowId) continue;
+        await deps.client.workflow.getHandle(wf.workflowId).signal('supersede', { commit: input.commit });
+        superseded.push(wf.workflowId);
+      }
+      return superseded;
     },
   };
 }

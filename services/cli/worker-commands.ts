@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import { clusterIdSchema } from '../../config/inventory';
@@ -21,10 +22,18 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
         installJsonLogger();
         const mongo = await new MongoClient(env.MONGO_URL).connect();
         const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+        const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
         try {
-          const w = await createControlWorker({ connection, namespace: env.LUCID_NAMESPACE, db: mongo.db(env.LUCID_DB) });
+          const w = await createControlWorker({
+            connection,
+            clientConnection,
+            namespace: env.LUCID_NAMESPACE,
+            db: mongo.db(env.LUCID_DB),
+            repo: env.LUCID_CONFIG_REPO ? { url: env.LUCID_CONFIG_REPO, dataDir: env.LUCID_DATA_DIR } : undefined,
+          });
           await w.run();
         } finally {
+          await clientConnection.close();
           await connection.close();
           await mongo.close();
         }

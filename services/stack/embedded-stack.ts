@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { ManagedProcess, portOpen, waitFor } from './managed-process';
+import { ensureSearchAttributes } from './search-attribute-registry';
 import { toolPaths } from './tool-paths';
 
 export interface StackOptions {
@@ -84,6 +85,7 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
     }
     await waitFor('Temporal', () => namespaceReady(temporalAddress, opts.namespace), 60000, () => `\n${temporal.logTail()}`);
   }
+  await ensureSearchAttributes(temporalAddress, opts.namespace);
 
   if (!opts.mongoUrl) {
     const ferret = proc(opts.dataDir, 'ferretdb');

@@ -52,7 +52,7 @@ describe('loadFleetConfig: a valid tree', () => {
 
   it('uses the default waves when clusters.yaml has none', () => {
     const fleet = loadFleetConfig(writeTree());
-    expect(fleet.inventory.waves).toEqual(['canary', 'core', 'edge', 'admin', 'obs']);
+    expect(fleet.inventory.waves.map((w) => w.name)).toEqual(['canary', 'core', 'edge', 'admin', 'obs']);
     expect(fleet.inventory.clusters).toHaveLength(2);
     expect(fleet.clusters.get('sess-1')!.cluster).toBe(fleet.inventory.clusters[1]);
   });

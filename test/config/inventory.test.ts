@@ -16,8 +16,8 @@ function oneCluster(entry: string, head = ''): string {
 describe('loadInventory: valid inventories', () => {
   it('loads the two-cluster fixture with defaults filled in', () => {
     const inv = loadInventory(writeTree());
-    expect(inv.waves).toEqual([...DEFAULT_WAVES]);
-    expect(inv.waves).toEqual(['canary', 'core', 'edge', 'admin', 'obs']);
+    expect(inv.waves.map((w) => w.name)).toEqual([...DEFAULT_WAVES]);
+    expect(inv.waves[0]).toEqual({ name: 'canary', maxUnavailable: 0, soakSeconds: 0, approval: false, windows: [], pickupTimeoutSeconds: 60 });
     expect(inv.clusters).toEqual([
       {
         id: 'edge-node-1',
@@ -35,7 +35,7 @@ describe('loadInventory: valid inventories', () => {
     const inv = loadInventory(
       oneCluster('    group: node\n    profiles: [node]\n    wave: pilot\n    env: clusters/a/.env\n', 'waves: [pilot, rest]\n'),
     );
-    expect(inv.waves).toEqual(['pilot', 'rest']);
+    expect(inv.waves.map((w) => w.name)).toEqual(['pilot', 'rest']);
     expect(inv.clusters[0]!.wave).toBe('pilot');
   });
 

@@ -48,3 +48,31 @@ describe('checks that close loopholes', () => {
     expect(e.reason).toContain('every service needs an image');
   });
 });
+
+describe('wave gates in clusters.yaml', () => {
+  const withWaves = (waves: string) =>
+    writeTree({ [INVENTORY_FILE]: `${waves}\n${VALID_INVENTORY.replace('wave: edge', 'wave: canary')}` });
+
+  it('fills defaults for bare names and keeps explicit gates', () => {
+    const inv = loadFleetConfig(
+      withWaves('waves:\n  - name: canary\n    maxUnavailable: "50%"\n    soakSeconds: 30\n    approval: true\n    windows: ["* 2-4 * * *"]\n  - core'),
+    ).inventory;
+    expect(inv.waves).toEqual([
+      { name: 'canary', maxUnavailable: '50%', soakSeconds: 30, approval: true, windows: ['* 2-4 * * *'], pickupTimeoutSeconds: 60 },
+      { name: 'core', maxUnavailable: 0, soakSeconds: 0, approval: false, windows: [], pickupTimeoutSeconds: 60 },
+    ]);
+  });
+
+  it('refuses a malformed change window with its position', () => {
+    const e = configError(() => loadFleetConfig(withWaves('waves:\n  - name: canary\n    windows: ["* 25 * * *"]\n  - core')));
+    expect(e.field).toBe('waves[0].windows[0]');
+    expect(e.reason).toMatch(/hour '25'/);
+  });
+
+  it('refuses a bad budget and a duplicate wave', () => {
+    expect(configError(() => loadFleetConfig(withWaves('waves:\n  - name: canary\n    maxUnavailable: "150%"\n  - core'))).field).toBe(
+      'waves[0].maxUnavailable',
+    );
+    expect(configError(() => loadFleetConfig(withWaves('waves: [canary, core, canary]'))).reason).toMatch(/twice/);
+  });
+});

@@ -13,9 +13,10 @@ import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '.
 import { toolPaths } from '../../services/stack/tool-paths';
 import { createClusterWorker } from '../../workers/cluster';
 import { createControlWorker } from '../../workers/control';
-import type { reconcileCluster } from '../../workflows';
+import type { reconcileCluster, rollout } from '../../workflows';
+import type { RolloutInput, RolloutStatus } from '../../workflows/rollout-types';
 import type { ReconcileResult } from '../../workflows/reconcile-types';
-import { clusterQueue, reconcileWorkflowId } from '../../workflows/task-queues';
+import { CONTROL_QUEUE, clusterQueue, reconcileWorkflowId, rolloutWorkflowId } from '../../workflows/task-queues';
 import { testStack, type TestStack } from './test-stack';
 
 export interface ContainerView {
@@ -94,7 +95,16 @@ export class FleetHarness {
   }
 
   async startControlWorker(): Promise<void> {
-    this.track('control', await createControlWorker({ connection: this.nativeConnection, namespace: this.stack.namespace, db: this.db }));
+    this.track(
+      'control',
+      await createControlWorker({
+        connection: this.nativeConnection,
+        clientConnection: this.client.connection as Connection,
+        namespace: this.stack.namespace,
+        db: this.db,
+        repo: { url: this.repo.bareDir, dataDir: this.dataDir },
+      }),
+    );
   }
 
   async startClusterWorker(clusterId: string): Promise<void> {
@@ -153,6 +163,19 @@ export class FleetHarness {
 
   async reconcile(clusterId: string, commit: string, healthTimeoutSeconds = 60): Promise<ReconcileResult> {
     return (await this.startReconcile(clusterId, commit, healthTimeoutSeconds)).result();
+  }
+
+  async rollout(commit: string, trigger?: RolloutInput['trigger']): Promise<RolloutStatus> {
+    return (await this.startRollout(commit, trigger)).result();
+  }
+
+  startRollout(commit: string, trigger?: RolloutInput['trigger']): Promise<WorkflowHandle<typeof rollout>> {
+    return this.client.workflow.start<typeof rollout>('rollout', {
+      taskQueue: CONTROL_QUEUE,
+      workflowId: rolloutWorkflowId(commit),
+      args: [{ commit, trigger }],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
   }
 
   async containers(clusterId: string): Promise<ContainerView[]> {

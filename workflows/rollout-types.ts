@@ -1,0 +1,69 @@
+import type { CommitInfo, ReconcileOutcome } from './reconcile-types';
+
+export interface WavePlan {
+  name: string;
+  clusters: string[];
+  maxUnavailable: number | string;
+  soakSeconds: number;
+  approval: boolean;
+  windows: string[];
+  pickupTimeoutSeconds: number;
+}
+
+export interface RolloutPlan {
+  commit: CommitInfo;
+  waves: WavePlan[];
+  /** Each cluster's last good commit when the rollout was planned: where a halted wave goes back to. */
+  lastGood: Record<string, string | undefined>;
+}
+
+export type RolloutState = 'running' | 'waiting' | 'succeeded' | 'halted' | 'aborted';
+export type WaveState = 'pending' | 'waiting' | 'running' | 'soaking' | 'healthy' | 'halted' | 'skipped';
+export type ClusterState = 'pending' | 'reconciling' | 'unreachable' | 'reverted' | ReconcileOutcome;
+
+export interface ClusterProgress {
+  id: string;
+  state: ClusterState;
+  /** The commit the cluster runs as far as this rollout knows. */
+  commit: string | null;
+  healthy: boolean;
+}
+
+export interface WaveProgress {
+  name: string;
+  state: WaveState;
+  clusters: ClusterProgress[];
+}
+
+export interface Approval {
+  wave: string;
+  by: string;
+  at: string;
+}
+
+export interface RolloutStatus {
+  commit: string;
+  state: RolloutState;
+  /** Why the rollout waits, while it waits. */
+  waitingFor?: string;
+  waves: WaveProgress[];
+  reasons: string[];
+  approvals: Approval[];
+  paused: boolean;
+  trigger?: RolloutTrigger;
+}
+
+export interface RolloutTrigger {
+  source: 'cli' | 'webhook' | 'poll' | 'breakglass';
+  by?: string;
+}
+
+export interface RolloutInput {
+  commit: string;
+  trigger?: RolloutTrigger;
+}
+
+export interface OperatorAction {
+  by: string;
+  reason?: string;
+}

@@ -1,0 +1,10 @@
+import { defineSearchAttributeKey } from '@temporalio/common';
+
+/** Custom search attributes, so `temporal workflow list --query "LucidCommit='<sha>'"` finds every step of a change. */
+export const SEARCH_ATTRIBUTES = {
+  commit: defineSearchAttributeKey('LucidCommit', 'KEYWORD'),
+  cluster: defineSearchAttributeKey('LucidCluster', 'KEYWORD_LIST'),
+  wave: defineSearchAttributeKey('LucidWave', 'KEYWORD_LIST'),
+  outcome: defineSearchAttributeKey('LucidOutcome', 'KEYWORD'),
+  breakglass: defineSearchAttributeKey('LucidBreakglass', 'BOOL'),
+} as const;
