@@ -20,6 +20,7 @@ export interface SampleFleetOptions {
   slow?: Record<string, number>;
   /** The `waves:` list of clusters.yaml (names or gate objects); default: the built-in waves. */
   waves?: unknown[];
+  driftCheckSeconds?: number;
 }
 
 export const SAMPLE_CLUSTERS: SampleCluster[] = [
@@ -76,6 +77,7 @@ export function sampleFleetFiles(opts: SampleFleetOptions = {}): Record<string, 
     'compose/docker-compose.yml': stringify({ services, volumes }),
     'clusters/clusters.yaml': stringify({
       ...(opts.waves ? { waves: opts.waves } : {}),
+      ...(opts.driftCheckSeconds ? { driftCheckSeconds: opts.driftCheckSeconds } : {}),
       clusters: clusters.map((c) => ({ ...c, labels: { site: 'lab', hardware: 'pi5' }, env: `clusters/${c.id}/.env` })),
     }),
   };

@@ -68,3 +68,17 @@ export interface ClusterRecord {
   lastGoodCommit?: string;
   badCommits: string[];
 }
+
+export interface DriftProblem {
+  service: string;
+  problem: string;
+}
+
+export interface DriftResult {
+  clusterId: string;
+  /** The commit the cluster is held on, when there is one to hold it on. */
+  commit?: string;
+  problems: DriftProblem[];
+  corrected?: ReconcileOutcome;
+  skipped?: string;
+}

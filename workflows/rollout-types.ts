@@ -15,6 +15,7 @@ export interface RolloutPlan {
   waves: WavePlan[];
   /** Each cluster's last good commit when the rollout was planned: where a halted wave goes back to. */
   lastGood: Record<string, string | undefined>;
+  driftCheckSeconds: number;
 }
 
 export type RolloutState = 'running' | 'waiting' | 'succeeded' | 'halted' | 'aborted';

@@ -116,6 +116,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     { key: SA.wave, value: plan.waves.map((w) => w.name) },
   ]);
   await control.supersedeRollouts({ commit, workflowId });
+  await control.syncDriftSchedules({ clusters: plan.waves.flatMap((w) => w.clusters), everySeconds: plan.driftCheckSeconds });
   const c = plan.commit;
   await event(`rollout of ${c.sha.slice(0, 12)} "${c.subject}" by ${c.author} (trigger: ${input.trigger?.source ?? 'cli'}${input.trigger?.by ? ` by ${input.trigger.by}` : ''})`);
 

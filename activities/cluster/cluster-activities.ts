@@ -4,11 +4,12 @@ import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import { ConfigError } from '../../config/config-error';
 import { loadClusterConfig } from '../../config/fleet-config';
-import type { CommitInfo, HealthReport, PlannedService, ServiceStatus } from '../../workflows/reconcile-types';
+import type { CommitInfo, DriftProblem, HealthReport, PlannedService, ServiceStatus } from '../../workflows/reconcile-types';
 import { runCompose } from './compose-cli';
 import { projectName } from './compose-labels';
 import { renderProject } from './compose-render';
 import { listProjectContainers, runningLabels } from './container-state';
+import { detectDrift } from './drift-detect';
 import { GitMirror, UnknownCommitError } from './git-mirror';
 import { waitHealthy } from './health-wait';
 import { pruneTrees } from './tree-pruning';
@@ -38,7 +39,7 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
     return mirror.materialize(sha, treesDir);
   }
 
-  return {
+  const activities = {
     async fetchCommit(input: { commit: string }): Promise<CommitInfo> {
       try {
         const info = await mirror.fetchAndResolve(input.commit);
@@ -110,12 +111,20 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       });
     },
 
+    /** Renders the commit (label-stable, so an untouched service matches) and compares it with what runs. */
+    async detectDrift(input: { commit: string }): Promise<DriftProblem[]> {
+      const planned = await activities.prepareCommit(input);
+      const running = (await listProjectContainers(ctx.docker, ctx.clusterId)).map((c) => c.status);
+      return detectDrift(planned, running);
+    },
+
     async observeServices(): Promise<ServiceStatus[]> {
       return (await listProjectContainers(ctx.docker, ctx.clusterId))
         .map((c) => c.status)
         .sort((a, b) => a.name.localeCompare(b.name));
     },
   };
+  return activities;
 }
 
 export type ClusterActivities = ReturnType<typeof createClusterActivities>;

@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { ClusterRecord, ReconcileResult } from '../../workflows/reconcile-types';
+import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflows/reconcile-types';
 
 interface ClusterDoc {
   _id: string;
@@ -25,10 +25,12 @@ export interface ReconcileDoc extends ReconcileResult {
 export class ClusterStore {
   private readonly clusters: Collection<ClusterDoc>;
   private readonly reconciles: Collection<ReconcileDoc>;
+  private readonly drift: Collection<DriftResult & { at: Date }>;
 
   constructor(db: Db) {
     this.clusters = db.collection<ClusterDoc>('clusters');
     this.reconciles = db.collection<ReconcileDoc>('reconciles');
+    this.drift = db.collection<DriftResult & { at: Date }>('drift_corrections');
   }
 
   async get(id: string): Promise<ClusterRecord> {
@@ -60,6 +62,16 @@ export class ClusterStore {
     const update: Record<string, unknown> = { $set: set };
     if (doc.outcome === 'rolled_back' || doc.outcome === 'failed') update.$addToSet = { badCommits: doc.commit };
     await this.clusters.updateOne({ _id: doc.clusterId }, update, { upsert: true });
+  }
+
+  /** Only checks that found drift are kept: a quiet fleet writes nothing. */
+  async recordDrift(result: DriftResult): Promise<void> {
+    if (result.problems.length === 0) return;
+    await this.drift.insertOne({ ...result, at: new Date() });
+  }
+
+  async driftCorrections(clusterId: string): Promise<Array<DriftResult & { at: Date }>> {
+    return this.drift.find({ clusterId }, { projection: { _id: 0 } }).sort({ at: 1 }).toArray();
   }
 
   async outcomes(clusterId: string, limit = 20): Promise<ReconcileDoc[]> {

@@ -3,10 +3,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ConfigError } from '../../config/config-error';
 import { loadFleetConfig } from '../../config/fleet-config';
-import type { ClusterRecord, ReconcileResult } from '../../workflows/reconcile-types';
+import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflows/reconcile-types';
 import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
 import { GitMirror, UnknownCommitError } from '../cluster/git-mirror';
 import type { ClusterStore } from './cluster-store';
+import { ensureDriftSchedule } from './drift-schedules';
 import type { RolloutStore } from './rollout-store';
 
 export interface ControlDeps {
@@ -58,7 +59,7 @@ export function createControlActivities(deps: ControlDeps) {
           .filter((w) => w.clusters.length > 0);
         const lastGood: Record<string, string | undefined> = {};
         for (const c of inventory.clusters) lastGood[c.id] = (await store.get(c.id)).lastGoodCommit;
-        return { commit, waves, lastGood };
+        return { commit, waves, lastGood, driftCheckSeconds: inventory.driftCheckSeconds };
       } catch (err) {
         if (err instanceof ConfigError) {
           throw ApplicationFailure.create({ message: err.message, type: 'ConfigError', nonRetryable: true, details: [err.toJSON()] });
@@ -78,6 +79,29 @@ export function createControlActivities(deps: ControlDeps) {
 
     async markCommitBad(input: { commit: string; reason: string }): Promise<void> {
       await rollouts.markBad(input.commit, input.reason);
+    },
+
+    /**
+     * What a cluster's drift check holds it on: its last good commit, unless a
+     * change is under way (desired differs and is not known bad), which drift
+     * correction must not fight.
+     */
+    async driftTarget(input: { clusterId: string }): Promise<{ commit?: string; skipped?: string }> {
+      const r = await store.get(input.clusterId);
+      if (!r.lastGoodCommit) return { skipped: 'no healthy commit applied yet' };
+      const desired = r.desiredCommit;
+      if (desired && desired !== r.lastGoodCommit && !r.badCommits.includes(desired) && !(await rollouts.isBad(desired))) {
+        return { skipped: `a change to ${desired.slice(0, 12)} is under way` };
+      }
+      return { commit: r.lastGoodCommit };
+    },
+
+    async recordDrift(input: { result: DriftResult }): Promise<void> {
+      await store.recordDrift(input.result);
+    },
+
+    async syncDriftSchedules(input: { clusters: string[]; everySeconds: number }): Promise<void> {
+      for (const id of input.clusters) await ensureDriftSchedule(deps.client, id, input.everySeconds);
     },
 
     /** Asks every other running rollout to stop before its next wave: the newest commit wins. */

@@ -20,7 +20,7 @@ afterAll(() => h?.close());
 
 describe('rollout in waves', () => {
   it('a good commit reaches every cluster, wave by wave', async () => {
-    good = await h.commit({ version: 'v1' }, 'fleet on v1');
+    good = await h.commit({ version: 'v1', driftCheckSeconds: 2 }, 'fleet on v1');
     const status = await h.rollout(good);
     expect(status.state).toBe('succeeded');
     expect(status.waves.map((w) => [w.name, w.state])).toEqual([
@@ -35,7 +35,7 @@ describe('rollout in waves', () => {
 
   it('a bad commit halts in the first wave, which is rolled back, and the second wave never changes', async () => {
     const coreBefore = await h.containers('ro-c');
-    const bad = await h.commit({ version: 'v2', failing: ['sessions-gateway'] }, 'v2 breaks the sessions gateway');
+    const bad = await h.commit({ version: 'v2', failing: ['sessions-gateway'], driftCheckSeconds: 2 }, 'v2 breaks the sessions gateway');
     const status = await h.rollout(bad);
 
     expect(status.state).toBe('halted');
@@ -54,6 +54,24 @@ describe('rollout in waves', () => {
     expect((await h.containers('ro-c')).map((c) => [c.id, c.startedAt])).toEqual(coreBefore.map((c) => [c.id, c.startedAt]));
     for (const c of CLUSTERS) expect((await h.store.get(c.id)).lastGoodCommit).toBe(good);
     expect(await h.db.collection('commits').findOne({ _id: bad as never })).toMatchObject({ status: 'bad' });
+  });
+
+  it('afterwards the drift schedule keeps every cluster on the last good commit, never the bad one', async () => {
+    const since = new Date().toISOString();
+    for (const c of CLUSTERS) {
+      const query = `WorkflowType = 'driftCheck' AND LucidCluster = '${c.id}' AND ExecutionStatus = 'Completed' AND StartTime > '${since}'`;
+      let checked: string | undefined;
+      for (let i = 0; i < 60 && !checked; i++) {
+        for await (const wf of h.client.workflow.list({ query })) checked = wf.workflowId;
+        if (!checked) await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(checked).toBeDefined();
+      const result = await h.client.workflow.getHandle(checked!).result();
+      expect(result).toMatchObject({ clusterId: c.id, commit: good });
+    }
+    for (const c of CLUSTERS) {
+      for (const ct of await h.containers(c.id)) expect(ct).toMatchObject({ image: `${DEMO_APP}:v1`, health: 'healthy' });
+    }
   });
 
   it('a repeated trigger for the same commit starts nothing new', async () => {

@@ -8,6 +8,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { runCompose } from '../../activities/cluster/compose-cli';
 import { LABELS, projectName } from '../../activities/cluster/compose-labels';
 import { ClusterStore } from '../../activities/control/cluster-store';
+import { driftScheduleId } from '../../activities/control/drift-schedules';
 import { ConfigRepoWriter } from '../../compose/config-repo-writer';
 import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '../../compose/sample-fleet';
 import { toolPaths } from '../../services/stack/tool-paths';
@@ -206,6 +207,9 @@ export class FleetHarness {
   }
 
   async close(): Promise<void> {
+    for (const c of this.clusters) {
+      await this.client.schedule.getHandle(driftScheduleId(c.id)).delete().catch(() => undefined);
+    }
     for (const key of [...this.workers.keys()]) await this.stopWorker(key);
     for (const child of this.children) child.kill('SIGKILL');
     for (const c of this.clusters) await this.down(c.id).catch(() => undefined);

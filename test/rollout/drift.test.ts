@@ -1,0 +1,64 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runCompose } from '../../activities/cluster/compose-cli';
+import { DEMO_APP } from '../../compose/demo-images';
+import type { SampleCluster } from '../../compose/sample-fleet';
+import { FleetHarness, type ContainerView } from '../support/fleet-harness';
+
+const CLUSTER: SampleCluster = { id: 'dr-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };
+let h: FleetHarness;
+
+beforeAll(async () => {
+  h = await FleetHarness.start('drift', [CLUSTER]);
+  await h.startControlWorker();
+  await h.startClusterWorker(CLUSTER.id);
+});
+afterAll(() => h?.close());
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('drift correction by the per-cluster Schedule', () => {
+  it('puts back a container stopped, one removed and one changed by hand', async () => {
+    const sha = await h.commit({ version: 'v1', driftCheckSeconds: 2 }, 'v1, drift checked every 2s');
+    expect((await h.rollout(sha)).state).toBe('succeeded');
+    const good = await h.containers(CLUSTER.id);
+    const byName = (cs: ContainerView[], s: string) => cs.find((c) => c.service === s)!;
+
+    await h.docker.getContainer(byName(good, 'beta').id).stop({ t: 1 });
+    await h.docker.getContainer(byName(good, 'blockchain-core').id).remove({ force: true });
+    // "By hand": the ledger recreated from an edited copy of the rendered project, on another image.
+    const rendered = JSON.parse(fs.readFileSync(path.join(h.dataDir, 'clusters', CLUSTER.id, 'rendered', `${sha}.json`), 'utf8'));
+    rendered.services['blockchain-ledger'].image = `${DEMO_APP}:v2`;
+    rendered.services['blockchain-ledger'].labels['com.lucid.config-hash'] = 'edited-by-hand';
+    const edited = path.join(h.dataDir, 'edited.json');
+    fs.writeFileSync(edited, JSON.stringify(rendered));
+    await runCompose(['-p', `lucid-${CLUSTER.id}`, '-f', edited, 'up', '-d', 'blockchain-ledger']);
+    expect(byName(await h.containers(CLUSTER.id), 'blockchain-ledger').image).toBe(`${DEMO_APP}:v2`);
+
+    await until('the drift schedule to correct the cluster', async () => {
+      const now = await h.containers(CLUSTER.id);
+      return (
+        now.length === 3 &&
+        now.every((c) => c.state === 'running' && c.health === 'healthy' && c.image === `${DEMO_APP}:v1`) &&
+        now.every((c) => c.configHash === byName(good, c.service).configHash)
+      );
+    });
+    const corrections = await h.store.driftCorrections(CLUSTER.id);
+    const problems = corrections.flatMap((c) => c.problems.map((p) => `${p.service}: ${p.problem}`));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'beta: container exited',
+        'blockchain-core: missing',
+        'blockchain-ledger: config differs from the commit (changed by hand?)',
+      ]),
+    );
+    expect(corrections.every((c) => c.commit === sha && c.corrected === 'healthy')).toBe(true);
+  });
+});
