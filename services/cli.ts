@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { reportError } from './cli/cli-output';
 import { registerClusterCommands } from './cli/cluster-commands';
 import { registerDevCommands } from './cli/dev-commands';
+import { registerRolloutCommands } from './cli/rollout-commands';
+import { registerServeCommand } from './cli/serve-command';
 import { registerWorkerCommands } from './cli/worker-commands';
 import { ConsoleContext, consoleEnv } from './console-context';
 
@@ -25,7 +27,11 @@ function runWith<T extends unknown[]>(body: (...a: T) => Promise<number>, makeAr
     });
 }
 
-registerClusterCommands(program, (fn, json) => runWith(fn, () => [new ConsoleContext(consoleEnv())] as [ConsoleContext], json));
+const withConsole = (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) =>
+  runWith(fn, () => [new ConsoleContext(consoleEnv())] as [ConsoleContext], json);
+registerClusterCommands(program, withConsole);
+registerRolloutCommands(program, withConsole);
+registerServeCommand(program, withConsole);
 registerDevCommands(program, (fn, json) => runWith(fn, () => [] as [], json));
 registerWorkerCommands(program, (fn) => runWith(fn, () => [] as []));
 

@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import { GitMirror } from '../activities/cluster/git-mirror';
 import { ClusterStore } from '../activities/control/cluster-store';
+import { RolloutStore } from '../activities/control/rollout-store';
 import { loadFleetConfig, type FleetConfig } from '../config/fleet-config';
 import { requireConfigRepo, runtimeEnv, type RuntimeEnv } from '../config/runtime-env';
 import type { CommitInfo } from '../workflows/reconcile-types';
@@ -39,12 +40,20 @@ export class ConsoleContext {
     return this.client;
   }
 
-  async store(): Promise<ClusterStore> {
+  async db(): Promise<Db> {
     if (!this.mongo) {
       this.mongo = new MongoClient(this.env.MONGO_URL, { serverSelectionTimeoutMS: 5000 });
       await this.mongo.connect();
     }
-    return new ClusterStore(this.mongo.db(this.env.LUCID_DB));
+    return this.mongo.db(this.env.LUCID_DB);
+  }
+
+  async store(): Promise<ClusterStore> {
+    return new ClusterStore(await this.db());
+  }
+
+  async rollouts(): Promise<RolloutStore> {
+    return new RolloutStore(await this.db());
   }
 
   mirror(): GitMirror {

@@ -52,6 +52,8 @@ export interface RolloutStatus {
   approvals: Approval[];
   paused: boolean;
   trigger?: RolloutTrigger;
+  startedAt: string;
+  endedAt?: string;
 }
 
 export interface RolloutTrigger {

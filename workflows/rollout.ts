@@ -63,8 +63,17 @@ const isHealthy = (services: ServiceStatus[]) =>
  */
 export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
   const { commit } = input;
-  const { workflowId } = workflowInfo();
-  const status: RolloutStatus = { commit, state: 'running', waves: [], reasons: [], approvals: [], paused: false, trigger: input.trigger };
+  const { workflowId, startTime } = workflowInfo();
+  const status: RolloutStatus = {
+    commit,
+    state: 'running',
+    waves: [],
+    reasons: [],
+    approvals: [],
+    paused: false,
+    trigger: input.trigger,
+    startedAt: startTime.toISOString(),
+  };
   let stop: { state: 'aborted'; reason: string } | undefined;
   let seq = 0;
   const event = (message: string) => control.recordRolloutEvent({ workflowId, commit, seq: seq++, message });
@@ -249,6 +258,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
   }
 
   async function finish(s: RolloutStatus): Promise<RolloutStatus> {
+    s.endedAt = new Date().toISOString();
     upsertSearchAttributes([{ key: SA.outcome, value: s.state }]);
     await control.recordRollout({ status: s });
     return s;

@@ -7,7 +7,8 @@ import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflow
 import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
 import { GitMirror, UnknownCommitError } from '../cluster/git-mirror';
 import type { ClusterStore } from './cluster-store';
-import { ensureDriftSchedule } from './drift-schedules';
+import { startRollout } from './rollout-trigger';
+import { ensureDriftSchedule } from './schedules';
 import type { RolloutStore } from './rollout-store';
 
 export interface ControlDeps {
@@ -21,6 +22,14 @@ export interface ControlDeps {
 /** Activities of the `lucid-control` queue: only the console host holds MongoDB credentials. */
 export function createControlActivities(deps: ControlDeps) {
   const { clusters: store, rollouts } = deps;
+  const controlDir = () => {
+    if (!deps.repo) throw ApplicationFailure.nonRetryable('the control worker has no config repo (LUCID_CONFIG_REPO)');
+    return path.join(deps.repo.dataDir, 'control');
+  };
+  const controlMirror = () => {
+    const dir = controlDir();
+    return new GitMirror(deps.repo!.url, path.join(dir, 'repo.git'));
+  };
   return {
     async loadClusterRecord(input: { clusterId: string }): Promise<ClusterRecord> {
       return store.get(input.clusterId);
@@ -48,11 +57,10 @@ export function createControlActivities(deps: ControlDeps) {
 
     /** Validates the whole fleet config at the commit and orders its clusters into waves. */
     async planRollout(input: { commit: string }): Promise<RolloutPlan> {
-      if (!deps.repo) throw ApplicationFailure.nonRetryable('the control worker has no config repo (LUCID_CONFIG_REPO)');
-      const mirror = new GitMirror(deps.repo.url, path.join(deps.repo.dataDir, 'control', 'repo.git'));
+      const mirror = controlMirror();
       try {
         const commit = await mirror.fetchAndResolve(input.commit);
-        const tree = await mirror.materialize(commit.sha, path.join(deps.repo.dataDir, 'control', 'trees'));
+        const tree = await mirror.materialize(commit.sha, path.join(controlDir(), 'trees'));
         const { inventory } = loadFleetConfig(tree);
         const waves = inventory.waves
           .map((w) => ({ ...w, clusters: inventory.clusters.filter((c) => c.wave === w.name).map((c) => c.id) }))
@@ -102,6 +110,13 @@ export function createControlActivities(deps: ControlDeps) {
 
     async syncDriftSchedules(input: { clusters: string[]; everySeconds: number }): Promise<void> {
       for (const id of input.clusters) await ensureDriftSchedule(deps.client, id, input.everySeconds);
+    },
+
+    /** The poll trigger: rolls out the branch head unless it was rolled out (or refused) before. */
+    async pollBranchHead(): Promise<{ head: string; workflowId: string; started: boolean }> {
+      const head = await controlMirror().fetchAndResolve();
+      if (await rollouts.isBad(head.sha)) return { head: head.sha, workflowId: '', started: false };
+      return { head: head.sha, ...(await startRollout(deps.client, head.sha, { source: 'poll' })) };
     },
 
     /** Asks every other running rollout to stop before its next wave: the newest commit wins. */

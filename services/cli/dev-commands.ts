@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
+import { ensureDriftSchedule, ensurePollSchedule } from '../../activities/control/schedules';
+import type { Inventory } from '../../config/inventory';
 import { runtimeEnv } from '../../config/runtime-env';
 import { ConsoleContext } from '../console-context';
 import { downStack, readStackState, stackStatus, upStack } from '../stack/embedded-stack';
@@ -20,21 +22,23 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
     .option('--temporal-port <port>', 'Temporal frontend port', '7233')
     .option('--ui-port <port>', 'Temporal UI port (default: frontend port + 1000)')
     .option('--mongo-port <port>', 'FerretDB port', '27017')
+    .option('--poll-seconds <seconds>', 'how often the poll Schedule compares the branch head with the last rollout', '60')
     .option('--json', 'JSON on stdout')
-    .action((o: { repo?: string; temporalPort: string; uiPort?: string; mongoPort: string; json?: boolean }) =>
+    .action((o: { repo?: string; temporalPort: string; uiPort?: string; mongoPort: string; pollSeconds: string; json?: boolean }) =>
       run(async () => {
         const env = runtimeEnv();
         const previous = readStackState(env.LUCID_DATA_DIR);
         const repo = o.repo ? repoArg(o.repo) : (env.LUCID_CONFIG_REPO ?? previous?.repoUrl);
-        let clusters: string[] = [];
+        let inventory: Inventory | undefined;
         if (repo) {
           const ctx = new ConsoleContext({ ...env, LUCID_CONFIG_REPO: repo });
-          clusters = (await ctx.fleetAt()).fleet.inventory.clusters.map((c) => c.id);
+          inventory = (await ctx.fleetAt()).fleet.inventory;
           await ctx.close();
         } else {
           say('lucid: no config repo (--repo or LUCID_CONFIG_REPO): starting servers and the control worker only');
         }
-        await upStack({
+        const clusters = inventory?.clusters.map((c) => c.id) ?? [];
+        const state = await upStack({
           dataDir: env.LUCID_DATA_DIR,
           namespace: env.LUCID_NAMESPACE,
           temporalAddress: process.env.TEMPORAL_ADDRESS,
@@ -43,8 +47,19 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
           uiPort: o.uiPort ? Number(o.uiPort) : undefined,
           mongoPort: Number(o.mongoPort),
           repoUrl: repo,
-          workers: ['control', ...clusters.map((id) => `cluster:${id}`)],
+          workers: [
+            'control',
+            ...(process.env.LUCID_WEBHOOK_SECRET ? ['console'] : []),
+            ...clusters.map((id) => `cluster:${id}`),
+          ],
         });
+        if (inventory) {
+          const ctx = new ConsoleContext({ ...env, TEMPORAL_ADDRESS: state.temporalAddress, LUCID_CONFIG_REPO: repo });
+          const client = await ctx.temporal();
+          await ensurePollSchedule(client, Number(o.pollSeconds));
+          for (const id of clusters) await ensureDriftSchedule(client, id, inventory.driftCheckSeconds);
+          await ctx.close();
+        }
         const status = await stackStatus(env.LUCID_DATA_DIR);
         if (o.json) printJson(status);
         else for (const c of status) say(`${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}`);

@@ -17,7 +17,7 @@ export interface StackOptions {
   uiPort?: number;
   mongoPort?: number;
   repoUrl?: string;
-  /** Workers to run: `control` and `cluster:<id>` entries. Empty for servers only. */
+  /** Processes to run: `control`, `console` (webhook and metrics) and `cluster:<id>` entries. Empty for servers only. */
   workers?: string[];
 }
 
@@ -41,6 +41,7 @@ export interface StackState {
 }
 
 const HOST = '127.0.0.1';
+export const CONSOLE_PORT = 8780;
 
 export function stackDir(dataDir: string): string {
   return path.join(dataDir, 'stack');
@@ -129,7 +130,8 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
   for (const w of state.workers) {
     const p = proc(opts.dataDir, `worker-${w}`);
     if (p.running()) continue;
-    const args = w === 'control' ? ['worker', 'control'] : ['worker', 'cluster', '--id', w.replace(/^cluster:/, '')];
+    const args =
+      w === 'control' ? ['worker', 'control'] : w === 'console' ? ['serve', '--port', String(CONSOLE_PORT)] : ['worker', 'cluster', '--id', w.replace(/^cluster:/, '')];
     p.start(process.execPath, [tools.lucidCli, ...args], workerEnv);
   }
   return state;
@@ -159,7 +161,8 @@ export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
       : { ...embedded('ferretdb', state ? redact(state.mongoUrl) : undefined), name: 'ferretdb' },
   );
   for (const w of state?.workers ?? []) {
-    out.push({ ...embedded(`worker-${w}`), name: `worker:${w}`, address: w === 'control' ? 'lucid-control' : `cluster-${w.slice(8)}` });
+    const address = w === 'control' ? 'lucid-control' : w === 'console' ? `http://${HOST}:${CONSOLE_PORT}` : `cluster-${w.slice(8)}`;
+    out.push({ ...embedded(`worker-${w}`), name: `worker:${w}`, address });
   }
   return out;
 }

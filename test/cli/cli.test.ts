@@ -28,7 +28,7 @@ afterAll(async () => {
 
 describe('lucid CLI', () => {
   it('dev up with external Temporal and MongoDB starts only the workers, one per cluster', async () => {
-    const status = await json<Component[]>(['dev', 'up', '--repo', h.repo.bareDir, '--json']);
+    const status = await json<Component[]>(['dev', 'up', '--repo', h.repo.bareDir, '--poll-seconds', '3600', '--json']);
     expect(status.find((c) => c.name === 'temporal')).toMatchObject({ embedded: false, running: true, address: h.stack.temporalAddress });
     expect(status.find((c) => c.name === 'mongodb')).toMatchObject({ embedded: false, running: true });
     expect(status.find((c) => c.name === 'ferretdb')).toBeUndefined();

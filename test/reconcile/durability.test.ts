@@ -1,7 +1,5 @@
 import { DEMO_APP } from '../../compose/demo-images';
 import type { SampleCluster } from '../../compose/sample-fleet';
-import { ManagedProcess } from '../../services/stack/managed-process';
-import { stackDir, upStack } from '../../services/stack/embedded-stack';
 import { FleetHarness } from '../support/fleet-harness';
 
 const KILL: SampleCluster = { id: 'kd-bc', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };
@@ -73,16 +71,7 @@ describe('durability of reconcileCluster', () => {
     const handle = await h.startReconcile(RESTART.id, v2);
     await untilMidHealthWait(handle.workflowId, RESTART.id, v2);
 
-    const temporal = new ManagedProcess('temporal', stackDir(h.stack.dataDir));
-    expect(await temporal.stop()).toBe(true);
-    await new Promise((r) => setTimeout(r, 3000));
-    await upStack({
-      dataDir: h.stack.dataDir,
-      namespace: h.stack.namespace,
-      temporalPort: h.stack.temporalPort,
-      mongoPort: h.stack.mongoPort,
-      workers: [],
-    });
+    await h.restartTemporal();
 
     const result = await handle.result();
     expect(result).toMatchObject({ outcome: 'healthy', appliedCommit: v2 });

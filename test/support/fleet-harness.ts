@@ -8,7 +8,9 @@ import { MongoClient, type Db } from 'mongodb';
 import { runCompose } from '../../activities/cluster/compose-cli';
 import { LABELS, projectName } from '../../activities/cluster/compose-labels';
 import { ClusterStore } from '../../activities/control/cluster-store';
-import { driftScheduleId } from '../../activities/control/drift-schedules';
+import { POLL_SCHEDULE_ID, driftScheduleId } from '../../activities/control/schedules';
+import { stackDir, upStack } from '../../services/stack/embedded-stack';
+import { ManagedProcess } from '../../services/stack/managed-process';
 import { ConfigRepoWriter } from '../../compose/config-repo-writer';
 import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '../../compose/sample-fleet';
 import { toolPaths } from '../../services/stack/tool-paths';
@@ -206,10 +208,23 @@ export class FleetHarness {
     await runCompose(['-p', projectName(clusterId), 'down', '-v', '--remove-orphans', '--timeout', '1']);
   }
 
+  /** Stops the shared Temporal dev server and starts it again on the same database. */
+  async restartTemporal(downMs = 3000): Promise<void> {
+    const temporal = new ManagedProcess('temporal', stackDir(this.stack.dataDir));
+    if (!(await temporal.stop())) throw new Error('the test Temporal server was not running');
+    await new Promise((r) => setTimeout(r, downMs));
+    await upStack({
+      dataDir: this.stack.dataDir,
+      namespace: this.stack.namespace,
+      temporalPort: this.stack.temporalPort,
+      mongoPort: this.stack.mongoPort,
+      workers: [],
+    });
+  }
+
   async close(): Promise<void> {
-    for (const c of this.clusters) {
-      await this.client.schedule.getHandle(driftScheduleId(c.id)).delete().catch(() => undefined);
-    }
+    const schedules = [POLL_SCHEDULE_ID, ...this.clusters.map((c) => driftScheduleId(c.id))];
+    for (const id of schedules) await this.client.schedule.getHandle(id).delete().catch(() => undefined);
     for (const key of [...this.workers.keys()]) await this.stopWorker(key);
     for (const child of this.children) child.kill('SIGKILL');
     for (const c of this.clusters) await this.down(c.id).catch(() => undefined);

@@ -1,0 +1,148 @@
+import * as os from 'node:os';
+import type { Command } from 'commander';
+import { startRollout } from '../../activities/control/rollout-trigger';
+import type { rollout } from '../../workflows';
+import type { Approval, RolloutStatus } from '../../workflows/rollout-types';
+import { rolloutWorkflowId } from '../../workflows/task-queues';
+import type { ConsoleContext } from '../console-context';
+import { rolloutTimeline } from '../rollout-timeline';
+import { CliExit, EXIT, printJson, say } from './cli-output';
+
+const STATE_EXIT: Record<RolloutStatus['state'], number> = {
+  succeeded: EXIT.ok,
+  halted: EXIT.rolledBack,
+  aborted: EXIT.failure,
+  running: EXIT.ok,
+  waiting: EXIT.ok,
+};
+
+/** The documented `--json` shape; the workflow's status carries more (approvals, trigger, times). */
+function publicStatus(s: RolloutStatus) {
+  return {
+    commit: s.commit,
+    state: s.state,
+    waves: s.waves.map((w) => ({
+      name: w.name,
+      state: w.state,
+      clusters: w.clusters.map(({ id, state, commit, healthy }) => ({ id, state, commit, healthy })),
+    })),
+    reasons: s.reasons,
+  };
+}
+
+function printStatus(s: RolloutStatus, json?: boolean): void {
+  if (json) return printJson(publicStatus(s));
+  say(`rollout ${s.commit.slice(0, 12)}: ${s.state}${s.waitingFor ? ` (waiting for ${s.waitingFor})` : ''}${s.paused ? ' [paused]' : ''}`);
+  for (const w of s.waves) {
+    say(`  wave ${w.name.padEnd(10)} ${w.state}`);
+    for (const c of w.clusters) say(`    ${c.id.padEnd(14)} ${c.state.padEnd(12)} ${c.commit ? c.commit.slice(0, 12) : '-'}`);
+  }
+  for (const r of s.reasons) say(`  reason: ${r}`);
+  for (const a of s.approvals) say(`  approved wave ${a.wave} by ${a.by} at ${a.at}`);
+}
+
+const operator = () => process.env.LUCID_OPERATOR ?? os.userInfo().username;
+
+export function registerRolloutCommands(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) => void): void {
+  const cmd = program.command('rollout').description('roll commits out to the fleet in waves');
+
+  /** Full sha of a commit the console knows; rollouts are addressed by it. */
+  const resolve = async (ctx: ConsoleContext, ref: string) => (await ctx.mirror().fetchAndResolve(ref)).sha;
+
+  cmd
+    .command('start')
+    .description('start rollout-<sha> (default: the branch head); a commit already rolled out is not started again')
+    .option('--commit <sha>', 'commit (full or short sha)')
+    .option('--wait', 'wait for the end; exit 0 succeeded, 3 halted and rolled back, 2 bad input, 1 aborted')
+    .option('--json', 'JSON on stdout')
+    .action((o: { commit?: string; wait?: boolean; json?: boolean }) =>
+      run(async (ctx) => {
+        const { commit } = await ctx.fleetAt(o.commit);
+        const client = await ctx.temporal();
+        const { workflowId, started } = await startRollout(client, commit.sha, { source: 'cli', by: operator() });
+        say(`${started ? 'started' : 'already exists:'} ${workflowId} (${commit.subject})`);
+        if (!o.wait) {
+          if (o.json) printJson({ workflowId, commit: commit.sha, started });
+          return EXIT.ok;
+        }
+        const status = await client.workflow.getHandle<typeof rollout>(workflowId).result();
+        printStatus(status, o.json);
+        return STATE_EXIT[status.state];
+      }, o.json),
+    );
+
+  cmd
+    .command('status <sha>')
+    .description("a rollout's state, each wave and each cluster")
+    .option('--json', 'JSON on stdout')
+    .action((sha: string, o: { json?: boolean }) =>
+      run(async (ctx) => {
+        const full = await resolve(ctx, sha);
+        const client = await ctx.temporal();
+        const status =
+          (await client.workflow
+            .getHandle<typeof rollout>(rolloutWorkflowId(full))
+            .query<RolloutStatus>('status')
+            .catch(() => undefined)) ?? (await (await ctx.rollouts()).get(full));
+        if (!status) throw new CliExit(EXIT.badInput, `no rollout of ${full}`);
+        printStatus(status, o.json);
+        return EXIT.ok;
+      }, o.json),
+    );
+
+  cmd
+    .command('history <sha>')
+    .description('what happened, when and why, from the workflow history')
+    .option('--json', 'JSON on stdout')
+    .action((sha: string, o: { json?: boolean }) =>
+      run(async (ctx) => {
+        const full = await resolve(ctx, sha);
+        const entries = await rolloutTimeline(await ctx.temporal(), rolloutWorkflowId(full)).catch((err: Error) => {
+          throw new CliExit(EXIT.badInput, `no rollout of ${full}: ${err.message}`);
+        });
+        if (o.json) printJson(entries);
+        else for (const e of entries) process.stdout.write(`${e.at}  ${e.what}\n`);
+        return EXIT.ok;
+      }, o.json),
+    );
+
+  cmd
+    .command('approve <sha>')
+    .description('approve the next wave waiting for approval (or --wave)')
+    .option('--wave <name>', 'wave to approve')
+    .option('--by <name>', 'who approves (default: $LUCID_OPERATOR or the login name)')
+    .option('--json', 'JSON on stdout')
+    .action((sha: string, o: { wave?: string; by?: string; json?: boolean }) =>
+      run(async (ctx) => {
+        const handle = (await ctx.temporal()).workflow.getHandle<typeof rollout>(rolloutWorkflowId(await resolve(ctx, sha)));
+        const approval = await handle
+          .executeUpdate<Approval, [{ wave?: string; by: string }]>('approve', { args: [{ wave: o.wave, by: o.by ?? operator() }] })
+          .catch((err: Error) => {
+            throw new CliExit(EXIT.badInput, `approval refused: ${err.cause instanceof Error ? err.cause.message : err.message}`);
+          });
+        if (o.json) printJson(approval);
+        else say(`approved wave ${approval.wave} by ${approval.by}`);
+        return EXIT.ok;
+      }, o.json),
+    );
+
+  for (const [name, what] of [
+    ['pause', 'hold the rollout before its next wave'],
+    ['resume', 'let a paused rollout go on'],
+    ['abort', 'stop the rollout before its next wave'],
+  ] as const) {
+    cmd
+      .command(`${name} <sha>`)
+      .description(what)
+      .option('--by <name>', 'who (default: $LUCID_OPERATOR or the login name)')
+      .option('--reason <text>', 'why')
+      .action((sha: string, o: { by?: string; reason?: string }) =>
+        run(async (ctx) => {
+          const handle = (await ctx.temporal()).workflow.getHandle(rolloutWorkflowId(await resolve(ctx, sha)));
+          await handle.signal(name, { by: o.by ?? operator(), reason: o.reason });
+          say(`${name} sent to ${handle.workflowId}`);
+          return EXIT.ok;
+        }),
+      );
+  }
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { startRollout } from '../../activities/control/rollout-trigger';
+import { consoleMetrics } from '../console-metrics';
+import type { ConsoleContext } from '../console-context';
+import { createConsoleServer } from '../webhook/console-server';
+import { CliExit, EXIT, say } from './cli-output';
+
+/** The console's HTTP side: `POST /hooks/git` starts `rollout-<sha>`, `GET /metrics` for Prometheus. */
+export function registerServeCommand(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>) => void): void {
+  program
+    .command('serve')
+    .description('serve the git push webhook (POST /hooks/git) and Prometheus metrics (GET /metrics)')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--port <port>', 'listen port', '8780')
+    .option('--branch <branch>', 'the config repo branch the fleet follows', 'main')
+    .action((o: { host: string; port: string; branch: string }) =>
+      run(async (ctx) => {
+        const secret = process.env.LUCID_WEBHOOK_SECRET;
+        if (!secret) throw new CliExit(EXIT.badInput, 'environment: LUCID_WEBHOOK_SECRET: is not set (the webhook HMAC secret)');
+        const client = await ctx.temporal();
+        const registry = consoleMetrics(await ctx.db());
+        const server = createConsoleServer({
+          secret,
+          branch: o.branch,
+          onPush: (push) => startRollout(client, push.after, { source: 'webhook', by: push.pusher }),
+          metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+        });
+        await new Promise<void>((resolve, reject) => server.once('error', reject).listen(Number(o.port), o.host, resolve));
+        say(`lucid serve: listening on http://${o.host}:${o.port} (POST /hooks/git, GET /metrics)`);
+        await new Promise<void>((resolve) => {
+          for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => server.close(() => resolve()));
+        });
+        return EXIT.ok;
+      }),
+    );
+}

@@ -1,0 +1,65 @@
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { tsToMs } from '@temporalio/common/lib/time';
+import type { temporal } from '@temporalio/proto';
+import type { Approval, RolloutInput, RolloutStatus } from '../workflows/rollout-types';
+
+type Event = temporal.api.history.v1.IHistoryEvent;
+type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
+
+export interface TimelineEntry {
+  at: string;
+  what: string;
+}
+
+function decode<T>(payloads: Payloads, index = 0): T | undefined {
+  const p = payloads?.payloads?.[index];
+  return p ? defaultPayloadConverter.fromPayload<T>(p) : undefined;
+}
+
+/** One line of the timeline for a history event, or none for the mechanics operators do not need. */
+function describe(e: Event): string | undefined {
+  const started = e.workflowExecutionStartedEventAttributes;
+  if (started) {
+    const input = decode<RolloutInput>(started.input);
+    return `rollout requested (trigger ${input?.trigger?.source ?? 'cli'}${input?.trigger?.by ? ` by ${input.trigger.by}` : ''})`;
+  }
+  const scheduled = e.activityTaskScheduledEventAttributes;
+  if (scheduled?.activityType?.name === 'recordRolloutEvent') return decode<{ message: string }>(scheduled.input)?.message;
+  const signaled = e.workflowExecutionSignaledEventAttributes;
+  if (signaled) {
+    const arg = decode<{ by?: string; reason?: string; commit?: string }>(signaled.input);
+    const who = arg?.by ? ` by ${arg.by}` : arg?.commit ? ` by commit ${arg.commit.slice(0, 12)}` : '';
+    return `${signaled.signalName} requested${who}${arg?.reason ? `: ${arg.reason}` : ''}`;
+  }
+  // The request may leave the wave to the workflow; the update's result names the one approved.
+  const approved = e.workflowExecutionUpdateCompletedEventAttributes?.outcome?.success;
+  if (approved) {
+    const a = decode<Approval>(approved);
+    return a ? `approved wave ${a.wave} by ${a.by}` : undefined;
+  }
+  const timer = e.timerStartedEventAttributes;
+  if (timer) {
+    const summary = e.userMetadata?.summary ? decode<string>({ payloads: [e.userMetadata.summary] }) : undefined;
+    return `timer ${Number(timer.startToFireTimeout?.seconds ?? 0)}s${summary ? ` (${summary})` : ''}`;
+  }
+  const completed = e.workflowExecutionCompletedEventAttributes;
+  if (completed) {
+    const status = decode<RolloutStatus>(completed.result);
+    return `rollout ended ${status?.state}${status?.reasons.length ? `: ${status.reasons.join('; ')}` : ''}`;
+  }
+  if (e.workflowExecutionFailedEventAttributes) return `rollout failed: ${e.workflowExecutionFailedEventAttributes.failure?.message}`;
+  if (e.workflowExecutionTerminatedEventAttributes) return `rollout terminated: ${e.workflowExecutionTerminatedEventAttributes.reason}`;
+  return undefined;
+}
+
+/** What happened to a rollout, when and why, read from its Temporal history: the audit trail. */
+export async function rolloutTimeline(client: Client, workflowId: string): Promise<TimelineEntry[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const out: TimelineEntry[] = [];
+  for (const e of history.events ?? []) {
+    const what = describe(e);
+    if (what) out.push({ at: new Date(tsToMs(e.eventTime)).toISOString(), what });
+  }
+  return out;
+}
