@@ -7,8 +7,9 @@ import { readStackState } from '../services/stack/embedded-stack';
 import { toolPaths } from '../services/stack/tool-paths';
 
 /**
- * `npm start`: the embedded stack, a sample two-cluster config repo, and two
- * rollouts (v1, then v2) driven through the same CLI an operator uses.
+ * `npm start`: the embedded stack, a sample two-cluster config repo (waves
+ * canary and core), and two rollouts (v1, then v2) driven through the same CLI
+ * an operator uses.
  */
 const lucid = toolPaths().lucidCli;
 
@@ -22,14 +23,11 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; st
   });
 }
 
-async function reconcileAll(commit: string, env: NodeJS.ProcessEnv): Promise<string[]> {
-  const results = await Promise.all(
-    SAMPLE_CLUSTERS.map((c) => cli(['cluster', 'reconcile', c.id, '--commit', commit, '--wait', '--json'], env)),
-  );
-  return results.map((r, i) => {
-    if (r.code !== 0) throw new Error(`reconcile of ${SAMPLE_CLUSTERS[i]!.id} exited ${r.code}: ${r.stdout}`);
-    return (JSON.parse(r.stdout) as { workflowId: string }).workflowId;
-  });
+async function rollOut(commit: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const r = await cli(['rollout', 'start', '--commit', commit, '--wait', '--json'], env);
+  const status = JSON.parse(r.stdout) as { state: string };
+  if (r.code !== 0) throw new Error(`rollout of ${commit} ended ${status.state} (exit ${r.code})`);
+  return `rollout-${commit}`;
 }
 
 async function main(): Promise<void> {
@@ -41,24 +39,28 @@ async function main(): Promise<void> {
 
   const up = await cli(['dev', 'up', '--repo', repoDir], childEnv);
   if (up.code !== 0) throw new Error('lucid dev up failed');
-  const ids1 = await reconcileAll(v1, childEnv);
+  const id1 = await rollOut(v1, childEnv);
   const v2 = await repo.commit(sampleFleetFiles({ version: 'v2' }), 'demo: fleet on v2');
-  const ids2 = await reconcileAll(v2, childEnv);
+  const id2 = await rollOut(v2, childEnv);
 
   const state = readStackState(env.LUCID_DATA_DIR)!;
   const ui = state.temporalUi ? `${state.temporalUi}/namespaces/${state.namespace}/workflows` : '(external Temporal)';
   const out = [
     '',
-    'Lucid demo: both clusters went v1 -> v2, healthy.',
+    'Lucid demo: the fleet was rolled out to v1, then to v2, wave by wave (canary bc-a, then core ss-a), healthy.',
     `  config repo       ${repoDir}  (v1 ${v1.slice(0, 12)}, v2 ${v2.slice(0, 12)})`,
     `  Temporal UI       ${ui}`,
-    `  workflows         ${[...ids1, ...ids2].join('\n                    ')}`,
+    `  rollouts          ${id1}\n                    ${id2}`,
+    '                    (each reconcile is a child workflow: reconcile-<cluster>-<sha>)',
     '',
     'Inspect:',
     '  ./bin/lucid dev status',
+    `  ./bin/lucid rollout status ${v2.slice(0, 12)}`,
+    `  ./bin/lucid rollout history ${v2.slice(0, 12)}`,
     ...SAMPLE_CLUSTERS.map((c) => `  ./bin/lucid cluster status ${c.id} --json`),
     '  ./bin/lucid cluster list --json',
-    `  ${toolPaths().temporal} workflow show --address ${state.temporalAddress} --namespace ${state.namespace} -w ${ids2[0]}`,
+    `  ${toolPaths().temporal} workflow show --address ${state.temporalAddress} --namespace ${state.namespace} -w ${id2}`,
+    `  ${toolPaths().temporal} workflow list --address ${state.temporalAddress} --namespace ${state.namespace} --query "LucidCommit='${v2}'"`,
     '  docker ps --filter label=com.lucid.cluster',
     'Stop: ./bin/lucid dev down',
     '',

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { runCompose } from '../../activities/cluster/compose-cli';
 import { DEMO_APP } from '../../compose/demo-images';
 import type { SampleCluster } from '../../compose/sample-fleet';
+import { driftScheduleId } from '../../activities/control/schedules';
 import { FleetHarness, type ContainerView } from '../support/fleet-harness';
 
 const CLUSTER: SampleCluster = { id: 'dr-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };
@@ -24,6 +25,14 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** A drift check already under way when the schedule was paused could still act on half a change. */
+async function waitForIdleDriftChecks(): Promise<void> {
+  await until('running drift checks to finish', async () => {
+    for await (const _ of h.client.workflow.list({ query: `WorkflowType = 'driftCheck' AND ExecutionStatus = 'Running'` })) return false;
+    return true;
+  });
+}
+
 describe('drift correction by the per-cluster Schedule', () => {
   it('puts back a container stopped, one removed and one changed by hand', async () => {
     const sha = await h.commit({ version: 'v1', driftCheckSeconds: 2 }, 'v1, drift checked every 2s');
@@ -31,6 +40,10 @@ describe('drift correction by the per-cluster Schedule', () => {
     const good = await h.containers(CLUSTER.id);
     const byName = (cs: ContainerView[], s: string) => cs.find((c) => c.service === s)!;
 
+    // Tampering happens with the schedule paused, so one drift check sees all three changes at once.
+    const schedule = h.client.schedule.getHandle(driftScheduleId(CLUSTER.id));
+    await schedule.pause('tampering by hand');
+    await waitForIdleDriftChecks();
     await h.docker.getContainer(byName(good, 'beta').id).stop({ t: 1 });
     await h.docker.getContainer(byName(good, 'blockchain-core').id).remove({ force: true });
     // "By hand": the ledger recreated from an edited copy of the rendered project, on another image.
@@ -41,6 +54,7 @@ describe('drift correction by the per-cluster Schedule', () => {
     fs.writeFileSync(edited, JSON.stringify(rendered));
     await runCompose(['-p', `lucid-${CLUSTER.id}`, '-f', edited, 'up', '-d', 'blockchain-ledger']);
     expect(byName(await h.containers(CLUSTER.id), 'blockchain-ledger').image).toBe(`${DEMO_APP}:v2`);
+    await schedule.unpause();
 
     await until('the drift schedule to correct the cluster', async () => {
       const now = await h.containers(CLUSTER.id);

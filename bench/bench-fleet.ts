@@ -1,0 +1,71 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import Docker from 'dockerode';
+import { MongoClient } from 'mongodb';
+import { runCompose } from '../activities/cluster/compose-cli';
+import { projectName } from '../activities/cluster/compose-labels';
+import { ConfigRepoWriter } from '../compose/config-repo-writer';
+import { ensureDemoImages } from '../compose/demo-images';
+import type { SampleCluster } from '../compose/sample-fleet';
+import { downStack, upStack } from '../services/stack/embedded-stack';
+import { createClusterWorker } from '../workers/cluster';
+import { createControlWorker } from '../workers/control';
+
+/** A throwaway fleet for a benchmark: its own Temporal, FerretDB, config repo and in-process workers. */
+export async function benchFleet(clusters: SampleCluster[]) {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-bench-'));
+  const docker = new Docker();
+  await ensureDemoImages(docker);
+  const stack = await upStack({ dataDir, namespace: 'lucid', temporalPort: 37233, mongoPort: 37017, workers: [] });
+  const repo = await ConfigRepoWriter.open(path.join(dataDir, 'config.git'));
+  const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const clientConnection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection: clientConnection, namespace: 'lucid' });
+  const mongo = await new MongoClient(stack.mongoUrl).connect();
+  const workers: Worker[] = [
+    await createControlWorker({ connection, clientConnection, namespace: 'lucid', db: mongo.db('lucid_bench'), repo: { url: repo.bareDir, dataDir } }),
+    ...(await Promise.all(
+      clusters.map((c) => createClusterWorker({ connection, namespace: 'lucid', clusterId: c.id, repoUrl: repo.bareDir, dataDir, docker })),
+    )),
+  ];
+  const running = workers.map((w) => w.run());
+
+  return {
+    dataDir,
+    docker,
+    repo,
+    client,
+    /** `docker compose up -d` of a cluster's project from a commit's tree, under another project name. */
+    async bareUp(project: string, c: SampleCluster, treeDir: string): Promise<void> {
+      await runCompose(
+        ['-p', project, '-f', path.join(treeDir, 'compose/docker-compose.yml'), '--env-file', path.join(treeDir, `clusters/${c.id}/.env`), ...c.profiles.flatMap((p) => ['--profile', p]), 'up', '-d', '--remove-orphans'],
+        { cwd: treeDir },
+      );
+    },
+    async untilHealthy(project: string, services: number): Promise<void> {
+      for (;;) {
+        const list = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`] } });
+        if (list.length === services && list.every((c) => c.Status.includes('(healthy)'))) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async close(bareProjects: string[]): Promise<void> {
+      for (const w of workers) w.shutdown();
+      await Promise.all(running);
+      for (const p of [...clusters.map((c) => projectName(c.id)), ...bareProjects]) {
+        await runCompose(['-p', p, 'down', '-v', '--timeout', '1']).catch(() => undefined);
+      }
+      await mongo.close();
+      await connection.close();
+      await clientConnection.close();
+      await downStack(dataDir);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
