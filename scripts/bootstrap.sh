@@ -39,6 +39,9 @@ fi
 
 # Docker Engine: install from Debian and start dockerd when no daemon answers
 if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ] && command -v docker >/dev/null && as_root docker info >/dev/null 2>&1; then
+    die "dockerd runs but $(id -un) may not use it: sudo usermod -aG docker $(id -un), then log in again"
+  fi
   command -v dockerd >/dev/null || apt_install docker.io
   command -v docker >/dev/null || die "docker CLI missing after installing docker.io"
   say "starting dockerd (log: $TOOLS/dockerd.log)"

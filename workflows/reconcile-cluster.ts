@@ -51,27 +51,38 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     { key: SA.cluster, value: [clusterId] },
   ]);
   const record = await control.loadClusterRecord({ clusterId });
-  const info = await fetchCommit({ commit });
+  let info;
+  try {
+    info = await fetchCommit({ commit });
+  } catch (err) {
+    // Nothing on the cluster changed; the outcome still lands in history and MongoDB.
+    const outcome = isFailureType(err, 'UnknownCommit') ? 'invalid' : 'failed';
+    return finish({ outcome, appliedCommit: record.appliedCommit, failure: { reason: `fetch failed: ${causeOf(err)}` }, services: [] });
+  }
   log.info('reconcile start', { clusterId, commit, author: info.author, subject: info.subject });
   await control.recordDesired({ clusterId, commit });
 
-  const finish = async (result: Omit<ReconcileResult, 'clusterId' | 'commit'>): Promise<ReconcileResult> => {
+  async function finish(result: Omit<ReconcileResult, 'clusterId' | 'commit'>): Promise<ReconcileResult> {
     const full: ReconcileResult = { clusterId, commit, ...result };
     upsertSearchAttributes([{ key: SA.outcome, value: full.outcome }]);
     const { workflowId, runId } = workflowInfo();
     await control.recordReconcile({ result: full, workflowId, runId, startedAt });
     log.info('reconcile end', { clusterId, commit, outcome: full.outcome, appliedCommit: full.appliedCommit });
     return full;
-  };
+  }
 
-  /** Applies a commit and waits for health; a failed `up` counts as unhealthy. */
+  /** Applies a commit and waits for health; a failed `up` or health wait counts as unhealthy. */
   const apply = async (sha: string, plan: PlannedService[]): Promise<HealthReport> => {
     try {
       await composeUp({ commit: sha });
     } catch (err) {
       return { healthy: false, services: [], failure: { reason: `docker compose up failed: ${causeOf(err)}` } };
     }
-    return waitHealthy({ services: plan, timeoutSeconds: healthTimeoutSeconds });
+    try {
+      return await waitHealthy({ services: plan, timeoutSeconds: healthTimeoutSeconds });
+    } catch (err) {
+      return { healthy: false, services: [], failure: { reason: `health wait failed: ${causeOf(err)}` } };
+    }
   };
 
   let plan: PlannedService[];
@@ -79,22 +90,30 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     plan = await prepareCommit({ commit });
   } catch (err) {
     const rejection = configRejection(err);
-    if (!rejection) throw err;
+    if (!rejection) {
+      return finish({ outcome: 'failed', appliedCommit: record.appliedCommit, failure: { reason: `prepare failed: ${causeOf(err)}` }, services: [] });
+    }
     return finish({ outcome: 'invalid', rejection, appliedCommit: record.appliedCommit, services: [] });
   }
 
   const report = await apply(commit, plan);
   if (report.healthy) return finish({ outcome: 'healthy', appliedCommit: commit, services: report.services });
 
-  const lastGood = record.lastGoodCommit;
+  const lastGood = input.rollbackTo === undefined ? record.lastGoodCommit : (input.rollbackTo ?? undefined);
   if (!lastGood || lastGood === commit) {
-    return finish({ outcome: 'failed', failure: report.failure, services: report.services });
+    return finish({ outcome: 'failed', appliedCommit: commit, failure: report.failure, services: report.services });
   }
   log.warn('commit unhealthy, rolling back', { clusterId, commit, lastGood, failure: report.failure });
-  const back = await apply(lastGood, await prepareCommit({ commit: lastGood }));
+  let back: HealthReport;
+  try {
+    back = await apply(lastGood, await prepareCommit({ commit: lastGood }));
+  } catch (err) {
+    back = { healthy: false, services: [], failure: { reason: `prepare of ${lastGood} failed: ${causeOf(err)}` } };
+  }
   if (!back.healthy) {
     return finish({
       outcome: 'failed',
+      appliedCommit: lastGood,
       failure: withRollbackNote(report.failure, back.failure),
       services: back.services,
     });
@@ -108,15 +127,23 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
   });
 }
 
-function configRejection(err: unknown): ConfigRejection | undefined {
+function failureOfType(err: unknown, type: string): ApplicationFailure | undefined {
   let cur: unknown = err;
   while (cur instanceof Error) {
-    if (cur instanceof ApplicationFailure && cur.type === 'ConfigError') {
-      return (cur.details?.[0] as ConfigRejection | undefined) ?? { file: '?', field: '?', reason: cur.message };
-    }
+    if (cur instanceof ApplicationFailure && cur.type === type) return cur;
     cur = cur.cause;
   }
   return undefined;
+}
+
+function isFailureType(err: unknown, type: string): boolean {
+  return failureOfType(err, type) !== undefined;
+}
+
+function configRejection(err: unknown): ConfigRejection | undefined {
+  const f = failureOfType(err, 'ConfigError');
+  if (!f) return undefined;
+  return (f.details?.[0] as ConfigRejection | undefined) ?? { file: '?', field: '?', reason: f.message };
 }
 
 function causeOf(err: unknown): string {

@@ -41,6 +41,12 @@ export interface ReconcileInput {
   /** Full sha; the console resolves refs before starting, so the workflow id is deterministic. */
   commit: string;
   healthTimeoutSeconds?: number;
+  /**
+   * Where to go when the commit comes up unhealthy: by default the cluster's
+   * last good commit; null for none (a revert must not "roll back" to the
+   * commit it is reverting).
+   */
+  rollbackTo?: string | null;
 }
 
 export interface ConfigRejection {

@@ -1,10 +1,12 @@
 import {
   ApplicationFailure,
+  TimeoutFailure,
   condition,
   defineQuery,
   defineSignal,
   defineUpdate,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -40,6 +42,12 @@ export const supersedeSignal = defineSignal<[{ commit: string }]>('supersede');
 const control = proxyActivities<ControlActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['ConfigError', 'UnknownCommit'] },
+});
+
+const longControl = proxyActivities<ControlActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
 /** The worker of an offline Pi never starts this, so the schedule-to-start timeout tells "unreachable" from "failed". */
@@ -124,7 +132,11 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     { key: SA.cluster, value: plan.waves.flatMap((w) => w.clusters) },
     { key: SA.wave, value: plan.waves.map((w) => w.name) },
   ]);
-  await control.supersedeRollouts({ commit, workflowId });
+  const superseded = await control.supersedeRollouts({ commit, workflowId, startedAt: status.startedAt });
+  if (patched('await-superseded-rollouts') && superseded.length > 0) {
+    await event(`superseding ${superseded.join(', ')}; waiting for them to stop`);
+    await longControl.awaitRolloutsClosed({ workflowIds: superseded });
+  }
   await control.syncDriftSchedules({ clusters: plan.waves.flatMap((w) => w.clusters), everySeconds: plan.driftCheckSeconds });
   const c = plan.commit;
   await event(`rollout of ${c.sha.slice(0, 12)} "${c.subject}" by ${c.author} (trigger: ${input.trigger?.source ?? 'cli'}${input.trigger?.by ? ` by ${input.trigger.by}` : ''})`);
@@ -207,16 +219,29 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     cp.state = 'reconciling';
     try {
       await clusterProbe(cp.id, wave.pickupTimeoutSeconds)();
-    } catch {
-      cp.state = 'unreachable';
-      await event(`${cp.id}: unreachable (no worker picked up work within ${wave.pickupTimeoutSeconds}s)`);
+    } catch (err) {
+      const offline = err instanceof Error && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
+      cp.state = offline ? 'unreachable' : 'failed';
+      await event(
+        offline
+          ? `${cp.id}: unreachable (no worker picked up work within ${wave.pickupTimeoutSeconds}s)`
+          : `${cp.id}: failed before reconciling: ${rootMessage(err)}`,
+      );
       return;
     }
-    const result = await executeChild(reconcileCluster, {
-      taskQueue: clusterQueue(cp.id),
-      workflowId: reconcileWorkflowId(cp.id, commit),
-      args: [{ clusterId: cp.id, commit }],
-    });
+    let result;
+    try {
+      result = await executeChild(reconcileCluster, {
+        taskQueue: clusterQueue(cp.id),
+        workflowId: reconcileWorkflowId(cp.id, commit),
+        args: [{ clusterId: cp.id, commit }],
+      });
+    } catch (err) {
+      // A reconcile that could not run or ended in error: the wave counts it as failed instead of crashing.
+      cp.state = 'failed';
+      await event(`${cp.id}: failed: ${rootMessage(err)}`);
+      return;
+    }
     cp.state = result.outcome;
     cp.commit = result.appliedCommit ?? cp.commit;
     cp.healthy = result.outcome === 'healthy';
@@ -238,23 +263,24 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     for (const cp of bad) status.reasons.push(`wave ${progress.name}: ${cp.id} ${cp.state}`);
     status.reasons.push(`wave ${progress.name}: ${bad.length} cluster(s) down, budget ${budget}`);
     await event(`wave ${progress.name}: halted; rolling the wave back`);
+    // Every cluster of the wave that runs the commit goes back, healthy or not; a revert has no rollback of its own.
     await Promise.all(
       progress.clusters
-        .filter((cp) => cp.state === 'healthy' && p.lastGood[cp.id] && p.lastGood[cp.id] !== commit)
+        .filter((cp) => cp.commit === commit && p.lastGood[cp.id] && p.lastGood[cp.id] !== commit)
         .map(async (cp) => {
           const back = p.lastGood[cp.id]!;
           const result = await executeChild(reconcileCluster, {
             taskQueue: clusterQueue(cp.id),
             workflowId: `revert-${cp.id}-${commit}`,
-            args: [{ clusterId: cp.id, commit: back }],
-          });
+            args: [{ clusterId: cp.id, commit: back, rollbackTo: null }],
+          }).catch((err: unknown) => ({ outcome: 'failed' as const, appliedCommit: undefined, error: rootMessage(err) }));
           cp.state = result.outcome === 'healthy' ? 'reverted' : 'failed';
-          cp.commit = result.appliedCommit ?? back;
+          cp.commit = result.appliedCommit ?? cp.commit;
           cp.healthy = result.outcome === 'healthy';
           await event(`${cp.id}: reverted to ${back.slice(0, 12)} (${result.outcome})`);
         }),
     );
-    await control.markCommitBad({ commit, reason: status.reasons.join('; ') });
+    await control.markCommitBad({ commit, reason: status.reasons.join('; '), previousLastGood: p.lastGood });
   }
 
   async function finish(s: RolloutStatus): Promise<RolloutStatus> {

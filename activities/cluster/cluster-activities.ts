@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import { ConfigError } from '../../config/config-error';
 import { loadClusterConfig } from '../../config/fleet-config';
@@ -96,6 +96,7 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       await runCompose(['-p', projectName(ctx.clusterId), '-f', file, 'up', '-d', '--remove-orphans', '--quiet-pull'], {
         cwd: path.dirname(file),
         onTick: () => heartbeat(),
+        signal: Context.current().cancellationSignal,
       }).catch((err: Error) => {
         throw new Error(`cluster ${ctx.clusterId}, commit ${input.commit}: ${err.message}`);
       });

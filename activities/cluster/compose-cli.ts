@@ -21,11 +21,15 @@ export class ComposeCommandError extends Error {
  * binary; by default the `docker compose` plugin installed by bootstrap is used.
  * `onTick` lets a long `up` keep its activity heartbeat alive.
  */
-export function runCompose(args: string[], opts: { cwd?: string; onTick?: () => void } = {}): Promise<ComposeRun> {
+export function runCompose(
+  args: string[],
+  opts: { cwd?: string; onTick?: () => void; signal?: AbortSignal } = {},
+): Promise<ComposeRun> {
   const standalone = process.env.LUCID_COMPOSE;
   const [cmd, pre] = standalone ? [standalone, []] : ['docker', ['compose']];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...pre, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // With a signal, a cancelled or timed-out activity kills its compose run instead of leaving it behind a retry.
+    const child = spawn(cmd, [...pre, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -3,10 +3,11 @@ import * as path from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { CommitInfo } from '../../workflows/reconcile-types';
 import { withFileLock } from './file-lock';
+import { redactUrl } from './redact-url';
 
 export class UnknownCommitError extends Error {
   constructor(readonly repo: string, readonly ref: string) {
-    super(`commit '${ref}' not found in config repo ${repo}`);
+    super(`commit '${ref}' not found in config repo ${redactUrl(repo)}`);
     this.name = 'UnknownCommitError';
   }
 }

@@ -59,9 +59,20 @@ export class ClusterStore {
     const set: Partial<ClusterDoc> = { updatedAt: new Date() };
     if (doc.appliedCommit) set.appliedCommit = doc.appliedCommit;
     if (doc.outcome === 'healthy') set.lastGoodCommit = doc.commit;
-    const update: Record<string, unknown> = { $set: set };
-    if (doc.outcome === 'rolled_back' || doc.outcome === 'failed') update.$addToSet = { badCommits: doc.commit };
-    await this.clusters.updateOne({ _id: doc.clusterId }, update, { upsert: true });
+    await this.clusters.updateOne({ _id: doc.clusterId }, { $set: set }, { upsert: true });
+    // Bad for this cluster only if it got as far as taking the commit (a failed fetch says nothing about it).
+    if (doc.outcome !== 'healthy') {
+      await this.clusters.updateOne({ _id: doc.clusterId, desiredCommit: doc.commit }, { $addToSet: { badCommits: doc.commit } });
+    }
+  }
+
+  /** After a halt: a cluster whose last good commit is the bad one gets its previous last good back. */
+  async restoreLastGood(commit: string, previous: Record<string, string | undefined>): Promise<void> {
+    for (const [id, prev] of Object.entries(previous)) {
+      const filter = { _id: id, lastGoodCommit: commit };
+      if (prev) await this.clusters.updateOne(filter, { $set: { lastGoodCommit: prev, updatedAt: new Date() } });
+      else await this.clusters.updateOne(filter, { $unset: { lastGoodCommit: 1 } });
+    }
   }
 
   /** Only checks that found drift are kept: a quiet fleet writes nothing. */

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ConfigError } from '../../config/config-error';
 import { loadFleetConfig } from '../../config/fleet-config';
@@ -85,8 +85,9 @@ export function createControlActivities(deps: ControlDeps) {
       await rollouts.save(input.status);
     },
 
-    async markCommitBad(input: { commit: string; reason: string }): Promise<void> {
+    async markCommitBad(input: { commit: string; reason: string; previousLastGood?: Record<string, string | undefined> }): Promise<void> {
       await rollouts.markBad(input.commit, input.reason);
+      if (input.previousLastGood) await store.restoreLastGood(input.commit, input.previousLastGood);
     },
 
     /**
@@ -97,10 +98,16 @@ export function createControlActivities(deps: ControlDeps) {
     async driftTarget(input: { clusterId: string }): Promise<{ commit?: string; skipped?: string }> {
       const r = await store.get(input.clusterId);
       if (!r.lastGoodCommit) return { skipped: 'no healthy commit applied yet' };
+      if (await rollouts.isBad(r.lastGoodCommit)) return { skipped: `last good ${r.lastGoodCommit.slice(0, 12)} was since marked bad` };
       const desired = r.desiredCommit;
       if (desired && desired !== r.lastGoodCommit && !r.badCommits.includes(desired) && !(await rollouts.isBad(desired))) {
         return { skipped: `a change to ${desired.slice(0, 12)} is under way` };
       }
+      // A reconcile in flight (a rollout's, an operator's, a previous correction's) owns the cluster now.
+      const busy = deps.client.workflow.list({
+        query: `WorkflowType = 'reconcileCluster' AND ExecutionStatus = 'Running' AND LucidCluster = '${input.clusterId}'`,
+      });
+      for await (const wf of busy) return { skipped: `${wf.workflowId} is running` };
       return { commit: r.lastGoodCommit };
     },
 
@@ -112,6 +119,18 @@ export function createControlActivities(deps: ControlDeps) {
       for (const id of input.clusters) await ensureDriftSchedule(deps.client, id, input.everySeconds);
     },
 
+    /** Holds a rollout until the ones it superseded have stopped, so two rollouts never touch one cluster at once. */
+    async awaitRolloutsClosed(input: { workflowIds: string[] }): Promise<void> {
+      for (const id of input.workflowIds) {
+        for (;;) {
+          const { status } = await deps.client.workflow.getHandle(id).describe();
+          if (status.name !== 'RUNNING') break;
+          heartbeat(id);
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    },
+
     /** The poll trigger: rolls out the branch head unless it was rolled out (or refused) before. */
     async pollBranchHead(): Promise<{ head: string; workflowId: string; started: boolean }> {
       const head = await controlMirror().fetchAndResolve();
@@ -119,11 +138,16 @@ export function createControlActivities(deps: ControlDeps) {
       return { head: head.sha, ...(await startRollout(deps.client, head.sha, { source: 'poll' })) };
     },
 
-    /** Asks every other running rollout to stop before its next wave: the newest commit wins. */
-    async supersedeRollouts(input: { commit: string; workflowId: string }): Promise<string[]> {
+    /**
+     * Asks every running rollout that started before this one to stop before its
+     * next wave: the newest trigger wins, and two near-simultaneous rollouts
+     * never abort each other.
+     */
+    async supersedeRollouts(input: { commit: string; workflowId: string; startedAt?: string }): Promise<string[]> {
       const superseded: string[] = [];
+      const own = input.startedAt ? Date.parse(input.startedAt) : Infinity;
       for await (const wf of deps.client.workflow.list({ query: `WorkflowType = 'rollout' AND ExecutionStatus = 'Running'` })) {
-        if (wf.workflowId === input.workflowId) continue;
+        if (wf.workflowId === input.workflowId || wf.startTime.getTime() >= own) continue;
         await deps.client.workflow.getHandle(wf.workflowId).signal('supersede', { commit: input.commit });
         superseded.push(wf.workflowId);
       }

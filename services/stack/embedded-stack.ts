@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
+import { redactUrl } from '../../activities/cluster/redact-url';
 import { ManagedProcess, portOpen, waitFor } from './managed-process';
 import { ensureSearchAttributes } from './search-attribute-registry';
 import { toolPaths } from './tool-paths';
@@ -157,8 +158,8 @@ export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
   const mongoExternal = state && !fs.existsSync(proc(dataDir, 'ferretdb').pidFile);
   out.push(
     mongoExternal
-      ? { name: 'mongodb', embedded: false, running: await mongoReady(state.mongoUrl), address: redact(state.mongoUrl) }
-      : { ...embedded('ferretdb', state ? redact(state.mongoUrl) : undefined), name: 'ferretdb' },
+      ? { name: 'mongodb', embedded: false, running: await mongoReady(state.mongoUrl), address: redactUrl(state.mongoUrl) }
+      : { ...embedded('ferretdb', state ? redactUrl(state.mongoUrl) : undefined), name: 'ferretdb' },
   );
   for (const w of state?.workers ?? []) {
     const address = w === 'control' ? 'lucid-control' : w === 'console' ? `http://${HOST}:${CONSOLE_PORT}` : `cluster-${w.slice(8)}`;
@@ -206,9 +207,4 @@ export async function mongoReady(url: string): Promise<boolean> {
 
 function need(bin: string, what: string): void {
   if (!fs.existsSync(bin)) throw new Error(`${what} not installed at ${bin}: run \`npm run bootstrap\``);
-}
-
-/** Credentials stay out of status output. */
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

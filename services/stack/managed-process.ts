@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { processStartTime } from '../../activities/cluster/process-identity';
 
 /** A background process Lucid started, known by its pid file; `stop` never touches anything else. */
 export class ManagedProcess {
@@ -60,18 +61,6 @@ export class ManagedProcess {
   logTail(lines = 20): string {
     if (!fs.existsSync(this.logFile)) return '';
     return fs.readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  }
-}
-
-/** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot, which tells a reused pid apart. */
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z') return undefined;
-    return fields[19];
-  } catch {
-    return undefined;
   }
 }
 

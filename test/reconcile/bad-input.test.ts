@@ -99,6 +99,16 @@ describe.each(CASES)('$name', ({ name, files, file, field, reason }) => {
   });
 });
 
+describe('a commit the cluster cannot fetch', () => {
+  it('ends invalid with the reason, recorded, instead of failing the workflow', async () => {
+    const result = await h.reconcile(CLUSTER.id, 'f'.repeat(40));
+    expect(result.outcome).toBe('invalid');
+    expect(result.failure?.reason).toMatch(/fetch failed: .*not found/);
+    expect(result.appliedCommit).toBe(good);
+    expect(await h.store.get(CLUSTER.id)).toMatchObject({ appliedCommit: good, lastGoodCommit: good });
+  });
+});
+
 describe('other bad input to the CLI', () => {
   it('an unknown commit exits 2', async () => {
     const out = await h.cli(['cluster', 'reconcile', CLUSTER.id, '--commit', 'deadbeefdeadbeef', '--wait', '--json']);

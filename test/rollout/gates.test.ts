@@ -17,8 +17,8 @@ afterAll(() => h?.close());
 
 const status = (sha: string) => h.client.workflow.getHandle(`rollout-${sha}`).query<RolloutStatus>('status');
 
-async function until(sha: string, check: (s: RolloutStatus) => boolean): Promise<RolloutStatus> {
-  for (let i = 0; i < 240; i++) {
+async function until(sha: string, check: (s: RolloutStatus) => boolean, timeoutMs = 60000): Promise<RolloutStatus> {
+  for (let i = 0; i < timeoutMs / 250; i++) {
     const s = await status(sha).catch(() => undefined);
     if (s && check(s)) return s;
     await new Promise((r) => setTimeout(r, 250));
@@ -39,7 +39,8 @@ describe('gates between waves', () => {
     expect(waiting.waves[0]!.state).toBe('waiting');
     expect(await h.containers('gt-a')).toEqual([]);
 
-    await until(sha, (s) => s.waves[0]!.state === 'soaking');
+    // The window may be up to 70s away.
+    await until(sha, (s) => s.waves[0]?.state === 'soaking', 90000);
     const done = await handle.result();
     expect(done.state).toBe('succeeded');
     const events = (await h.db.collection('rollout_events').find({ commit: sha }).sort({ seq: 1 }).toArray()).map((e) => ({
@@ -48,7 +49,23 @@ describe('gates between waves', () => {
     }));
     const reconciling = events.find((e) => e.message.startsWith('wave canary: reconciling'))!;
     expect(reconciling.at.getTime()).toBeGreaterThanOrEqual(next.getTime());
-  }, 120000);
+  }, 150000);
+
+  it('a cluster that turns unhealthy during the soak halts the wave; it is reverted and its last good restored', async () => {
+    const before = (await h.store.get('gt-a')).lastGoodCommit!;
+    const sha = await h.commit({ version: 'v2', waves: [{ name: 'canary', soakSeconds: 6 }, 'core'] }, 'v2 with a soak');
+    const handle = await h.startRollout(sha);
+    await until(sha, (s) => s.waves[0]?.state === 'soaking');
+    const core = (await h.containers('gt-a')).find((c) => c.service === 'blockchain-core')!;
+    await h.docker.getContainer(core.id).stop({ t: 1 });
+
+    const end = await handle.result();
+    expect(end.state).toBe('halted');
+    expect(end.waves[0]!.clusters[0]).toMatchObject({ id: 'gt-a', state: 'reverted', commit: before, healthy: true });
+    expect(end.waves[1]!.state).toBe('skipped');
+    expect((await h.store.get('gt-a')).lastGoodCommit).toBe(before);
+    for (const c of await h.containers('gt-a')) expect(c).toMatchObject({ image: 'lucid-local/demo-app:v1', health: 'healthy' });
+  });
 
   it('a newer rollout supersedes an older one before its next wave', async () => {
     const older = await h.commit({ version: 'v2', waves: [{ name: 'canary', approval: true }, 'core'] }, 'older, waiting for approval');
