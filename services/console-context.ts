@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient, type Db } from 'mongodb';
 import { GitMirror } from '../activities/cluster/git-mirror';
+import { pruneTrees } from '../activities/cluster/tree-pruning';
 import { ClusterStore } from '../activities/control/cluster-store';
 import { RolloutStore } from '../activities/control/rollout-store';
 import { loadFleetConfig, type FleetConfig } from '../config/fleet-config';
@@ -64,7 +65,9 @@ export class ConsoleContext {
   async fleetAt(ref?: string): Promise<{ commit: CommitInfo; fleet: FleetConfig }> {
     const mirror = this.mirror();
     const commit = await mirror.fetchAndResolve(ref);
-    const tree = await mirror.materialize(commit.sha, path.join(this.env.LUCID_DATA_DIR, 'console', 'trees'));
+    const treesDir = path.join(this.env.LUCID_DATA_DIR, 'console', 'trees');
+    const tree = await mirror.materialize(commit.sha, treesDir);
+    pruneTrees(treesDir, [commit.sha]);
     return { commit, fleet: loadFleetConfig(tree) };
   }
 

@@ -6,6 +6,7 @@ import { loadFleetConfig } from '../../config/fleet-config';
 import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflows/reconcile-types';
 import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
 import { GitMirror, UnknownCommitError } from '../cluster/git-mirror';
+import { pruneTrees } from '../cluster/tree-pruning';
 import type { ClusterStore } from './cluster-store';
 import { startRollout } from './rollout-trigger';
 import { ensureDriftSchedule } from './schedules';
@@ -60,7 +61,9 @@ export function createControlActivities(deps: ControlDeps) {
       const mirror = controlMirror();
       try {
         const commit = await mirror.fetchAndResolve(input.commit);
-        const tree = await mirror.materialize(commit.sha, path.join(controlDir(), 'trees'));
+        const treesDir = path.join(controlDir(), 'trees');
+        const tree = await mirror.materialize(commit.sha, treesDir);
+        pruneTrees(treesDir, [commit.sha]);
         const { inventory } = loadFleetConfig(tree);
         const waves = inventory.waves
           .map((w) => ({ ...w, clusters: inventory.clusters.filter((c) => c.wave === w.name).map((c) => c.id) }))

@@ -109,6 +109,13 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
     await waitFor('FerretDB', () => mongoReady(mongoUrl), 30000, () => `\n${ferret.logTail()}`);
   }
 
+  // Workers of a previous `dev up` that this one no longer wants (a cluster left the inventory, the repo
+  // changed) are stopped, or they would run on unmanaged and `dev down` would no longer know them.
+  const previous = readStackState(opts.dataDir);
+  for (const w of previous?.workers ?? []) {
+    if (!(opts.workers ?? []).includes(w) || previous?.repoUrl !== opts.repoUrl) await proc(opts.dataDir, `worker-${w}`).stop();
+  }
+
   const state: StackState = {
     namespace: opts.namespace,
     temporalAddress,

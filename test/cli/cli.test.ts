@@ -1,5 +1,7 @@
 import type { SampleCluster } from '../../compose/sample-fleet';
-import { portOpen } from '../../services/stack/managed-process';
+import { sampleFleetFiles } from '../../compose/sample-fleet';
+import { stackDir } from '../../services/stack/embedded-stack';
+import { ManagedProcess, portOpen } from '../../services/stack/managed-process';
 import { FleetHarness } from '../support/fleet-harness';
 
 const CLUSTERS: SampleCluster[] = [
@@ -71,6 +73,14 @@ describe('lucid CLI', () => {
       3,
     );
     expect(result).toMatchObject({ outcome: 'rolled_back', rolledBackTo: head, failure: { service: 'blockchain-core' } });
+  });
+
+  it('dev up again after a cluster left the inventory stops that cluster\'s worker', async () => {
+    await h.repo.commit(sampleFleetFiles({ clusters: [CLUSTERS[0]!], version: 'v1' }), 'cl-ss leaves the fleet', { replaceAll: true });
+    const status = await json<Component[]>(['dev', 'up', '--poll-seconds', '3600', '--json']);
+    expect(status.map((c) => c.name)).not.toContain('worker:cluster:cl-ss');
+    expect(status.find((c) => c.name === 'worker:cluster:cl-bc')).toMatchObject({ running: true });
+    expect(new ManagedProcess('worker-cluster-cl-ss', stackDir(h.dataDir)).running()).toBe(false);
   });
 
   it('cluster status of a cluster whose worker is down says so and is not healthy', async () => {
