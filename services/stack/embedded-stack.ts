@@ -72,6 +72,7 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
     const temporal = proc(opts.dataDir, 'temporal');
     if (!temporal.running()) {
       need(tools.temporal, 'Temporal CLI');
+      await portFree(temporalPort, 'Temporal', '--temporal-port, or TEMPORAL_ADDRESS for an external server');
       fs.mkdirSync(path.join(opts.dataDir, 'temporal'), { recursive: true });
       temporal.start(tools.temporal, [
         'server', 'start-dev',
@@ -93,6 +94,7 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
     const ferret = proc(opts.dataDir, 'ferretdb');
     if (!ferret.running()) {
       need(tools.ferretdb, 'FerretDB');
+      await portFree(mongoPort, 'FerretDB', '--mongo-port, or MONGO_URL for an external MongoDB');
       const sqliteDir = path.join(opts.dataDir, 'ferretdb');
       fs.mkdirSync(sqliteDir, { recursive: true });
       ferret.start(tools.ferretdb, [
@@ -210,6 +212,11 @@ export async function mongoReady(url: string): Promise<boolean> {
   } finally {
     await client.close().catch(() => undefined);
   }
+}
+
+/** Another stack on the port would otherwise pass for the one just started. */
+async function portFree(port: number, what: string, hint: string): Promise<void> {
+  if (await portOpen(HOST, port)) throw new Error(`${what}: port ${port} on ${HOST} is already in use (another stack?); choose another with ${hint}`);
 }
 
 function need(bin: string, what: string): void {

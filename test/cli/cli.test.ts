@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import type { SampleCluster } from '../../compose/sample-fleet';
+import { toolPaths } from '../../services/stack/tool-paths';
 import { sampleFleetFiles } from '../../compose/sample-fleet';
 import { stackDir } from '../../services/stack/embedded-stack';
 import { ManagedProcess, portOpen } from '../../services/stack/managed-process';
@@ -89,6 +92,20 @@ describe('lucid CLI', () => {
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ id: 'cl-ss', healthy: false, services: [] });
     expect(out.stderr).toMatch(/worker did not answer/);
+  });
+
+  it('dev up refuses a port another stack already holds instead of taking that server for its own', async () => {
+    const { TEMPORAL_ADDRESS: _t, MONGO_URL: _m, ...env } = h.env;
+    const out = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [toolPaths().lucidCli, 'dev', 'up', '--temporal-port', String(h.stack.temporalPort)], {
+        env: { ...env, LUCID_DATA_DIR: path.join(h.dataDir, 'second-stack') },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+    });
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(new RegExp(`port ${h.stack.temporalPort} on 127.0.0.1 is already in use`));
   });
 
   it('dev down stopped only what dev up started', async () => {
