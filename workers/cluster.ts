@@ -12,6 +12,8 @@ export interface ClusterWorkerOptions {
   repoUrl: string;
   dataDir: string;
   docker?: Docker;
+  ageIdentities?: string[];
+  secretsDir?: string;
 }
 
 /** The lucid-reconciler of one cluster: polls `cluster-<id>` and holds that cluster's Docker socket. */
@@ -26,6 +28,8 @@ export async function createClusterWorker(opts: ClusterWorkerOptions): Promise<W
       repoUrl: opts.repoUrl,
       stateDir: path.join(opts.dataDir, 'clusters', opts.clusterId),
       docker: opts.docker ?? new Docker(),
+      ageIdentities: opts.ageIdentities,
+      secretsDir: opts.secretsDir,
     }),
   });
 }

@@ -6,6 +6,7 @@ import { ConfigError } from '../../config/config-error';
 import { loadClusterConfig } from '../../config/fleet-config';
 import type { CommitInfo, DriftProblem, HealthReport, PlannedService, ServiceStatus } from '../../workflows/reconcile-types';
 import { runCompose } from './compose-cli';
+import { decryptClusterSecrets, removeOtherSecretFiles, writeSecretFiles } from './cluster-secrets';
 import { projectName } from './compose-labels';
 import { renderProject } from './compose-render';
 import { listProjectContainers, runningLabels } from './container-state';
@@ -20,6 +21,10 @@ export interface ClusterWorkerContext {
   /** This cluster's own state dir: mirror, per-commit trees, rendered projects. */
   stateDir: string;
   docker: Docker;
+  /** This cluster's age identities (AGE-SECRET-KEY-1…): only its own worker holds them. */
+  ageIdentities?: string[];
+  /** A tmpfs/ramfs directory for decrypted secret files. */
+  secretsDir?: string;
 }
 
 /** Failure types the workflow treats as final instead of retrying. */
@@ -33,6 +38,15 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
   const mirror = new GitMirror(ctx.repoUrl, path.join(ctx.stateDir, 'repo.git'));
   const treesDir = path.join(ctx.stateDir, 'trees');
   const renderedFile = (sha: string) => path.join(ctx.stateDir, 'rendered', `${sha}.json`);
+
+  const secretsRoot = ctx.secretsDir ?? '/dev/shm/lucid';
+  const configFailure = (err: ConfigError, commit: string) =>
+    ApplicationFailure.create({
+      message: `cluster ${ctx.clusterId}, commit ${commit}: ${err.message}`,
+      type: NON_RETRYABLE.config,
+      nonRetryable: true,
+      details: [err.toJSON()],
+    });
 
   async function tree(sha: string): Promise<string> {
     await mirror.fetchAndResolve(sha);
@@ -57,17 +71,13 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
     async prepareCommit(input: { commit: string }): Promise<PlannedService[]> {
       const dir = await tree(input.commit);
       let config;
+      let secretFiles: Map<string, string> | undefined;
       try {
         config = loadClusterConfig(dir, ctx.clusterId);
+        const secrets = decryptClusterSecrets(dir, ctx.clusterId, ctx.ageIdentities ?? []);
+        if (secrets) secretFiles = writeSecretFiles(secretsRoot, ctx.clusterId, ctx.ageIdentities![0]!, secrets);
       } catch (err) {
-        if (err instanceof ConfigError) {
-          throw ApplicationFailure.create({
-            message: `cluster ${ctx.clusterId}, commit ${input.commit}: ${err.message}`,
-            type: NON_RETRYABLE.config,
-            nonRetryable: true,
-            details: [err.toJSON()],
-          });
-        }
+        if (err instanceof ConfigError) throw configFailure(err, input.commit);
         throw err;
       }
       const rendered = await renderProject({
@@ -76,7 +86,9 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
         commit: input.commit,
         running: await runningLabels(ctx.docker, ctx.clusterId),
         outFile: renderedFile(input.commit),
+        secretFiles,
       }).catch((err: Error) => {
+        if (err instanceof ConfigError) throw configFailure(err, input.commit);
         throw ApplicationFailure.create({
           message: `cluster ${ctx.clusterId}, commit ${input.commit}: compose/docker-compose.yml does not render: ${err.message}`,
           type: NON_RETRYABLE.config,
@@ -100,6 +112,10 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       }).catch((err: Error) => {
         throw new Error(`cluster ${ctx.clusterId}, commit ${input.commit}: ${err.message}`);
       });
+      // Secrets of commits no longer applied leave RAM; the applied set stays for container restarts.
+      const applied = JSON.parse(fs.readFileSync(file, 'utf8')) as { secrets?: Record<string, { file: string }> };
+      const inUse = Object.values(applied.secrets ?? {})[0]?.file;
+      removeOtherSecretFiles(secretsRoot, ctx.clusterId, inUse ? path.dirname(inUse) : undefined);
     },
 
     async waitHealthy(input: { services: PlannedService[]; timeoutSeconds: number }): Promise<HealthReport> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ConfigError } from '../../config/config-error';
 import { CONFIG_PATHS } from '../../config/config-files';
 import type { ClusterConfig } from '../../config/fleet-config';
 import type { PlannedService } from '../../workflows/reconcile-types';
@@ -12,7 +13,10 @@ export interface RenderedProject {
   services: PlannedService[];
 }
 
-type ComposeModel = { services: Record<string, Record<string, unknown> & { labels?: Record<string, string> }> };
+type ComposeModel = {
+  services: Record<string, Record<string, unknown> & { labels?: Record<string, string> }>;
+  secrets?: Record<string, Record<string, unknown>>;
+};
 
 /**
  * Hash of a service as Compose resolved it, minus Lucid's own labels and the
@@ -52,6 +56,8 @@ export async function renderProject(args: {
   commit: string;
   running: Map<string, { commit: string; configHash: string }>;
   outFile: string;
+  /** Decrypted secrets as files on tmpfs, by name; every secret the project declares must be here. */
+  secretFiles?: Map<string, string>;
 }): Promise<RenderedProject> {
   const { treeDir, config, commit, running, outFile } = args;
   const { cluster } = config;
@@ -67,6 +73,14 @@ export async function renderProject(args: {
     { cwd: treeDir },
   );
   const model = JSON.parse(stdout) as ComposeModel;
+  for (const [name, secret] of Object.entries(model.secrets ?? {})) {
+    const file = args.secretFiles?.get(name);
+    if (!file) {
+      throw new ConfigError(CONFIG_PATHS.compose, `secrets.${name}`, `not in secrets/${cluster.id}.enc.yaml for cluster '${cluster.id}'`);
+    }
+    // Only the tmpfs file: no host environment variable or repo file can stand in for a secret.
+    model.secrets![name] = { name: secret.name, file };
+  }
   const services: PlannedService[] = [];
   for (const [name, svc] of Object.entries(model.services)) {
     delete svc.profiles;

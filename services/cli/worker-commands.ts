@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -8,6 +9,16 @@ import { createClusterWorker } from '../../workers/cluster';
 import { createControlWorker } from '../../workers/control';
 import { installJsonLogger } from '../../workers/json-logger';
 import { CliExit, EXIT } from './cli-output';
+
+/**
+ * The cluster's age identities: `LUCID_AGE_IDENTITY_FILE` (an age-keygen key
+ * file, e.g. on a sealed mount or a token) or `LUCID_AGE_IDENTITY` itself.
+ */
+function ageIdentities(): string[] {
+  const file = process.env.LUCID_AGE_IDENTITY_FILE;
+  const text = file ? fs.readFileSync(file, 'utf8') : (process.env.LUCID_AGE_IDENTITY ?? '');
+  return text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('AGE-SECRET-KEY-1'));
+}
 
 /** Foreground workers: what a Pi's systemd unit or container runs. */
 export function registerWorkerCommands(program: Command, run: (fn: () => Promise<number>) => void): void {
@@ -59,6 +70,8 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
             clusterId: id.data,
             repoUrl: requireConfigRepo(env),
             dataDir: env.LUCID_DATA_DIR,
+            ageIdentities: ageIdentities(),
+            secretsDir: process.env.LUCID_SECRETS_DIR,
           });
           await w.run();
         } finally {

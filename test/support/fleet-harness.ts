@@ -110,8 +110,9 @@ export class FleetHarness {
     );
   }
 
-  async startClusterWorker(clusterId: string): Promise<void> {
+  async startClusterWorker(clusterId: string, secrets: { ageIdentities?: string[]; secretsDir?: string } = {}): Promise<void> {
     const worker = await createClusterWorker({
+      ...secrets,
       connection: this.nativeConnection,
       namespace: this.stack.namespace,
       clusterId,

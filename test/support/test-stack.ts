@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { PROJECT_ROOT } from '../../config/runtime-env';
 
 /** The one Temporal dev server and FerretDB of a test run, started by global-setup. */
 export interface TestStack {
@@ -13,7 +15,11 @@ export interface TestStack {
   workflowBundle: string;
 }
 
-export const TEST_STACK_FILE = path.join(os.tmpdir(), `lucid-test-stack-${process.getuid?.() ?? 0}.json`);
+/** One per checkout, so a suite in another clone (CI's, say) never reads or tears down this one's stack. */
+export const TEST_STACK_FILE = path.join(
+  os.tmpdir(),
+  `lucid-test-stack-${createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12)}.json`,
+);
 
 export function testStack(): TestStack {
   return JSON.parse(fs.readFileSync(TEST_STACK_FILE, 'utf8')) as TestStack;
