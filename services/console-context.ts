@@ -6,6 +6,8 @@ import { pruneTrees } from '../activities/cluster/tree-pruning';
 import { ClusterStore } from '../activities/control/cluster-store';
 import { RolloutStore } from '../activities/control/rollout-store';
 import { loadFleetConfig, type FleetConfig } from '../config/fleet-config';
+import { payloadKeys } from '../config/payload-keys';
+import { lucidDataConverter } from '../workers/payload-codec';
 import { requireConfigRepo, runtimeEnv, type RuntimeEnv } from '../config/runtime-env';
 import type { CommitInfo } from '../workflows/reconcile-types';
 import { readStackState } from './stack/embedded-stack';
@@ -36,7 +38,7 @@ export class ConsoleContext {
   async temporal(): Promise<Client> {
     if (!this.client) {
       const connection = await Connection.connect({ address: this.env.TEMPORAL_ADDRESS, connectTimeout: 5000 });
-      this.client = new Client({ connection, namespace: this.env.LUCID_NAMESPACE });
+      this.client = new Client({ connection, namespace: this.env.LUCID_NAMESPACE, dataConverter: lucidDataConverter(payloadKeys()) });
     }
     return this.client;
   }

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import type { Approval, RolloutInput, RolloutStatus } from '../workflows/rollout-types';
@@ -53,11 +53,37 @@ function describe(e: Event): string | undefined {
   return undefined;
 }
 
+/**
+ * Every payload of an event run through the client's codecs, so encrypted
+ * history reads like plain history (for whoever holds the keys).
+ */
+async function decodeEvent(e: Event, codecs: PayloadCodec[]): Promise<Event> {
+  if (codecs.length === 0) return e;
+  // In place, so protobuf messages keep their prototypes (Long timestamps among them).
+  const walk = async (node: unknown): Promise<void> => {
+    if (!node || typeof node !== 'object' || ArrayBuffer.isView(node)) return;
+    for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+      if (k === 'payloads' && Array.isArray(v)) {
+        let payloads = v as Payload[];
+        for (const c of [...codecs].reverse()) payloads = await c.decode(payloads);
+        (node as Record<string, unknown>)[k] = payloads;
+      } else if (k === 'summary' && v && typeof v === 'object' && 'data' in v) {
+        let one = [v as Payload];
+        for (const c of [...codecs].reverse()) one = await c.decode(one);
+        (node as Record<string, unknown>)[k] = one[0];
+      } else await walk(v);
+    }
+  };
+  await walk(e);
+  return e;
+}
+
 /** What happened to a rollout, when and why, read from its Temporal history: the audit trail. */
-export async function rolloutTimeline(client: Client, workflowId: string): Promise<TimelineEntry[]> {
+export async function rolloutTimeline(client: Client, workflowId: string, codecs: PayloadCodec[] = []): Promise<TimelineEntry[]> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const out: TimelineEntry[] = [];
-  for (const e of history.events ?? []) {
+  for (const raw of history.events ?? []) {
+    const e = await decodeEvent(raw, codecs);
     const what = describe(e);
     if (what) out.push({ at: new Date(tsToMs(e.eventTime)).toISOString(), what });
   }

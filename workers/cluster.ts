@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { createClusterActivities } from '../activities/cluster/cluster-activities';
@@ -14,6 +15,8 @@ export interface ClusterWorkerOptions {
   docker?: Docker;
   ageIdentities?: string[];
   secretsDir?: string;
+  /** Encrypts payloads when LUCID_PAYLOAD_KEYS is set; see payload-codec.ts. */
+  dataConverter?: DataConverter;
 }
 
 /** The lucid-reconciler of one cluster: polls `cluster-<id>` and holds that cluster's Docker socket. */
@@ -21,6 +24,7 @@ export async function createClusterWorker(opts: ClusterWorkerOptions): Promise<W
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
+    dataConverter: opts.dataConverter,
     taskQueue: clusterQueue(opts.clusterId),
     ...workflowSource(),
     activities: createClusterActivities({

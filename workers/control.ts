@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { createControlActivities } from '../activities/control/control-activities';
@@ -14,6 +15,8 @@ export interface ControlWorkerOptions {
   namespace: string;
   db: Db;
   repo?: { url: string; dataDir: string };
+  /** Encrypts payloads when LUCID_PAYLOAD_KEYS is set; see payload-codec.ts. */
+  dataConverter?: DataConverter;
 }
 
 /** The console host's worker: runs rollouts and holds MongoDB. */
@@ -21,13 +24,14 @@ export async function createControlWorker(opts: ControlWorkerOptions): Promise<W
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
+    dataConverter: opts.dataConverter,
     taskQueue: CONTROL_QUEUE,
     ...workflowSource(),
     activities: createControlActivities({
       clusters: new ClusterStore(opts.db),
       rollouts: new RolloutStore(opts.db),
       repo: opts.repo,
-      client: new Client({ connection: opts.clientConnection, namespace: opts.namespace }),
+      client: new Client({ connection: opts.clientConnection, namespace: opts.namespace, dataConverter: opts.dataConverter }),
     }),
   });
 }

@@ -4,7 +4,7 @@ import { ensureDriftSchedule, ensurePollSchedule } from '../../activities/contro
 import type { Inventory } from '../../config/inventory';
 import { runtimeEnv } from '../../config/runtime-env';
 import { ConsoleContext } from '../console-context';
-import { downStack, readStackState, stackStatus, upStack } from '../stack/embedded-stack';
+import { CONSOLE_PORT, downStack, readStackState, stackStatus, upStack } from '../stack/embedded-stack';
 import { printJson, say } from './cli-output';
 
 /** A local path becomes absolute (workers run from other dirs); URLs pass through. */
@@ -47,6 +47,8 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
           uiPort: o.uiPort ? Number(o.uiPort) : undefined,
           mongoPort: Number(o.mongoPort),
           repoUrl: repo,
+          uiCodecEndpoint:
+            process.env.LUCID_PAYLOAD_KEYS && process.env.LUCID_CODEC_TOKEN ? `http://127.0.0.1:${CONSOLE_PORT}/codec` : undefined,
           workers: [
             'control',
             ...(process.env.LUCID_WEBHOOK_SECRET ? ['console'] : []),

@@ -1,6 +1,8 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
 import { startRollout } from '../../activities/control/rollout-trigger';
+import { payloadKeys } from '../../config/payload-keys';
+import { lucidDataConverter } from '../../workers/payload-codec';
 import type { rollout } from '../../workflows';
 import type { Approval, RolloutStatus } from '../../workflows/rollout-types';
 import { rolloutWorkflowId } from '../../workflows/task-queues';
@@ -97,8 +99,9 @@ export function registerRolloutCommands(program: Command, run: (fn: (ctx: Consol
     .action((sha: string, o: { json?: boolean }) =>
       run(async (ctx) => {
         const full = await resolve(ctx, sha);
-        const entries = await rolloutTimeline(await ctx.temporal(), rolloutWorkflowId(full)).catch((err: Error) => {
-          throw new CliExit(EXIT.badInput, `no rollout of ${full}: ${err.message}`);
+        const codecs = lucidDataConverter(payloadKeys())?.payloadCodecs ?? [];
+        const entries = await rolloutTimeline(await ctx.temporal(), rolloutWorkflowId(full), codecs).catch((err: Error) => {
+          throw new CliExit(EXIT.badInput, `cannot read the history of rollout-${full}: ${err.message}`);
         });
         if (o.json) printJson(entries);
         else for (const e of entries) process.stdout.write(`${e.at}  ${e.what}\n`);

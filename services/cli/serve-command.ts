@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { startRollout } from '../../activities/control/rollout-trigger';
+import { payloadKeys } from '../../config/payload-keys';
+import { lucidDataConverter } from '../../workers/payload-codec';
 import { consoleMetrics } from '../console-metrics';
 import type { ConsoleContext } from '../console-context';
 import { createConsoleServer } from '../webhook/console-server';
@@ -18,12 +20,19 @@ export function registerServeCommand(program: Command, run: (fn: (ctx: ConsoleCo
         const secret = process.env.LUCID_WEBHOOK_SECRET;
         if (!secret) throw new CliExit(EXIT.badInput, 'environment: LUCID_WEBHOOK_SECRET: is not set (the webhook HMAC secret)');
         const client = await ctx.temporal();
+        const converter = lucidDataConverter(payloadKeys());
+        const codecToken = process.env.LUCID_CODEC_TOKEN;
+        if (converter && !codecToken) say('lucid serve: payloads are encrypted but LUCID_CODEC_TOKEN is unset: no /codec endpoint for the UI');
         const registry = consoleMetrics(await ctx.db());
         const server = createConsoleServer({
           secret,
           branch: o.branch,
           onPush: (push) => startRollout(client, push.after, { source: 'webhook', by: push.pusher }),
           metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+          codec:
+            converter && codecToken
+              ? { codec: converter.payloadCodecs![0]!, token: codecToken, uiOrigin: process.env.LUCID_UI_ORIGIN ?? 'http://127.0.0.1:8233' }
+              : undefined,
         });
         await new Promise<void>((resolve, reject) => server.once('error', reject).listen(Number(o.port), o.host, resolve));
         say(`lucid serve: listening on http://${o.host}:${o.port} (POST /hooks/git, GET /metrics)`);

@@ -4,7 +4,9 @@ import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import { clusterIdSchema } from '../../config/inventory';
+import { payloadKeys } from '../../config/payload-keys';
 import { requireConfigRepo, runtimeEnv } from '../../config/runtime-env';
+import { lucidDataConverter } from '../../workers/payload-codec';
 import { createClusterWorker } from '../../workers/cluster';
 import { createControlWorker } from '../../workers/control';
 import { installJsonLogger } from '../../workers/json-logger';
@@ -41,6 +43,7 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
             namespace: env.LUCID_NAMESPACE,
             db: mongo.db(env.LUCID_DB),
             repo: env.LUCID_CONFIG_REPO ? { url: env.LUCID_CONFIG_REPO, dataDir: env.LUCID_DATA_DIR } : undefined,
+            dataConverter: lucidDataConverter(payloadKeys()),
           });
           await w.run();
         } finally {
@@ -71,6 +74,7 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
             repoUrl: requireConfigRepo(env),
             dataDir: env.LUCID_DATA_DIR,
             ageIdentities: ageIdentities(),
+            dataConverter: lucidDataConverter(payloadKeys()),
             secretsDir: process.env.LUCID_SECRETS_DIR,
           });
           await w.run();

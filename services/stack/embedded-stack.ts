@@ -18,6 +18,8 @@ export interface StackOptions {
   uiPort?: number;
   mongoPort?: number;
   repoUrl?: string;
+  /** Where the Temporal UI asks to decode encrypted payloads (`lucid serve`'s /codec). */
+  uiCodecEndpoint?: string;
   /** Processes to run: `control`, `console` (webhook and metrics) and `cluster:<id>` entries. Empty for servers only. */
   workers?: string[];
 }
@@ -82,6 +84,7 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
         '--port', String(temporalPort),
         '--ui-port', String(uiPort),
         '--ui-disable-news-fetch',
+        ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
         '--log-format', 'json',
         '--log-level', 'warn',
       ]);

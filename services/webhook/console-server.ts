@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { corsHeaders, handleCodec, type CodecEndpointOptions } from './codec-routes';
 import { PushEventError, parsePushEvent, webhookEvent, type PushEvent } from './push-event';
 import { assertPushSecret, verifyPushSignature } from './push-signature';
 
@@ -11,6 +12,8 @@ export interface ConsoleServerOptions {
   /** Starts (or finds, when the commit was already pushed) the rollout of a push. */
   onPush: (push: PushEvent) => Promise<{ workflowId: string; started: boolean }>;
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Serves `/codec/encode` and `/codec/decode` for the Temporal UI and CLI when payloads are encrypted. */
+  codec?: CodecEndpointOptions;
 }
 
 /** Bounds what anyone can make the console buffer before the signature is checked; pushes are KiBs per commit. */
@@ -46,6 +49,18 @@ export function createConsoleServer(opts: ConsoleServerOptions): http.Server {
     ['/hooks/git', { method: 'POST', handle: (req) => handlePush(req, opts) }],
     ['/healthz', { method: 'GET', handle: async () => json(200, { ok: true }) }],
   ]);
+  const { codec } = opts;
+  if (codec) {
+    for (const direction of ['encode', 'decode'] as const) {
+      routes.set(`/codec/${direction}`, {
+        method: 'POST',
+        handle: async (req) => {
+          const r = await handleCodec(direction, req, await readBody(req, MAX_BODY_BYTES), codec);
+          return { ...json(r.status, r.body), headers: corsHeaders(codec) };
+        },
+      });
+    }
+  }
   if (metrics) {
     routes.set('/metrics', {
       method: 'GET',
@@ -76,7 +91,10 @@ export function createConsoleServer(opts: ConsoleServerOptions): http.Server {
 
     const route = routes.get(path);
     let reply: Promise<Reply>;
-    if (!route) reply = Promise.resolve(json(404, { error: `no route for ${path}` }));
+    if (codec && route && req.method === 'OPTIONS' && path.startsWith('/codec/')) {
+      // The browser's CORS preflight before the UI's POST.
+      reply = Promise.resolve({ status: 204, contentType: 'text/plain', body: '', headers: corsHeaders(codec) });
+    } else if (!route) reply = Promise.resolve(json(404, { error: `no route for ${path}` }));
     else if (req.method !== route.method) {
       const wrongMethod = json(405, { error: `${path} accepts ${route.method} only` });
       reply = Promise.resolve({ ...wrongMethod, headers: { allow: route.method } });

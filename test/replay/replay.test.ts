@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import { lucidDataConverter } from '../../workers/payload-codec';
+import { testKeys } from '../support/test-payload-keys';
 import { testStack } from '../support/test-stack';
 
 /**
@@ -24,7 +26,8 @@ afterAll(() => client?.connection.close());
 async function replay(histories: Array<{ workflowId: string; history: unknown }>): Promise<string[]> {
   const failures: string[] = [];
   const results = Worker.runReplayHistories(
-    { workflowBundle: { codePath: testStack().workflowBundle } },
+    // Some suites encrypt their payloads; replay decodes them with the same test keys.
+    { workflowBundle: { codePath: testStack().workflowBundle }, dataConverter: lucidDataConverter(testKeys()) },
     histories.map((h) => ({ workflowId: h.workflowId, history: historyFromJSON(h.history) })),
   );
   for await (const r of results) if (r.error) failures.push(`${r.workflowId}: ${r.error.message}`);

@@ -16,6 +16,8 @@ import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '.
 import { toolPaths } from '../../services/stack/tool-paths';
 import { createClusterWorker } from '../../workers/cluster';
 import { createControlWorker } from '../../workers/control';
+import { payloadKeys } from '../../config/payload-keys';
+import { lucidDataConverter } from '../../workers/payload-codec';
 import type { reconcileCluster, rollout } from '../../workflows';
 import type { RolloutInput, RolloutStatus } from '../../workflows/rollout-types';
 import type { ReconcileResult } from '../../workflows/reconcile-types';
@@ -52,9 +54,11 @@ export class FleetHarness {
     readonly nativeConnection: NativeConnection,
     readonly mongo: MongoClient,
     readonly clusters: SampleCluster[],
+    /** Set: every client and worker of this fleet encrypts payloads with these keys. */
+    readonly payloadKeys?: string,
   ) {}
 
-  static async start(name: string, clusters: SampleCluster[]): Promise<FleetHarness> {
+  static async start(name: string, clusters: SampleCluster[], opts: { payloadKeys?: string } = {}): Promise<FleetHarness> {
     quietWorkers();
     const stack = testStack();
     process.env.LUCID_WORKFLOW_BUNDLE = stack.workflowBundle;
@@ -62,11 +66,11 @@ export class FleetHarness {
     fs.rmSync(dataDir, { recursive: true, force: true });
     const repo = await ConfigRepoWriter.open(path.join(dataDir, 'config.git'));
     const connection = await Connection.connect({ address: stack.temporalAddress });
-    const client = new Client({ connection, namespace: stack.namespace });
+    const client = new Client({ connection, namespace: stack.namespace, dataConverter: converterOf(opts.payloadKeys) });
     const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
     const mongo = await new MongoClient(stack.mongoUrl).connect();
     await mongo.db(dbName(name)).dropDatabase();
-    const h = new FleetHarness(name, stack, dataDir, repo, client, nativeConnection, mongo, clusters);
+    const h = new FleetHarness(name, stack, dataDir, repo, client, nativeConnection, mongo, clusters, opts.payloadKeys);
     for (const c of clusters) await h.down(c.id);
     return h;
   }
@@ -90,6 +94,7 @@ export class FleetHarness {
       LUCID_DATA_DIR: this.dataDir,
       LUCID_CONFIG_REPO: this.repo.bareDir,
       LUCID_WORKFLOW_BUNDLE: this.stack.workflowBundle,
+      ...(this.payloadKeys ? { LUCID_PAYLOAD_KEYS: this.payloadKeys } : {}),
     };
   }
 
@@ -106,6 +111,7 @@ export class FleetHarness {
         namespace: this.stack.namespace,
         db: this.db,
         repo: { url: this.repo.bareDir, dataDir: this.dataDir },
+        dataConverter: converterOf(this.payloadKeys),
       }),
     );
   }
@@ -119,6 +125,7 @@ export class FleetHarness {
       repoUrl: this.repo.bareDir,
       dataDir: this.dataDir,
       docker: this.docker,
+      dataConverter: converterOf(this.payloadKeys),
     });
     this.track(`cluster:${clusterId}`, worker);
   }
@@ -237,6 +244,10 @@ export class FleetHarness {
   private track(key: string, worker: Worker): void {
     this.workers.set(key, { worker, done: worker.run() });
   }
+}
+
+function converterOf(keys: string | undefined) {
+  return lucidDataConverter(keys ? payloadKeys({ LUCID_PAYLOAD_KEYS: keys }) : undefined);
 }
 
 /** Worker state chatter drowns test output; warnings and errors still show. */
