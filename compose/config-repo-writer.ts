@@ -29,7 +29,11 @@ export class ConfigRepoWriter {
   }
 
   /** Writes (string) or deletes (null) files, commits and pushes; returns the new sha. */
-  async commit(files: Record<string, string | null>, message: string, opts: { replaceAll?: boolean } = {}): Promise<string> {
+  async commit(
+    files: Record<string, string | null>,
+    message: string,
+    opts: { replaceAll?: boolean; /** An SSH private key file: the commit is signed with it. */ signingKey?: string } = {},
+  ): Promise<string> {
     if (opts.replaceAll) {
       for (const entry of fs.readdirSync(this.workDir)) {
         if (entry !== '.git') fs.rmSync(path.join(this.workDir, entry), { recursive: true, force: true });
@@ -44,7 +48,11 @@ export class ConfigRepoWriter {
       }
     }
     await this.git.add(['-A', '.']);
-    await this.git.commit(message, undefined, { '--allow-empty': null });
+    if (opts.signingKey) {
+      await this.git.raw(['-c', 'gpg.format=ssh', '-c', `user.signingkey=${opts.signingKey}`, 'commit', '-q', '-S', '--allow-empty', '-m', message]);
+    } else {
+      await this.git.commit(message, undefined, { '--allow-empty': null });
+    }
     await this.git.push('origin', 'main', ['--quiet']);
     return (await this.git.revparse(['HEAD'])).trim();
   }

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient, type Db } from 'mongodb';
+import { verifyCommitSignature } from '../activities/cluster/commit-signature';
 import { GitMirror } from '../activities/cluster/git-mirror';
 import { pruneTrees } from '../activities/cluster/tree-pruning';
 import { ClusterStore } from '../activities/control/cluster-store';
@@ -67,6 +68,7 @@ export class ConsoleContext {
   async fleetAt(ref?: string): Promise<{ commit: CommitInfo; fleet: FleetConfig }> {
     const mirror = this.mirror();
     const commit = await mirror.fetchAndResolve(ref);
+    await verifyCommitSignature(mirror.mirrorDir, commit.sha);
     const treesDir = path.join(this.env.LUCID_DATA_DIR, 'console', 'trees');
     const tree = await mirror.materialize(commit.sha, treesDir);
     pruneTrees(treesDir, [commit.sha]);

@@ -6,6 +6,7 @@ import { ConfigError } from '../../config/config-error';
 import { loadClusterConfig } from '../../config/fleet-config';
 import type { CommitInfo, DriftProblem, HealthReport, PlannedService, ServiceStatus } from '../../workflows/reconcile-types';
 import { runCompose } from './compose-cli';
+import { verifyCommitSignature } from './commit-signature';
 import { decryptClusterSecrets, removeOtherSecretFiles, writeSecretFiles } from './cluster-secrets';
 import { projectName } from './compose-labels';
 import { renderProject } from './compose-render';
@@ -73,6 +74,8 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       let config;
       let secretFiles: Map<string, string> | undefined;
       try {
+        // The cluster checks the signature itself: it trusts the repo's history, not the console.
+        await verifyCommitSignature(mirror.mirrorDir, input.commit);
         config = loadClusterConfig(dir, ctx.clusterId);
         const secrets = decryptClusterSecrets(dir, ctx.clusterId, ctx.ageIdentities ?? []);
         if (secrets) secretFiles = writeSecretFiles(secretsRoot, ctx.clusterId, ctx.ageIdentities![0]!, secrets);

@@ -5,6 +5,7 @@ import { ConfigError } from '../../config/config-error';
 import { loadFleetConfig } from '../../config/fleet-config';
 import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflows/reconcile-types';
 import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
+import { verifyCommitSignature } from '../cluster/commit-signature';
 import { GitMirror, UnknownCommitError } from '../cluster/git-mirror';
 import { pruneTrees } from '../cluster/tree-pruning';
 import type { ClusterStore } from './cluster-store';
@@ -61,6 +62,7 @@ export function createControlActivities(deps: ControlDeps) {
       const mirror = controlMirror();
       try {
         const commit = await mirror.fetchAndResolve(input.commit);
+        await verifyCommitSignature(mirror.mirrorDir, commit.sha);
         const treesDir = path.join(controlDir(), 'trees');
         const tree = await mirror.materialize(commit.sha, treesDir);
         pruneTrees(treesDir, [commit.sha]);
