@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { reportError } from './cli/cli-output';
 import { registerClusterCommands } from './cli/cluster-commands';
 import { registerDevCommands } from './cli/dev-commands';
+import { registerPolicyCommand } from './cli/policy-command';
 import { registerRolloutCommands } from './cli/rollout-commands';
 import { registerServeCommand } from './cli/serve-command';
 import { registerWorkerCommands } from './cli/worker-commands';
@@ -32,6 +33,7 @@ const withConsole = (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolea
 registerClusterCommands(program, withConsole);
 registerRolloutCommands(program, withConsole);
 registerServeCommand(program, withConsole);
+registerPolicyCommand(program, withConsole);
 registerDevCommands(program, (fn, json) => runWith(fn, () => [] as [], json));
 registerWorkerCommands(program, (fn) => runWith(fn, () => [] as []));
 

@@ -73,6 +73,10 @@ describe('commit signature gate (policies/allowed-signers)', () => {
     expect(cli.code).toBe(2);
     expect(JSON.parse(cli.stdout).error).toMatchObject({ file: SIGNERS });
     expect((await h.containers(CLUSTER.id)).map((c) => `${c.id} ${c.startedAt}`)).toEqual(before);
+
+    const check = await h.cli(['policy', 'check', '--commit', sha, '--json']);
+    expect(check.code).toBe(4);
+    expect(JSON.parse(check.stdout)).toMatchObject({ commit: sha, passed: false, refusal: { file: SIGNERS } });
     // Put the branch back on a trusted commit so the next case starts from it.
     await h.repo.commit(fleet('v1', [alice.line]), 'back to trusted', { replaceAll: true, signingKey: alice.file });
   });
@@ -81,6 +85,9 @@ describe('commit signature gate (policies/allowed-signers)', () => {
     const added = await h.repo.commit(fleet('v1', [alice.line, mallory.line]), 'alice adds mallory', { replaceAll: true, signingKey: alice.file });
     expect((await h.rollout(added)).state).toBe('succeeded');
     const byMallory = await h.repo.commit(fleet('v2', [alice.line, mallory.line]), 'v2 by mallory', { replaceAll: true, signingKey: mallory.file });
+    const check = await h.cli(['policy', 'check', '--json']);
+    expect(check.code).toBe(0);
+    expect(JSON.parse(check.stdout)).toEqual({ commit: byMallory, passed: true, clusters: ['cs-a'] });
     expect((await h.rollout(byMallory)).state).toBe('succeeded');
   });
 });

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../config/config-error';
+import type { ConsoleContext } from '../console-context';
+import { EXIT, printJson, say } from './cli-output';
+
+/** Exit code of a refused policy check, apart from bad input (2) and failure (1). */
+export const POLICY_REFUSED = 4;
+
+/**
+ * `lucid policy check`: the gates the rollout and every cluster apply (commit
+ * signature, config schemas, profile and service allow-lists), for a pull
+ * request's CI before anything is merged.
+ */
+export function registerPolicyCommand(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) => void): void {
+  program
+    .command('policy')
+    .description('policy gates of the config repo')
+    .command('check')
+    .description('run the gates on a commit (default: the branch head); exit 0 pass, 4 refused')
+    .option('--commit <sha>', 'commit (full or short sha)')
+    .option('--json', 'JSON on stdout')
+    .action((o: { commit?: string; json?: boolean }) =>
+      run(async (ctx) => {
+        const commit = (await ctx.mirror().fetchAndResolve(o.commit)).sha;
+        try {
+          const { fleet } = await ctx.fleetAt(commit);
+          const clusters = [...fleet.clusters.keys()];
+          if (o.json) printJson({ commit, passed: true, clusters });
+          else say(`policy check ${commit.slice(0, 12)}: passed (${clusters.length} clusters)`);
+          return EXIT.ok;
+        } catch (err) {
+          if (!(err instanceof ConfigError)) throw err;
+          if (o.json) printJson({ commit, passed: false, refusal: err.toJSON() });
+          say(`policy check ${commit.slice(0, 12)}: refused: ${err.message}`);
+          return POLICY_REFUSED;
+        }
+      }, o.json),
+    );
+}
