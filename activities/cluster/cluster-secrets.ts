@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../config/config-error';
-import { SopsError, decryptSopsYaml } from './sops-decrypt';
+import { decryptSopsYaml } from './sops-decrypt';
 
 /** statfs(2) magic numbers of the RAM-backed file systems a secret may be written to. */
 const RAM_FS = new Set([0x01021994 /* tmpfs */, 0x858458f6 /* ramfs */]);
@@ -20,13 +20,8 @@ export function decryptClusterSecrets(treeDir: string, clusterId: string, identi
   const file = secretsFile(clusterId);
   const full = path.join(treeDir, file);
   if (!fs.existsSync(full)) return undefined;
-  let doc;
-  try {
-    doc = decryptSopsYaml(fs.readFileSync(full, 'utf8'), identities, file);
-  } catch (err) {
-    if (err instanceof SopsError) throw new ConfigError(err.file, err.field, err.reason);
-    throw err;
-  }
+  // A SopsError is a ConfigError: the commit is refused with the file, field and reason.
+  const doc = decryptSopsYaml(fs.readFileSync(full, 'utf8'), identities, file);
   const out = new Map<string, string>();
   for (const [name, value] of Object.entries(doc)) {
     if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new ConfigError(file, name, 'secret names are letters, digits, _ . and -');

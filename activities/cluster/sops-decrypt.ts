@@ -1,6 +1,7 @@
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 import { isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { ConfigError } from '../../config/config-error';
 import { AgeError, ageRecipientOf, decryptAge } from './age-decrypt';
 
 /**
@@ -11,13 +12,9 @@ import { AgeError, ageRecipientOf, decryptAge } from './age-decrypt';
  */
 
 /** A refused secrets file. `field` is a value's path or a `sops.` metadata field; never a plaintext value. */
-export class SopsError extends Error {
-  constructor(
-    readonly file: string,
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${file}: ${field}: ${reason}`);
+export class SopsError extends ConfigError {
+  constructor(file: string, field: string, reason: string) {
+    super(file, field, reason);
     this.name = 'SopsError';
   }
 }

@@ -195,8 +195,16 @@ export class FleetHarness {
       filters: { label: [`${LABELS.composeProject}=${projectName(clusterId)}`] },
     });
     const views = await Promise.all(
-      list.map(async (c) => {
-        const info = await this.docker.getContainer(c.Id).inspect();
+      list.map(async (c): Promise<ContainerView | undefined> => {
+        // Compose may replace a container between the list and the inspect; a vanished one is not there.
+        const info = await this.docker
+          .getContainer(c.Id)
+          .inspect()
+          .catch((err: { statusCode?: number }) => {
+            if (err.statusCode === 404) return undefined;
+            throw err;
+          });
+        if (!info) return undefined;
         return {
           id: c.Id,
           service: c.Labels[LABELS.composeService]!,
@@ -209,7 +217,7 @@ export class FleetHarness {
         };
       }),
     );
-    return views.sort((a, b) => a.service.localeCompare(b.service));
+    return views.filter((v): v is ContainerView => v !== undefined).sort((a, b) => a.service.localeCompare(b.service));
   }
 
   async down(clusterId: string): Promise<void> {
