@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { reportError } from './cli/cli-output';
 import { registerClusterCommands } from './cli/cluster-commands';
 import { registerDevCommands } from './cli/dev-commands';
+import { registerBreakglassCommand } from './cli/breakglass-command';
 import { registerPolicyCommand } from './cli/policy-command';
 import { registerRolloutCommands } from './cli/rollout-commands';
 import { registerServeCommand } from './cli/serve-command';
@@ -34,6 +35,7 @@ registerClusterCommands(program, withConsole);
 registerRolloutCommands(program, withConsole);
 registerServeCommand(program, withConsole);
 registerPolicyCommand(program, withConsole);
+registerBreakglassCommand(program, withConsole);
 registerDevCommands(program, (fn, json) => runWith(fn, () => [] as [], json));
 registerWorkerCommands(program, (fn) => runWith(fn, () => [] as []));
 

@@ -64,6 +64,8 @@ export interface RolloutTrigger {
 export interface RolloutInput {
   commit: string;
   trigger?: RolloutTrigger;
+  /** An emergency rollout: one wave for the whole fleet, no soak, windows or approvals; every gate still applies. */
+  breakglass?: { signature: string; expiresAt: string };
 }
 
 export interface OperatorAction {

@@ -123,6 +123,21 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     status.reasons.push(`refused: ${rootMessage(err)}`);
     return finish(status);
   }
+  if (input.breakglass) {
+    let signer: string;
+    try {
+      signer = await control.verifyBreakglass({ commit, ...input.breakglass });
+    } catch (err) {
+      status.state = 'halted';
+      status.reasons.push(`break-glass refused: ${rootMessage(err)}`);
+      return finish(status);
+    }
+    const fleet = plan.waves.flatMap((w) => w.clusters);
+    const pickup = Math.min(...plan.waves.map((w) => w.pickupTimeoutSeconds));
+    plan.waves = [{ name: 'breakglass', clusters: fleet, maxUnavailable: 0, soakSeconds: 0, approval: false, windows: [], pickupTimeoutSeconds: pickup }];
+    upsertSearchAttributes([{ key: SA.breakglass, value: true }]);
+    await event(`BREAK-GLASS by ${signer} (expires ${input.breakglass.expiresAt}): every cluster at once, no soak, windows or approvals`);
+  }
   status.waves = plan.waves.map((w) => ({
     name: w.name,
     state: 'pending',

@@ -9,6 +9,10 @@ export function rolloutWorkflowId(commit: string): string {
   return `rollout-${commit}`;
 }
 
+export function breakglassWorkflowId(commit: string): string {
+  return `breakglass-${commit}`;
+}
+
 export function reconcileWorkflowId(clusterId: string, commit: string): string {
   return `reconcile-${clusterId}-${commit}`;
 }

@@ -6,6 +6,17 @@ import { ConfigError } from '../../config/config-error';
 
 export const ALLOWED_SIGNERS = 'policies/allowed-signers';
 
+/**
+ * A policy file as it stood in the commit's parent (the commit's own only when
+ * the parent has none): a commit never vouches for itself.
+ */
+export async function trustedPolicyFile(gitDir: string, sha: string, file: string): Promise<string | undefined> {
+  const git = simpleGit(gitDir);
+  const parent = (await git.raw(['rev-list', '--parents', '-n', '1', sha])).trim().split(' ')[1];
+  const read = (rev: string) => git.raw(['show', `${rev}:${file}`]).catch(() => undefined);
+  return (parent ? await read(parent) : undefined) ?? (await read(sha));
+}
+
 const VERDICT: Record<string, string> = {
   N: 'the commit is not signed',
   U: `signed by a key that is not in ${ALLOWED_SIGNERS} of the previous commit`,
@@ -26,10 +37,7 @@ const VERDICT: Record<string, string> = {
  * first use, checked against itself).
  */
 export async function verifyCommitSignature(gitDir: string, sha: string): Promise<{ enforced: boolean; signer?: string }> {
-  const git = simpleGit(gitDir);
-  const parent = (await git.raw(['rev-list', '--parents', '-n', '1', sha])).trim().split(' ')[1];
-  const read = (rev: string) => git.raw(['show', `${rev}:${ALLOWED_SIGNERS}`]).catch(() => undefined);
-  const signers = (parent ? await read(parent) : undefined) ?? (await read(sha));
+  const signers = await trustedPolicyFile(gitDir, sha, ALLOWED_SIGNERS);
   if (signers === undefined) return { enforced: false };
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-signers-'));

@@ -5,6 +5,7 @@ import { ConfigError } from '../../config/config-error';
 import { loadFleetConfig } from '../../config/fleet-config';
 import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflows/reconcile-types';
 import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
+import { verifyBreakglassAt } from '../cluster/breakglass-signature';
 import { verifyCommitSignature } from '../cluster/commit-signature';
 import { GitMirror, UnknownCommitError } from '../cluster/git-mirror';
 import { pruneTrees } from '../cluster/tree-pruning';
@@ -78,6 +79,20 @@ export function createControlActivities(deps: ControlDeps) {
           throw ApplicationFailure.create({ message: err.message, type: 'ConfigError', nonRetryable: true, details: [err.toJSON()] });
         }
         if (err instanceof UnknownCommitError) throw ApplicationFailure.nonRetryable(err.message, 'UnknownCommit');
+        throw err;
+      }
+    },
+
+    /** The break-glass signature, checked where the rollout runs too, not only by the CLI that started it. */
+    async verifyBreakglass(input: { commit: string; expiresAt: string; signature: string }): Promise<string> {
+      const mirror = controlMirror();
+      await mirror.fetchAndResolve(input.commit);
+      try {
+        return await verifyBreakglassAt(mirror.mirrorDir, input.commit, input.expiresAt, input.signature);
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          throw ApplicationFailure.create({ message: err.message, type: 'ConfigError', nonRetryable: true, details: [err.toJSON()] });
+        }
         throw err;
       }
     },

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { rollout } from '../../workflows';
-import type { RolloutTrigger } from '../../workflows/rollout-types';
-import { CONTROL_QUEUE, rolloutWorkflowId } from '../../workflows/task-queues';
+import type { RolloutInput, RolloutTrigger } from '../../workflows/rollout-types';
+import { CONTROL_QUEUE, breakglassWorkflowId, rolloutWorkflowId } from '../../workflows/task-queues';
 
 /**
  * Starts `rollout-<sha>` unless one ever ran: the id rejects duplicates, so a
@@ -11,13 +11,14 @@ export async function startRollout(
   client: Client,
   commit: string,
   trigger: RolloutTrigger,
+  breakglass?: RolloutInput['breakglass'],
 ): Promise<{ workflowId: string; started: boolean }> {
-  const workflowId = rolloutWorkflowId(commit);
+  const workflowId = breakglass ? breakglassWorkflowId(commit) : rolloutWorkflowId(commit);
   try {
     await client.workflow.start<typeof rollout>('rollout', {
       taskQueue: CONTROL_QUEUE,
       workflowId,
-      args: [{ commit, trigger }],
+      args: [{ commit, trigger, breakglass }],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
     return { workflowId, started: true };

@@ -1,0 +1,45 @@
+import * as fs from 'node:fs';
+import type { Command } from 'commander';
+import { verifyBreakglassAt } from '../../activities/cluster/breakglass-signature';
+import { startRollout } from '../../activities/control/rollout-trigger';
+import { ConfigError } from '../../config/config-error';
+import type { rollout } from '../../workflows';
+import type { ConsoleContext } from '../console-context';
+import { CliExit, EXIT, printJson, say } from './cli-output';
+import { POLICY_REFUSED } from './policy-command';
+
+/** `lucid breakglass`: an emergency rollout that skips waves, soak and windows, never a policy gate. */
+export function registerBreakglassCommand(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) => void): void {
+  program
+    .command('breakglass <sha>')
+    .description('emergency rollout of a commit to every cluster at once; needs a break-glass signature (exit 4 refused)')
+    .requiredOption('--signature <file>', 'ssh-keygen -Y sign -n lucid-breakglass over the line `lucid-breakglass <sha> expires <time>`')
+    .requiredOption('--expires <time>', 'the signed expiry, UTC like 2026-01-31T23:00:00Z (at most 24h ahead)')
+    .option('--wait', 'wait for the end; exit 0 succeeded, 3 halted')
+    .option('--json', 'JSON on stdout')
+    .action((ref: string, o: { signature: string; expires: string; wait?: boolean; json?: boolean }) =>
+      run(async (ctx) => {
+        if (!fs.existsSync(o.signature)) throw new CliExit(EXIT.badInput, `--signature: ${o.signature} not found`);
+        const signature = fs.readFileSync(o.signature, 'utf8');
+        let commit;
+        let signer: string;
+        try {
+          ({ commit } = await ctx.fleetAt(ref));
+          signer = await verifyBreakglassAt(ctx.mirror().mirrorDir, commit.sha, o.expires, signature);
+        } catch (err) {
+          if (!(err instanceof ConfigError)) throw err;
+          throw new CliExit(POLICY_REFUSED, `break-glass refused, nothing started: ${err.message}`, err.toJSON());
+        }
+        const client = await ctx.temporal();
+        const { workflowId, started } = await startRollout(client, commit.sha, { source: 'breakglass', by: signer }, { signature, expiresAt: o.expires });
+        say(`BREAK-GLASS ${started ? 'started' : 'already exists:'} ${workflowId} by ${signer}`);
+        if (!o.wait) {
+          if (o.json) printJson({ workflowId, commit: commit.sha, started, signer });
+          return EXIT.ok;
+        }
+        const status = await client.workflow.getHandle<typeof rollout>(workflowId).result();
+        if (o.json) printJson({ workflowId, commit: status.commit, state: status.state, waves: status.waves, reasons: status.reasons });
+        return status.state === 'succeeded' ? EXIT.ok : status.state === 'halted' ? EXIT.rolledBack : EXIT.failure;
+      }, o.json),
+    );
+}
