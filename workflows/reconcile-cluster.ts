@@ -1,6 +1,7 @@
 import { ApplicationFailure, log, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ClusterActivities } from '../activities/cluster/cluster-activities';
 import type { ControlActivities } from '../activities/control/control-activities';
+import { rootCause } from './failure-cause';
 import { SEARCH_ATTRIBUTES as SA } from './search-attributes';
 import { CONTROL_QUEUE } from './task-queues';
 import type {
@@ -57,7 +58,7 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
   } catch (err) {
     // Nothing on the cluster changed; the outcome still lands in history and MongoDB.
     const outcome = isFailureType(err, 'UnknownCommit') ? 'invalid' : 'failed';
-    return finish({ outcome, appliedCommit: record.appliedCommit, failure: { reason: `fetch failed: ${causeOf(err)}` }, services: [] });
+    return finish({ outcome, appliedCommit: record.appliedCommit, failure: { reason: `fetch failed: ${rootCause(err)}` }, services: [] });
   }
   log.info('reconcile start', { clusterId, commit, author: info.author, subject: info.subject });
   await control.recordDesired({ clusterId, commit });
@@ -76,12 +77,12 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     try {
       await composeUp({ commit: sha });
     } catch (err) {
-      return { healthy: false, services: [], failure: { reason: `docker compose up failed: ${causeOf(err)}` } };
+      return { healthy: false, services: [], failure: { reason: `docker compose up failed: ${rootCause(err)}` } };
     }
     try {
       return await waitHealthy({ services: plan, timeoutSeconds: healthTimeoutSeconds });
     } catch (err) {
-      return { healthy: false, services: [], failure: { reason: `health wait failed: ${causeOf(err)}` } };
+      return { healthy: false, services: [], failure: { reason: `health wait failed: ${rootCause(err)}` } };
     }
   };
 
@@ -91,7 +92,7 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
   } catch (err) {
     const rejection = configRejection(err);
     if (!rejection) {
-      return finish({ outcome: 'failed', appliedCommit: record.appliedCommit, failure: { reason: `prepare failed: ${causeOf(err)}` }, services: [] });
+      return finish({ outcome: 'failed', appliedCommit: record.appliedCommit, failure: { reason: `prepare failed: ${rootCause(err)}` }, services: [] });
     }
     return finish({ outcome: 'invalid', rejection, appliedCommit: record.appliedCommit, services: [] });
   }
@@ -108,7 +109,7 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
   try {
     back = await apply(lastGood, await prepareCommit({ commit: lastGood }));
   } catch (err) {
-    back = { healthy: false, services: [], failure: { reason: `prepare of ${lastGood} failed: ${causeOf(err)}` } };
+    back = { healthy: false, services: [], failure: { reason: `prepare of ${lastGood} failed: ${rootCause(err)}` } };
   }
   if (!back.healthy) {
     return finish({
@@ -144,12 +145,6 @@ function configRejection(err: unknown): ConfigRejection | undefined {
   const f = failureOfType(err, 'ConfigError');
   if (!f) return undefined;
   return (f.details?.[0] as ConfigRejection | undefined) ?? { file: '?', field: '?', reason: f.message };
-}
-
-function causeOf(err: unknown): string {
-  let cur: unknown = err;
-  while (cur instanceof Error && cur.cause) cur = cur.cause;
-  return cur instanceof Error ? cur.message : String(cur);
 }
 
 function withRollbackNote(failure: HealthFailure | undefined, rollback: HealthFailure | undefined): HealthFailure {

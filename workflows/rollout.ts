@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   TimeoutFailure,
   condition,
   defineQuery,
@@ -18,6 +17,7 @@ import type { ControlActivities } from '../activities/control/control-activities
 import { nextWindowStart, parseCronWindow } from './change-window';
 import { reconcileCluster } from './reconcile-cluster';
 import type { ServiceStatus } from './reconcile-types';
+import { rootCause } from './failure-cause';
 import { failureBudget } from './rollout-budget';
 import type {
   Approval,
@@ -120,7 +120,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     plan = await control.planRollout({ commit });
   } catch (err) {
     status.state = 'halted';
-    status.reasons.push(`refused: ${rootMessage(err)}`);
+    status.reasons.push(`refused: ${rootCause(err)}`);
     return finish(status);
   }
   if (input.breakglass) {
@@ -129,7 +129,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
       signer = await control.verifyBreakglass({ commit, ...input.breakglass });
     } catch (err) {
       status.state = 'halted';
-      status.reasons.push(`break-glass refused: ${rootMessage(err)}`);
+      status.reasons.push(`break-glass refused: ${rootCause(err)}`);
       return finish(status);
     }
     const fleet = plan.waves.flatMap((w) => w.clusters);
@@ -240,7 +240,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
       await event(
         offline
           ? `${cp.id}: unreachable (no worker picked up work within ${wave.pickupTimeoutSeconds}s)`
-          : `${cp.id}: failed before reconciling: ${rootMessage(err)}`,
+          : `${cp.id}: failed before reconciling: ${rootCause(err)}`,
       );
       return;
     }
@@ -254,7 +254,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     } catch (err) {
       // A reconcile that could not run or ended in error: the wave counts it as failed instead of crashing.
       cp.state = 'failed';
-      await event(`${cp.id}: failed: ${rootMessage(err)}`);
+      await event(`${cp.id}: failed: ${rootCause(err)}`);
       return;
     }
     cp.state = result.outcome;
@@ -288,7 +288,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
             taskQueue: clusterQueue(cp.id),
             workflowId: `revert-${cp.id}-${commit}`,
             args: [{ clusterId: cp.id, commit: back, rollbackTo: null }],
-          }).catch((err: unknown) => ({ outcome: 'failed' as const, appliedCommit: undefined, error: rootMessage(err) }));
+          }).catch((err: unknown) => ({ outcome: 'failed' as const, appliedCommit: undefined, error: rootCause(err) }));
           cp.state = result.outcome === 'healthy' ? 'reverted' : 'failed';
           cp.commit = result.appliedCommit ?? cp.commit;
           cp.healthy = result.outcome === 'healthy';
@@ -304,10 +304,4 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     await control.recordRollout({ status: s });
     return s;
   }
-}
-
-function rootMessage(err: unknown): string {
-  let cur: unknown = err;
-  while (cur instanceof Error && cur.cause) cur = cur.cause;
-  return cur instanceof ApplicationFailure || cur instanceof Error ? cur.message : String(cur);
 }

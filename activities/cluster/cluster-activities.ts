@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import { ConfigError } from '../../config/config-error';
+import { CONFIG_PATHS } from '../../config/config-files';
+import { NON_RETRYABLE, configFailure } from '../config-failure';
 import { loadClusterConfig } from '../../config/fleet-config';
 import type { CommitInfo, DriftProblem, HealthReport, PlannedService, ServiceStatus } from '../../workflows/reconcile-types';
 import { runCompose } from './compose-cli';
@@ -28,8 +30,6 @@ export interface ClusterWorkerContext {
   secretsDir?: string;
 }
 
-/** Failure types the workflow treats as final instead of retrying. */
-export const NON_RETRYABLE = { config: 'ConfigError', unknownCommit: 'UnknownCommit' } as const;
 
 /**
  * Everything a cluster's own worker does on its Pi. The closure holds the
@@ -41,13 +41,7 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
   const renderedFile = (sha: string) => path.join(ctx.stateDir, 'rendered', `${sha}.json`);
 
   const secretsRoot = ctx.secretsDir ?? '/dev/shm/lucid';
-  const configFailure = (err: ConfigError, commit: string) =>
-    ApplicationFailure.create({
-      message: `cluster ${ctx.clusterId}, commit ${commit}: ${err.message}`,
-      type: NON_RETRYABLE.config,
-      nonRetryable: true,
-      details: [err.toJSON()],
-    });
+  const refuse = (err: ConfigError, commit: string) => configFailure(err, `cluster ${ctx.clusterId}, commit ${commit}`);
 
   async function tree(sha: string): Promise<string> {
     await mirror.fetchAndResolve(sha);
@@ -80,7 +74,7 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
         const secrets = decryptClusterSecrets(dir, ctx.clusterId, ctx.ageIdentities ?? []);
         if (secrets) secretFiles = writeSecretFiles(secretsRoot, ctx.clusterId, ctx.ageIdentities![0]!, secrets);
       } catch (err) {
-        if (err instanceof ConfigError) throw configFailure(err, input.commit);
+        if (err instanceof ConfigError) throw refuse(err, input.commit);
         throw err;
       }
       const rendered = await renderProject({
@@ -91,13 +85,8 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
         outFile: renderedFile(input.commit),
         secretFiles,
       }).catch((err: Error) => {
-        if (err instanceof ConfigError) throw configFailure(err, input.commit);
-        throw ApplicationFailure.create({
-          message: `cluster ${ctx.clusterId}, commit ${input.commit}: compose/docker-compose.yml does not render: ${err.message}`,
-          type: NON_RETRYABLE.config,
-          nonRetryable: true,
-          details: [{ file: 'compose/docker-compose.yml', field: '(render)', reason: err.message }],
-        });
+        if (err instanceof ConfigError) throw refuse(err, input.commit);
+        throw refuse(new ConfigError(CONFIG_PATHS.compose, '(render)', `does not render: ${err.message}`), input.commit);
       });
       pruneTrees(treesDir, [input.commit]);
       return rendered.services;

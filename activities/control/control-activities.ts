@@ -3,6 +3,7 @@ import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ConfigError } from '../../config/config-error';
 import { loadFleetConfig } from '../../config/fleet-config';
+import { NON_RETRYABLE, configFailure } from '../config-failure';
 import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflows/reconcile-types';
 import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
 import { verifyBreakglassAt } from '../cluster/breakglass-signature';
@@ -75,10 +76,8 @@ export function createControlActivities(deps: ControlDeps) {
         for (const c of inventory.clusters) lastGood[c.id] = (await store.get(c.id)).lastGoodCommit;
         return { commit, waves, lastGood, driftCheckSeconds: inventory.driftCheckSeconds };
       } catch (err) {
-        if (err instanceof ConfigError) {
-          throw ApplicationFailure.create({ message: err.message, type: 'ConfigError', nonRetryable: true, details: [err.toJSON()] });
-        }
-        if (err instanceof UnknownCommitError) throw ApplicationFailure.nonRetryable(err.message, 'UnknownCommit');
+        if (err instanceof ConfigError) throw configFailure(err);
+        if (err instanceof UnknownCommitError) throw ApplicationFailure.nonRetryable(err.message, NON_RETRYABLE.unknownCommit);
         throw err;
       }
     },
@@ -90,9 +89,7 @@ export function createControlActivities(deps: ControlDeps) {
       try {
         return await verifyBreakglassAt(mirror.mirrorDir, input.commit, input.expiresAt, input.signature);
       } catch (err) {
-        if (err instanceof ConfigError) {
-          throw ApplicationFailure.create({ message: err.message, type: 'ConfigError', nonRetryable: true, details: [err.toJSON()] });
-        }
+        if (err instanceof ConfigError) throw configFailure(err);
         throw err;
       }
     },
