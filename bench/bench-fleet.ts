@@ -20,7 +20,7 @@ export async function benchFleet(clusters: SampleCluster[]) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-bench-'));
   const docker = new Docker();
   await ensureDemoImages(docker);
-  const stack = await upStack({ dataDir, namespace: 'lucid', temporalPort: 37233, mongoPort: 37017, workers: [] });
+  const stack = await upStack({ dataDir, namespace: 'lucid', temporalPort: 37233, mongoPort: 37017, registryPort: 37500, workers: [] });
   const repo = await ConfigRepoWriter.open(path.join(dataDir, 'config.git'));
   const connection = await NativeConnection.connect({ address: stack.temporalAddress });
   const clientConnection = await Connection.connect({ address: stack.temporalAddress });

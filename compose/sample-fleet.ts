@@ -21,6 +21,20 @@ export interface SampleFleetOptions {
   /** The `waves:` list of clusters.yaml (names or gate objects); default: the built-in waves. */
   waves?: unknown[];
   driftCheckSeconds?: number;
+  /** Image reference per version (`registry/lucid/demo-app@sha256:…`) instead of the local tag. */
+  images?: Record<string, string>;
+  /** Written as policies/images.yaml: the image gates apply. */
+  imagePolicy?: ImagePolicyOptions;
+}
+
+export interface ImagePolicyOptions {
+  registries: string[];
+  signers: Array<{ name: string; publicKey: string }>;
+  budget: { critical: number; high: number };
+}
+
+export function imagePolicyYaml(p: ImagePolicyOptions): string {
+  return stringify({ registries: p.registries, signers: p.signers, vulnerabilityBudget: p.budget });
 }
 
 export const SAMPLE_CLUSTERS: SampleCluster[] = [
@@ -47,7 +61,7 @@ export function sampleFleetFiles(opts: SampleFleetOptions = {}): Record<string, 
   for (const s of SERVICES) {
     const version = opts.serviceVersions?.[s.name] ?? opts.version ?? 'v1';
     services[s.name] = {
-      image: `${DEMO_APP}:${version}`,
+      image: opts.images?.[version] ?? `${DEMO_APP}:${version}`,
       // An init as PID 1 forwards SIGTERM, so a replaced container stops at once instead of after the grace period.
       init: true,
       ...(s.profile ? { profiles: [s.profile] } : {}),
@@ -81,6 +95,7 @@ export function sampleFleetFiles(opts: SampleFleetOptions = {}): Record<string, 
       clusters: clusters.map((c) => ({ ...c, labels: { site: 'lab', hardware: 'pi5' }, env: `clusters/${c.id}/.env` })),
     }),
   };
+  if (opts.imagePolicy) files['policies/images.yaml'] = imagePolicyYaml(opts.imagePolicy);
   for (const c of clusters) {
     files[`clusters/${c.id}/.env`] = [
       `CLUSTER_ID=${c.id}`,

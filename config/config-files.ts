@@ -9,6 +9,7 @@ export const CONFIG_PATHS = {
   compose: 'compose/docker-compose.yml',
   inventory: 'clusters/clusters.yaml',
   allowlist: 'policies/allowlist.yaml',
+  imagePolicy: 'policies/images.yaml',
 } as const;
 
 export function readRepoFile(treeDir: string, file: string, field = '(file)'): string {

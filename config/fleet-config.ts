@@ -32,7 +32,6 @@ export function loadFleetConfig(treeDir: string): FleetConfig {
   return { inventory, clusters };
 }
 
-export function loadClusterConfig(treeDir: string, clusterId: string): ClusterConfig {
-  const fleet = loadFleetConfig(treeDir);
+export function clusterConfigOf(fleet: FleetConfig, clusterId: string): ClusterConfig {
   return fleet.clusters.get(findCluster(fleet.inventory, clusterId).id)!;
 }

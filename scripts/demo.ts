@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import Docker from 'dockerode';
 import { ConfigRepoWriter } from '../compose/config-repo-writer';
+import { releaseDemoImages } from '../compose/demo-images';
+import { generateReleaseKey } from '../compose/image-release';
 import { SAMPLE_CLUSTERS, sampleFleetFiles } from '../compose/sample-fleet';
 import { runtimeEnv } from '../config/runtime-env';
 import { readStackState } from '../services/stack/embedded-stack';
@@ -34,13 +37,25 @@ async function main(): Promise<void> {
   const env = runtimeEnv();
   const repoDir = path.join(env.LUCID_DATA_DIR, 'demo', 'config.git');
   const repo = await ConfigRepoWriter.open(repoDir);
-  const v1 = await repo.commit(sampleFleetFiles({ version: 'v1' }), 'demo: fleet on v1', { replaceAll: true });
   const childEnv = { ...process.env, LUCID_CONFIG_REPO: repoDir };
+
+  // Servers and the registry first: the images must be in it, signed, before a commit can pin them.
+  if ((await cli(['dev', 'up'], childEnv)).code !== 0) throw new Error('lucid dev up failed');
+  const { registry } = readStackState(env.LUCID_DATA_DIR)!;
+  const key = await generateReleaseKey(path.join(env.LUCID_DATA_DIR, 'demo', 'release-key'), 'release');
+  const images = await releaseDemoImages(new Docker(), registry, key);
+  const fleet = (version: string) =>
+    sampleFleetFiles({
+      version,
+      images,
+      imagePolicy: { registries: [registry], signers: [{ name: key.name, publicKey: key.publicKey }], budget: { critical: 0, high: 0 } },
+    });
+  const v1 = await repo.commit(fleet('v1'), 'demo: fleet on v1', { replaceAll: true });
 
   const up = await cli(['dev', 'up', '--repo', repoDir], childEnv);
   if (up.code !== 0) throw new Error('lucid dev up failed');
   const id1 = await rollOut(v1, childEnv);
-  const v2 = await repo.commit(sampleFleetFiles({ version: 'v2' }), 'demo: fleet on v2');
+  const v2 = await repo.commit(fleet('v2'), 'demo: fleet on v2');
   const id2 = await rollOut(v2, childEnv);
 
   const state = readStackState(env.LUCID_DATA_DIR)!;
@@ -48,7 +63,10 @@ async function main(): Promise<void> {
   const out = [
     '',
     'Lucid demo: the fleet was rolled out to v1, then to v2, wave by wave (canary bc-a, then core ss-a), healthy.',
+    'Every image is pinned by digest, pulled from the local registry, cosign-signed and attested (policies/images.yaml).',
     `  config repo       ${repoDir}  (v1 ${v1.slice(0, 12)}, v2 ${v2.slice(0, 12)})`,
+    `  registry          http://${registry}/v2/lucid/demo-app/tags/list`,
+    `  images            ${images.v2}`,
     `  Temporal UI       ${ui}`,
     `  rollouts          ${id1}\n                    ${id2}`,
     '                    (each reconcile is a child workflow: reconcile-<cluster>-<sha>)',
@@ -57,6 +75,7 @@ async function main(): Promise<void> {
     '  ./bin/lucid dev status',
     `  ./bin/lucid rollout status ${v2.slice(0, 12)}`,
     `  ./bin/lucid rollout history ${v2.slice(0, 12)}`,
+    `  ./bin/lucid policy check --commit ${v2.slice(0, 12)} --json`,
     ...SAMPLE_CLUSTERS.map((c) => `  ./bin/lucid cluster status ${c.id} --json`),
     '  ./bin/lucid cluster list --json',
     `  ${toolPaths().temporal} workflow show --address ${state.temporalAddress} --namespace ${state.namespace} -w ${id2}`,

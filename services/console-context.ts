@@ -6,11 +6,14 @@ import { GitMirror } from '../activities/cluster/git-mirror';
 import { pruneTrees } from '../activities/cluster/tree-pruning';
 import { ClusterStore } from '../activities/control/cluster-store';
 import { RolloutStore } from '../activities/control/rollout-store';
+import { checkCommitGates } from '../activities/supply-chain/commit-gates';
+import type { ImageVerdict } from '../activities/supply-chain/image-gate';
 import { loadFleetConfig, type FleetConfig } from '../config/fleet-config';
 import { payloadKeys } from '../config/payload-keys';
 import { lucidDataConverter } from '../workers/payload-codec';
 import { requireConfigRepo, runtimeEnv, type RuntimeEnv } from '../config/runtime-env';
 import type { CommitInfo } from '../workflows/reconcile-types';
+import type { GateSummary } from '../workflows/rollout-types';
 import { readStackState } from './stack/embedded-stack';
 
 /**
@@ -64,15 +67,28 @@ export class ConsoleContext {
     return new GitMirror(requireConfigRepo(this.env), path.join(this.env.LUCID_DATA_DIR, 'console', 'repo.git'));
   }
 
-  /** Resolves a ref at the console and validates the whole fleet config at that commit. */
-  async fleetAt(ref?: string): Promise<{ commit: CommitInfo; fleet: FleetConfig }> {
+  private async treeAt(ref?: string): Promise<{ commit: CommitInfo; gitDir: string; tree: string; dir: string }> {
     const mirror = this.mirror();
     const commit = await mirror.fetchAndResolve(ref);
-    await verifyCommitSignature(mirror.mirrorDir, commit.sha);
-    const treesDir = path.join(this.env.LUCID_DATA_DIR, 'console', 'trees');
+    const dir = path.join(this.env.LUCID_DATA_DIR, 'console');
+    const treesDir = path.join(dir, 'trees');
     const tree = await mirror.materialize(commit.sha, treesDir);
     pruneTrees(treesDir, [commit.sha]);
+    return { commit, gitDir: mirror.mirrorDir, tree, dir };
+  }
+
+  /** Resolves a ref and validates the fleet config there (signature, schemas, allow-lists): enough to list clusters. */
+  async fleetAt(ref?: string): Promise<{ commit: CommitInfo; fleet: FleetConfig }> {
+    const { commit, gitDir, tree } = await this.treeAt(ref);
+    await verifyCommitSignature(gitDir, commit.sha);
     return { commit, fleet: loadFleetConfig(tree) };
+  }
+
+  /** Every gate the rollout and the clusters apply, image gates included: before anything is started. */
+  async gatedAt(ref?: string): Promise<{ commit: CommitInfo; fleet: FleetConfig; gates: GateSummary; images: ImageVerdict[] }> {
+    const { commit, gitDir, tree, dir } = await this.treeAt(ref);
+    const gated = await checkCommitGates({ gitDir, sha: commit.sha, treeDir: tree, cacheDir: path.join(dir, 'image-verdicts') });
+    return { commit, ...gated };
   }
 
   async close(): Promise<void> {

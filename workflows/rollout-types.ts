@@ -10,8 +10,18 @@ export interface WavePlan {
   pickupTimeoutSeconds: number;
 }
 
+/** What the policy gates found; absent from plans recorded before the image gates. */
+export interface GateSummary {
+  /** The commit's signer; absent when the repo has no allowed-signers file. */
+  commitSigner?: string;
+  /** Images verified; absent when the repo has no image policy. */
+  images?: number;
+  imageSigners?: string[];
+}
+
 export interface RolloutPlan {
   commit: CommitInfo;
+  gates?: GateSummary;
   waves: WavePlan[];
   /** Each cluster's last good commit when the rollout was planned: where a halted wave goes back to. */
   lastGood: Record<string, string | undefined>;

@@ -154,7 +154,9 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
   }
   await control.syncDriftSchedules({ clusters: plan.waves.flatMap((w) => w.clusters), everySeconds: plan.driftCheckSeconds });
   const c = plan.commit;
-  await event(`rollout of ${c.sha.slice(0, 12)} "${c.subject}" by ${c.author} (trigger: ${input.trigger?.source ?? 'cli'}${input.trigger?.by ? ` by ${input.trigger.by}` : ''})`);
+  await event(
+    `rollout of ${c.sha.slice(0, 12)} "${c.subject}" by ${c.author} (trigger: ${input.trigger?.source ?? 'cli'}${input.trigger?.by ? ` by ${input.trigger.by}` : ''})${gatesPassed(plan.gates)}`,
+  );
 
   for (const [i, wave] of plan.waves.entries()) {
     const progress = status.waves[i]!;
@@ -304,4 +306,12 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     await control.recordRollout({ status: s });
     return s;
   }
+}
+
+/** The gates' findings for the history; old plans carry none, and their event text stays as recorded. */
+function gatesPassed(g: RolloutPlan['gates']): string {
+  if (!g) return '';
+  const parts = [g.commitSigner ? `commit signed by ${g.commitSigner}` : 'commit signature not required (no allowed-signers)'];
+  parts.push(g.images !== undefined ? `${g.images} images pinned, signed by ${g.imageSigners?.join(', ')}, attested within budget` : 'no image policy');
+  return `; gates passed: ${parts.join('; ')}`;
 }

@@ -5,10 +5,8 @@ import type Docker from 'dockerode';
 import { ConfigError } from '../../config/config-error';
 import { CONFIG_PATHS } from '../../config/config-files';
 import { NON_RETRYABLE, configFailure } from '../config-failure';
-import { loadClusterConfig } from '../../config/fleet-config';
 import type { CommitInfo, DriftProblem, HealthReport, PlannedService, ServiceStatus } from '../../workflows/reconcile-types';
 import { runCompose } from './compose-cli';
-import { verifyCommitSignature } from './commit-signature';
 import { decryptClusterSecrets, removeOtherSecretFiles, writeSecretFiles } from './cluster-secrets';
 import { projectName } from './compose-labels';
 import { renderProject } from './compose-render';
@@ -17,6 +15,7 @@ import { detectDrift } from './drift-detect';
 import { GitMirror, UnknownCommitError } from './git-mirror';
 import { waitHealthy } from './health-wait';
 import { pruneTrees } from './tree-pruning';
+import { checkCommitGates } from '../supply-chain/commit-gates';
 
 export interface ClusterWorkerContext {
   clusterId: string;
@@ -68,9 +67,15 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       let config;
       let secretFiles: Map<string, string> | undefined;
       try {
-        // The cluster checks the signature itself: it trusts the repo's history, not the console.
-        await verifyCommitSignature(mirror.mirrorDir, input.commit);
-        config = loadClusterConfig(dir, ctx.clusterId);
+        // The cluster runs the gates itself: it trusts the repo's history and the registry's signatures, not the console.
+        const { fleet } = await checkCommitGates({
+          gitDir: mirror.mirrorDir,
+          sha: input.commit,
+          treeDir: dir,
+          cacheDir: path.join(ctx.stateDir, 'image-verdicts'),
+          clusterId: ctx.clusterId,
+        });
+        config = fleet.clusters.get(ctx.clusterId)!;
         const secrets = decryptClusterSecrets(dir, ctx.clusterId, ctx.ageIdentities ?? []);
         if (secrets) secretFiles = writeSecretFiles(secretsRoot, ctx.clusterId, ctx.ageIdentities![0]!, secrets);
       } catch (err) {

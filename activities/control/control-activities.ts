@@ -2,14 +2,13 @@ import * as path from 'node:path';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ConfigError } from '../../config/config-error';
-import { loadFleetConfig } from '../../config/fleet-config';
 import { NON_RETRYABLE, configFailure } from '../config-failure';
 import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflows/reconcile-types';
 import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
 import { verifyBreakglassAt } from '../cluster/breakglass-signature';
-import { verifyCommitSignature } from '../cluster/commit-signature';
 import { GitMirror, UnknownCommitError } from '../cluster/git-mirror';
 import { pruneTrees } from '../cluster/tree-pruning';
+import { checkCommitGates } from '../supply-chain/commit-gates';
 import type { ClusterStore } from './cluster-store';
 import { startRollout } from './rollout-trigger';
 import { ensureDriftSchedule } from './schedules';
@@ -64,17 +63,22 @@ export function createControlActivities(deps: ControlDeps) {
       const mirror = controlMirror();
       try {
         const commit = await mirror.fetchAndResolve(input.commit);
-        await verifyCommitSignature(mirror.mirrorDir, commit.sha);
         const treesDir = path.join(controlDir(), 'trees');
         const tree = await mirror.materialize(commit.sha, treesDir);
         pruneTrees(treesDir, [commit.sha]);
-        const { inventory } = loadFleetConfig(tree);
+        const { fleet, gates } = await checkCommitGates({
+          gitDir: mirror.mirrorDir,
+          sha: commit.sha,
+          treeDir: tree,
+          cacheDir: path.join(controlDir(), 'image-verdicts'),
+        });
+        const { inventory } = fleet;
         const waves = inventory.waves
           .map((w) => ({ ...w, clusters: inventory.clusters.filter((c) => c.wave === w.name).map((c) => c.id) }))
           .filter((w) => w.clusters.length > 0);
         const lastGood: Record<string, string | undefined> = {};
         for (const c of inventory.clusters) lastGood[c.id] = (await store.get(c.id)).lastGoodCommit;
-        return { commit, waves, lastGood, driftCheckSeconds: inventory.driftCheckSeconds };
+        return { commit, gates, waves, lastGood, driftCheckSeconds: inventory.driftCheckSeconds };
       } catch (err) {
         if (err instanceof ConfigError) throw configFailure(err);
         if (err instanceof UnknownCommitError) throw ApplicationFailure.nonRetryable(err.message, NON_RETRYABLE.unknownCommit);

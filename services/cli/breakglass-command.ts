@@ -24,7 +24,7 @@ export function registerBreakglassCommand(program: Command, run: (fn: (ctx: Cons
         let commit;
         let signer: string;
         try {
-          ({ commit } = await ctx.fleetAt(ref));
+          ({ commit } = await ctx.gatedAt(ref));
           signer = await verifyBreakglassAt(ctx.mirror().mirrorDir, commit.sha, o.expires, signature);
         } catch (err) {
           if (!(err instanceof ConfigError)) throw err;

@@ -25,7 +25,7 @@ export function registerClusterCommands(program: Command, run: (fn: (ctx: Consol
     .option('--json', 'JSON on stdout')
     .action((id: string, o: { commit?: string; wait?: boolean; json?: boolean; healthTimeout: string }) =>
       run(async (ctx) => {
-        const { commit, fleet } = await ctx.fleetAt(o.commit);
+        const { commit, fleet } = await ctx.gatedAt(o.commit);
         if (!fleet.clusters.has(id)) {
           throw new CliExit(EXIT.badInput, `no cluster '${id}' in clusters/clusters.yaml at ${commit.sha}`);
         }

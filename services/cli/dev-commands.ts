@@ -17,14 +17,15 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
 
   dev
     .command('up')
-    .description('start Temporal, FerretDB, the control worker and one worker per cluster, in the background')
+    .description('start Temporal, FerretDB, the registry, the control worker and one worker per cluster, in the background')
     .option('--repo <path|url>', 'config repo (default: $LUCID_CONFIG_REPO)')
     .option('--temporal-port <port>', 'Temporal frontend port', '7233')
     .option('--ui-port <port>', 'Temporal UI port (default: frontend port + 1000)')
     .option('--mongo-port <port>', 'FerretDB port', '27017')
+    .option('--registry-port <port>', 'local OCI registry port', '5000')
     .option('--poll-seconds <seconds>', 'how often the poll Schedule compares the branch head with the last rollout', '60')
     .option('--json', 'JSON on stdout')
-    .action((o: { repo?: string; temporalPort: string; uiPort?: string; mongoPort: string; pollSeconds: string; json?: boolean }) =>
+    .action((o: { repo?: string; temporalPort: string; uiPort?: string; mongoPort: string; registryPort: string; pollSeconds: string; json?: boolean }) =>
       run(async () => {
         const env = runtimeEnv();
         const previous = readStackState(env.LUCID_DATA_DIR);
@@ -46,6 +47,8 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
           temporalPort: Number(o.temporalPort),
           uiPort: o.uiPort ? Number(o.uiPort) : undefined,
           mongoPort: Number(o.mongoPort),
+          registry: process.env.LUCID_REGISTRY,
+          registryPort: Number(o.registryPort),
           repoUrl: repo,
           uiCodecEndpoint:
             process.env.LUCID_PAYLOAD_KEYS && process.env.LUCID_CODEC_TOKEN ? `http://127.0.0.1:${CONSOLE_PORT}/codec` : undefined,

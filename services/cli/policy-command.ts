@@ -8,8 +8,9 @@ export const POLICY_REFUSED = 4;
 
 /**
  * `lucid policy check`: the gates the rollout and every cluster apply (commit
- * signature, config schemas, profile and service allow-lists), for a pull
- * request's CI before anything is merged.
+ * signature, config schemas, profile and service allow-lists, image pinning,
+ * signatures, SBOM and vulnerability budget), for a pull request's CI before
+ * anything is merged.
  */
 export function registerPolicyCommand(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) => void): void {
   program
@@ -23,10 +24,13 @@ export function registerPolicyCommand(program: Command, run: (fn: (ctx: ConsoleC
       run(async (ctx) => {
         const commit = (await ctx.mirror().fetchAndResolve(o.commit)).sha;
         try {
-          const { fleet } = await ctx.fleetAt(commit);
+          const { fleet, gates, images } = await ctx.gatedAt(commit);
           const clusters = [...fleet.clusters.keys()];
-          if (o.json) printJson({ commit, passed: true, clusters });
-          else say(`policy check ${commit.slice(0, 12)}: passed (${clusters.length} clusters)`);
+          if (o.json) printJson({ commit, passed: true, clusters, gates, images });
+          else {
+            const imageLine = gates.images === undefined ? 'no image policy' : `${gates.images} images signed by ${gates.imageSigners?.join(', ')}`;
+            say(`policy check ${commit.slice(0, 12)}: passed (${clusters.length} clusters; ${imageLine})`);
+          }
           return EXIT.ok;
         } catch (err) {
           if (!(err instanceof ConfigError)) throw err;

@@ -59,7 +59,7 @@ export function registerRolloutCommands(program: Command, run: (fn: (ctx: Consol
     .option('--json', 'JSON on stdout')
     .action((o: { commit?: string; wait?: boolean; json?: boolean }) =>
       run(async (ctx) => {
-        const { commit } = await ctx.fleetAt(o.commit);
+        const { commit } = await ctx.gatedAt(o.commit);
         const client = await ctx.temporal();
         const { workflowId, started } = await startRollout(client, commit.sha, { source: 'cli', by: operator() });
         say(`${started ? 'started' : 'already exists:'} ${workflowId} (${commit.subject})`);

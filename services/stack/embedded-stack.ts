@@ -17,6 +17,10 @@ export interface StackOptions {
   temporalPort?: number;
   uiPort?: number;
   mongoPort?: number;
+  /** Set (host:port): use this registry and start none. */
+  registry?: string;
+  /** The embedded OCI registry (the stand-in for the fleet's registry mirror). */
+  registryPort?: number;
   repoUrl?: string;
   /** Where the Temporal UI asks to decode encrypted payloads (`lucid serve`'s /codec). */
   uiCodecEndpoint?: string;
@@ -38,6 +42,8 @@ export interface StackState {
   temporalAddress: string;
   temporalUi?: string;
   mongoUrl: string;
+  /** host:port of the embedded registry that images are pushed to and clusters pull from. */
+  registry: string;
   repoUrl?: string;
   dataDir: string;
   workers: string[];
@@ -69,6 +75,8 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
   const mongoPort = opts.mongoPort ?? 27017;
   const temporalAddress = opts.temporalAddress ?? `${HOST}:${temporalPort}`;
   const mongoUrl = opts.mongoUrl ?? `mongodb://${HOST}:${mongoPort}/`;
+  const registryPort = opts.registryPort ?? 5000;
+  const registry = opts.registry ?? `${HOST}:${registryPort}`;
 
   if (!opts.temporalAddress) {
     const temporal = proc(opts.dataDir, 'temporal');
@@ -114,6 +122,8 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
     await waitFor('FerretDB', () => mongoReady(mongoUrl), 30000, () => `\n${ferret.logTail()}`);
   }
 
+  if (!opts.registry) await ensureRegistry(opts.dataDir, registryPort);
+
   // Workers of a previous `dev up` that this one no longer wants (a cluster left the inventory, the repo
   // changed) are stopped, or they would run on unmanaged and `dev down` would no longer know them.
   const previous = readStackState(opts.dataDir);
@@ -126,6 +136,7 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
     temporalAddress,
     temporalUi: opts.temporalAddress ? undefined : `http://${HOST}:${uiPort}`,
     mongoUrl,
+    registry,
     repoUrl: opts.repoUrl,
     dataDir: opts.dataDir,
     workers: opts.workers ?? [],
@@ -173,6 +184,12 @@ export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
       ? { name: 'mongodb', embedded: false, running: await mongoReady(state.mongoUrl), address: redactUrl(state.mongoUrl) }
       : { ...embedded('ferretdb', state ? redactUrl(state.mongoUrl) : undefined), name: 'ferretdb' },
   );
+  const registryExternal = state && !fs.existsSync(proc(dataDir, 'registry').pidFile);
+  out.push(
+    registryExternal
+      ? { name: 'registry', embedded: false, running: await registryReady(state.registry), address: state.registry }
+      : embedded('registry', state?.registry),
+  );
   for (const w of state?.workers ?? []) {
     const address = w === 'control' ? 'lucid-control' : w === 'console' ? `http://${HOST}:${CONSOLE_PORT}` : `cluster-${w.slice(8)}`;
     out.push({ ...embedded(`worker-${w}`), name: `worker:${w}`, address });
@@ -183,7 +200,7 @@ export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
 /** Stops only what this stack started, workers first so they drain against live servers. */
 export async function downStack(dataDir: string): Promise<string[]> {
   const state = readStackState(dataDir);
-  const names = [...(state?.workers ?? []).map((w) => `worker-${w}`), 'ferretdb', 'temporal'];
+  const names = [...(state?.workers ?? []).map((w) => `worker-${w}`), 'registry', 'ferretdb', 'temporal'];
   const stopped: string[] = [];
   for (const n of names) if (await proc(dataDir, n).stop()) stopped.push(n);
   return stopped;
@@ -215,6 +232,39 @@ export async function mongoReady(url: string): Promise<boolean> {
   } finally {
     await client.close().catch(() => undefined);
   }
+}
+
+/** Starts the embedded registry unless it runs; returns its host:port. */
+export async function ensureRegistry(dataDir: string, port: number): Promise<string> {
+  const address = `${HOST}:${port}`;
+  const registry = proc(dataDir, 'registry');
+  if (!registry.running()) {
+    need(toolPaths().registry, 'the distribution registry');
+    await portFree(port, 'registry', '--registry-port, or LUCID_REGISTRY for an external registry');
+    registry.start(toolPaths().registry, ['serve', writeRegistryConfig(dataDir, address)]);
+  }
+  await waitFor('registry', () => registryReady(address), 30000, () => `\n${registry.logTail()}`);
+  return address;
+}
+
+/** Filesystem storage under the data dir; deletes allowed so an operator can garbage-collect old digests. */
+function writeRegistryConfig(dataDir: string, address: string): string {
+  const dir = path.join(dataDir, 'registry');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'config.yml');
+  const config = {
+    version: 0.1,
+    log: { level: 'warn', formatter: 'json' },
+    storage: { filesystem: { rootdirectory: path.join(dir, 'data') }, delete: { enabled: true } },
+    http: { addr: address },
+  };
+  fs.writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
+  return file;
+}
+
+async function registryReady(address: string): Promise<boolean> {
+  const res = await fetch(`http://${address}/v2/`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+  return res?.status === 200;
 }
 
 /** Another stack on the port would otherwise pass for the one just started. */

@@ -6,6 +6,8 @@ import { PROJECT_ROOT } from '../../config/runtime-env';
 const versions = require(path.join(PROJECT_ROOT, 'scripts', 'tool-versions.json')) as {
   temporalBin: string;
   ferretdb: string;
+  registry: string;
+  cosign: string;
 };
 
 /** Where scripts/bootstrap.sh installs its pinned tools. */
@@ -14,6 +16,8 @@ export function toolPaths(toolsDir = process.env.LUCID_TOOLS_DIR ?? path.join(os
     temporal: path.join(toolsDir, `temporal-${versions.temporalBin}`, 'bin', 'temporal'),
     temporalTestServer: path.join(toolsDir, `temporal-${versions.temporalBin}`, 'bin', 'temporal-test-server'),
     ferretdb: path.join(toolsDir, 'bin', `ferretdb-${versions.ferretdb}`),
+    registry: path.join(toolsDir, 'bin', `registry-${versions.registry}`),
+    cosign: path.join(toolsDir, 'bin', `cosign-${versions.cosign}`),
     lucidCli: path.join(PROJECT_ROOT, 'dist', 'services', 'cli.js'),
   };
 }

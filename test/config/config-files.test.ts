@@ -12,6 +12,7 @@ describe('CONFIG_PATHS', () => {
       compose: 'compose/docker-compose.yml',
       inventory: 'clusters/clusters.yaml',
       allowlist: 'policies/allowlist.yaml',
+      imagePolicy: 'policies/images.yaml',
     });
   });
 });

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../config/config-error';
-import { loadClusterConfig, loadFleetConfig, type FleetConfig } from '../../config/fleet-config';
+import { clusterConfigOf, loadFleetConfig, type FleetConfig } from '../../config/fleet-config';
 import {
   ALLOWLIST_FILE,
   COMPOSE_FILE,
@@ -215,7 +215,7 @@ groups:
       reason: "is 'edge-node-1' but the file belongs to cluster 'sess-1'",
     });
     // The healthy cluster is refused too: a commit is good or bad as a whole.
-    expect(() => loadClusterConfig(dir, 'edge-node-1')).toThrow(ConfigError);
+    expect(() => clusterConfigOf(loadFleetConfig(dir), 'edge-node-1')).toThrow(ConfigError);
   });
 
   it('rejects a PROFILES mismatch', () => {
@@ -291,16 +291,16 @@ groups:
   });
 });
 
-describe('loadClusterConfig', () => {
+describe('clusterConfigOf', () => {
   it('returns one cluster of a valid tree', () => {
-    const c = loadClusterConfig(writeTree(), 'sess-1');
+    const c = clusterConfigOf(loadFleetConfig(writeTree()), 'sess-1');
     expect(c.cluster.id).toBe('sess-1');
     expect(c.env.PROFILES).toBe('sessions');
     expect(c.services.map((s) => s.name)).toEqual(['beta', 'sessions-gateway', 'sessions-index']);
   });
 
   it('rejects an id that is not in the inventory', () => {
-    const e = configError(() => loadClusterConfig(writeTree(), 'edge-node-9'));
+    const e = configError(() => clusterConfigOf(loadFleetConfig(writeTree()), 'edge-node-9'));
     expect(e.toJSON()).toEqual({ file: INVENTORY_FILE, field: 'clusters', reason: "no cluster with id 'edge-node-9'" });
   });
 });

@@ -87,7 +87,7 @@ describe('commit signature gate (policies/allowed-signers)', () => {
     const byMallory = await h.repo.commit(fleet('v2', [alice.line, mallory.line]), 'v2 by mallory', { replaceAll: true, signingKey: mallory.file });
     const check = await h.cli(['policy', 'check', '--json']);
     expect(check.code).toBe(0);
-    expect(JSON.parse(check.stdout)).toEqual({ commit: byMallory, passed: true, clusters: ['cs-a'] });
+    expect(JSON.parse(check.stdout)).toEqual({ commit: byMallory, passed: true, clusters: ['cs-a'], gates: { commitSigner: 'mallory@lucid' }, images: [] });
     expect((await h.rollout(byMallory)).state).toBe('succeeded');
   });
 });

@@ -89,6 +89,7 @@ export class FleetHarness {
       ...process.env,
       TEMPORAL_ADDRESS: this.stack.temporalAddress,
       MONGO_URL: this.stack.mongoUrl,
+      LUCID_REGISTRY: this.stack.registry,
       LUCID_NAMESPACE: this.stack.namespace,
       LUCID_DB: dbName(this.name),
       LUCID_DATA_DIR: this.dataDir,
@@ -234,6 +235,7 @@ export class FleetHarness {
       namespace: this.stack.namespace,
       temporalPort: this.stack.temporalPort,
       mongoPort: this.stack.mongoPort,
+      registryPort: this.stack.registryPort,
       workers: [],
     });
   }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { PROJECT_ROOT } from '../../config/runtime-env';
 
-/** The one Temporal dev server and FerretDB of a test run, started by global-setup. */
+/** The one Temporal dev server, FerretDB and registry of a test run, started by global-setup. */
 export interface TestStack {
   dataDir: string;
   namespace: string;
@@ -12,6 +12,9 @@ export interface TestStack {
   temporalPort: number;
   mongoUrl: string;
   mongoPort: number;
+  /** host:port of the run's registry. */
+  registry: string;
+  registryPort: number;
   workflowBundle: string;
 }
 
