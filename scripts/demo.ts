@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   const childEnv = { ...process.env, LUCID_CONFIG_REPO: repoDir };
 
   // Servers and the registry first: the images must be in it, signed, before a commit can pin them.
-  if ((await cli(['dev', 'up'], childEnv)).code !== 0) throw new Error('lucid dev up failed');
+  const { LUCID_CONFIG_REPO: _none, ...serversEnv } = process.env;
+  if ((await cli(['dev', 'up'], serversEnv)).code !== 0) throw new Error('lucid dev up failed');
   const { registry } = readStackState(env.LUCID_DATA_DIR)!;
   const key = await generateReleaseKey(path.join(env.LUCID_DATA_DIR, 'demo', 'release-key'), 'release');
   const images = await releaseDemoImages(new Docker(), registry, key);
