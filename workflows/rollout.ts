@@ -312,6 +312,6 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
 function gatesPassed(g: RolloutPlan['gates']): string {
   if (!g) return '';
   const parts = [g.commitSigner ? `commit signed by ${g.commitSigner}` : 'commit signature not required (no allowed-signers)'];
-  parts.push(g.images !== undefined ? `${g.images} images pinned, signed by ${g.imageSigners?.join(', ')}, attested within budget` : 'no image policy');
+  parts.push(g.images !== undefined ? `${g.images} image${g.images === 1 ? '' : 's'} pinned, signed by ${g.imageSigners?.join(', ')}, attested within budget` : 'no image policy');
   return `; gates passed: ${parts.join('; ')}`;
 }

@@ -28,7 +28,7 @@ export function registerPolicyCommand(program: Command, run: (fn: (ctx: ConsoleC
           const clusters = [...fleet.clusters.keys()];
           if (o.json) printJson({ commit, passed: true, clusters, gates, images });
           else {
-            const imageLine = gates.images === undefined ? 'no image policy' : `${gates.images} images signed by ${gates.imageSigners?.join(', ')}`;
+            const imageLine = gates.images === undefined ? 'no image policy' : `${gates.images} image${gates.images === 1 ? '' : 's'} signed by ${gates.imageSigners?.join(', ')}`;
             say(`policy check ${commit.slice(0, 12)}: passed (${clusters.length} clusters; ${imageLine})`);
           }
           return EXIT.ok;

@@ -84,7 +84,7 @@ describe('image gates (policies/images.yaml)', () => {
     for (const c of containers) expect(c.image).toBe(good);
     expect((await h.docker.getImage(good).inspect()).RepoDigests).toContain(good);
     const history = await h.cli(['rollout', 'history', sha.slice(0, 12), '--json']);
-    expect(history.stdout).toContain('gates passed: commit signature not required (no allowed-signers); 1 images pinned, signed by release');
+    expect(history.stdout).toContain('gates passed: commit signature not required (no allowed-signers); 1 image pinned, signed by release');
 
     const check = await h.cli(['policy', 'check', '--commit', sha, '--json']);
     expect(check.code).toBe(0);
