@@ -111,6 +111,9 @@ fi
 
 # busybox-static: the rootfs of the locally built demo and test images (no registry is reachable)
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || apt_install busybox-static
+# FFmpeg records sessions on node workers; Xvfb is the display they record in tests and the demo
+command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || apt_install ffmpeg
+command -v Xvfb >/dev/null || apt_install xvfb
 
 # TypeScript build and workflow bundle, when any source is newer than the last build
 STAMP=dist/.build-stamp

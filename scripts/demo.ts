@@ -6,7 +6,9 @@ import { releaseDemoImages } from '../compose/demo-images';
 import { generateReleaseKey } from '../compose/image-release';
 import { SAMPLE_CLUSTERS, sampleFleetFiles } from '../compose/sample-fleet';
 import { runtimeEnv } from '../config/runtime-env';
+import { DEV_NODE } from '../services/cli/dev-commands';
 import { readStackState } from '../services/stack/embedded-stack';
+import type { SessionResult } from '../workflows/session-types';
 import { toolPaths } from '../services/stack/tool-paths';
 
 /**
@@ -59,6 +61,10 @@ async function main(): Promise<void> {
   const v2 = await repo.commit(fleet('v2'), 'demo: fleet on v2');
   const id2 = await rollOut(v2, childEnv);
 
+  const rec = await cli(['session', 'record', '--node', DEV_NODE, '--seconds', '3', '--json'], childEnv);
+  if (rec.code !== 0) throw new Error(`session record exited ${rec.code}`);
+  const recorded = JSON.parse(rec.stdout) as SessionResult;
+
   const state = readStackState(env.LUCID_DATA_DIR)!;
   const ui = state.temporalUi ? `${state.temporalUi}/namespaces/${state.namespace}/workflows` : '(external Temporal)';
   const out = [
@@ -71,6 +77,8 @@ async function main(): Promise<void> {
     `  Temporal UI       ${ui}`,
     `  rollouts          ${id1}\n                    ${id2}`,
     '                    (each reconcile is a child workflow: reconcile-<cluster>-<sha>)',
+    `  session           session-${recorded.sessionId}: 3 s of a virtual display recorded on ${DEV_NODE},`,
+    `                    ${recorded.chunks} sealed chunks, Merkle root ${recorded.root.slice(0, 16)}…`,
     '',
     'Inspect:',
     '  ./bin/lucid dev status',
@@ -82,6 +90,9 @@ async function main(): Promise<void> {
     `  ${toolPaths().temporal} workflow show --address ${state.temporalAddress} --namespace ${state.namespace} -w ${id2}`,
     `  ${toolPaths().temporal} workflow list --address ${state.temporalAddress} --namespace ${state.namespace} --query "LucidCommit='${v2}'"`,
     '  docker ps --filter label=com.lucid.cluster',
+    `  ./bin/lucid session verify ${recorded.sessionId}`,
+    `  ./bin/lucid session export ${recorded.sessionId} -o session.ts && ffprobe session.ts`,
+    '  ./bin/lucid session list',
     'Stop: ./bin/lucid dev down',
     '',
   ];

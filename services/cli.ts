@@ -6,6 +6,7 @@ import { registerBreakglassCommand } from './cli/breakglass-command';
 import { registerPolicyCommand } from './cli/policy-command';
 import { registerRolloutCommands } from './cli/rollout-commands';
 import { registerServeCommand } from './cli/serve-command';
+import { registerSessionCommands } from './cli/session-commands';
 import { registerWorkerCommands } from './cli/worker-commands';
 import { ConsoleContext, consoleEnv } from './console-context';
 
@@ -36,6 +37,7 @@ registerRolloutCommands(program, withConsole);
 registerServeCommand(program, withConsole);
 registerPolicyCommand(program, withConsole);
 registerBreakglassCommand(program, withConsole);
+registerSessionCommands(program, withConsole);
 registerDevCommands(program, (fn, json) => runWith(fn, () => [] as [], json));
 registerWorkerCommands(program, (fn) => runWith(fn, () => [] as []));
 

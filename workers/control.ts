@@ -5,6 +5,7 @@ import type { Db } from 'mongodb';
 import { createControlActivities } from '../activities/control/control-activities';
 import { ClusterStore } from '../activities/control/cluster-store';
 import { RolloutStore } from '../activities/control/rollout-store';
+import { SessionStore } from '../activities/control/session-store';
 import { CONTROL_QUEUE } from '../workflows/task-queues';
 import { workflowSource } from './workflow-source';
 
@@ -30,6 +31,7 @@ export async function createControlWorker(opts: ControlWorkerOptions): Promise<W
     activities: createControlActivities({
       clusters: new ClusterStore(opts.db),
       rollouts: new RolloutStore(opts.db),
+      sessions: new SessionStore(opts.db),
       repo: opts.repo,
       client: new Client({ connection: opts.clientConnection, namespace: opts.namespace, dataConverter: opts.dataConverter }),
     }),

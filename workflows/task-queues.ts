@@ -16,3 +16,11 @@ export function breakglassWorkflowId(commit: string): string {
 export function reconcileWorkflowId(clusterId: string, commit: string): string {
   return `reconcile-${clusterId}-${commit}`;
 }
+
+export function nodeQueue(nodeId: string): string {
+  return `node-${nodeId}`;
+}
+
+export function sessionWorkflowId(sessionId: string): string {
+  return `session-${sessionId}`;
+}

@@ -13,10 +13,13 @@ import type { ClusterStore } from './cluster-store';
 import { startRollout } from './rollout-trigger';
 import { ensureDriftSchedule } from './schedules';
 import type { RolloutStore } from './rollout-store';
+import type { SessionStore } from './session-store';
+import type { SessionManifest } from '../../workflows/session-types';
 
 export interface ControlDeps {
   clusters: ClusterStore;
   rollouts: RolloutStore;
+  sessions: SessionStore;
   /** The console's view of the config repo; rollouts cannot be planned without it. */
   repo?: { url: string; dataDir: string };
   client: Client;
@@ -96,6 +99,10 @@ export function createControlActivities(deps: ControlDeps) {
         if (err instanceof ConfigError) throw configFailure(err);
         throw err;
       }
+    },
+
+    async saveSessionManifest(input: { manifest: SessionManifest }): Promise<void> {
+      await deps.sessions.save(input.manifest);
     },
 
     async recordRolloutEvent(input: { workflowId: string; commit: string; seq: number; message: string }): Promise<void> {

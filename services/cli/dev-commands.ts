@@ -12,12 +12,15 @@ function repoArg(repo: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/]+@[^:]+:/.test(repo) ? repo : path.resolve(repo);
 }
 
+/** The embedded stack's one node worker (session recording). */
+export const DEV_NODE = 'node-1';
+
 export function registerDevCommands(program: Command, run: (fn: () => Promise<number>, json?: boolean) => void): void {
   const dev = program.command('dev').description('the embedded stack on this machine');
 
   dev
     .command('up')
-    .description('start Temporal, FerretDB, the registry, the control worker and one worker per cluster, in the background')
+    .description('start Temporal, FerretDB, the registry, the control worker, one worker per cluster and one node worker, in the background')
     .option('--repo <path|url>', 'config repo (default: $LUCID_CONFIG_REPO)')
     .option('--temporal-port <port>', 'Temporal frontend port', '7233')
     .option('--ui-port <port>', 'Temporal UI port (default: frontend port + 1000)')
@@ -56,6 +59,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
             'control',
             ...(process.env.LUCID_WEBHOOK_SECRET ? ['console'] : []),
             ...clusters.map((id) => `cluster:${id}`),
+            `node:${DEV_NODE}`,
           ],
         });
         if (inventory) {

@@ -1,14 +1,18 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import { clusterIdSchema } from '../../config/inventory';
 import { payloadKeys } from '../../config/payload-keys';
-import { requireConfigRepo, runtimeEnv } from '../../config/runtime-env';
+import { requireConfigRepo, runtimeEnv, type RuntimeEnv } from '../../config/runtime-env';
 import { lucidDataConverter } from '../../workers/payload-codec';
 import { createClusterWorker } from '../../workers/cluster';
 import { createControlWorker } from '../../workers/control';
+import { createNodeWorker } from '../../workers/node';
+import { ChunkStore } from '../../activities/node/chunk-store';
+import { nodeStorePaths } from '../../activities/node/node-activities';
+import { nodeEnv, nodeKey } from '../../config/node-config';
 import { installJsonLogger } from '../../workers/json-logger';
 import { CliExit, EXIT } from './cli-output';
 
@@ -60,28 +64,60 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
     .description("a cluster's reconciler worker (task queue cluster-<id>; holds that cluster's Docker socket)")
     .requiredOption('--id <id>', 'cluster id')
     .action((o: { id: string }) =>
-      run(async () => {
-        const id = clusterIdSchema.safeParse(o.id);
-        if (!id.success) throw new CliExit(EXIT.badInput, `--id: '${o.id}' ${id.error.issues[0]!.message}`);
-        const env = runtimeEnv();
-        installJsonLogger();
-        const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-        try {
-          const w = await createClusterWorker({
+      run(() =>
+        runIdWorker(o.id, (connection, env, id) =>
+          createClusterWorker({
             connection,
             namespace: env.LUCID_NAMESPACE,
-            clusterId: id.data,
+            clusterId: id,
             repoUrl: requireConfigRepo(env),
             dataDir: env.LUCID_DATA_DIR,
             ageIdentities: ageIdentities(),
             dataConverter: lucidDataConverter(payloadKeys()),
             secretsDir: process.env.LUCID_SECRETS_DIR,
-          });
-          await w.run();
-        } finally {
-          await connection.close();
-        }
-        return EXIT.ok;
-      }),
+          }),
+        ),
+      ),
     );
+
+  worker
+    .command('node')
+    .description('a node worker (task queue node-<id>): records sessions, holds the node key and chunk store')
+    .requiredOption('--id <id>', 'node id')
+    .action((o: { id: string }) =>
+      run(() =>
+        runIdWorker(o.id, (connection, env, id) => {
+          const node = nodeEnv();
+          const paths = nodeStorePaths(env.LUCID_DATA_DIR, id, node.LUCID_CHUNK_STORE);
+          return createNodeWorker({
+            connection,
+            namespace: env.LUCID_NAMESPACE,
+            nodeId: id,
+            nodeKey: nodeKey(),
+            store: new ChunkStore(paths.store),
+            journalDir: paths.journalDir,
+            input: node.LUCID_RECORD_INPUT,
+            encoder: node.LUCID_RECORD_ENCODER,
+            chunkBytes: node.LUCID_CHUNK_BYTES,
+            zstdLevel: node.LUCID_ZSTD_LEVEL,
+            dataConverter: lucidDataConverter(payloadKeys()),
+          });
+        }),
+      ),
+    );
+}
+
+/** A Pi's worker in the foreground: validates its id, connects, runs until stopped. */
+async function runIdWorker(rawId: string, create: (connection: NativeConnection, env: RuntimeEnv, id: string) => Promise<Worker>): Promise<number> {
+  const id = clusterIdSchema.safeParse(rawId);
+  if (!id.success) throw new CliExit(EXIT.badInput, `--id: '${rawId}' ${id.error.issues[0]!.message}`);
+  const env = runtimeEnv();
+  installJsonLogger();
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  try {
+    await (await create(connection, env, id.data)).run();
+  } finally {
+    await connection.close();
+  }
+  return EXIT.ok;
 }

@@ -4,6 +4,7 @@ import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { redactUrl } from '../../activities/cluster/redact-url';
 import { ManagedProcess, portOpen, waitFor } from './managed-process';
+import { ensureNodeKeyFile } from './node-key-file';
 import { ensureSearchAttributes } from './search-attribute-registry';
 import { toolPaths } from './tool-paths';
 
@@ -24,7 +25,7 @@ export interface StackOptions {
   repoUrl?: string;
   /** Where the Temporal UI asks to decode encrypted payloads (`lucid serve`'s /codec). */
   uiCodecEndpoint?: string;
-  /** Processes to run: `control`, `console` (webhook and metrics) and `cluster:<id>` entries. Empty for servers only. */
+  /** Processes to run: `control`, `console` (webhook and metrics), `cluster:<id>` and `node:<id>` entries. Empty for servers only. */
   workers?: string[];
 }
 
@@ -47,6 +48,8 @@ export interface StackState {
   repoUrl?: string;
   dataDir: string;
   workers: string[];
+  /** Node workers' key files (on tmpfs), for the session commands on this machine. */
+  nodes?: Record<string, { keyFile: string }>;
 }
 
 const HOST = '127.0.0.1';
@@ -140,6 +143,9 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
     repoUrl: opts.repoUrl,
     dataDir: opts.dataDir,
     workers: opts.workers ?? [],
+    nodes: Object.fromEntries(
+      (opts.workers ?? []).filter((w) => w.startsWith('node:')).map((w) => [w.slice(5), { keyFile: ensureNodeKeyFile(opts.dataDir, w.slice(5)) }]),
+    ),
   };
   fs.writeFileSync(path.join(dir, 'stack.json'), JSON.stringify(state, null, 2));
 
@@ -154,9 +160,13 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
   for (const w of state.workers) {
     const p = proc(opts.dataDir, `worker-${w}`);
     if (p.running()) continue;
+    const [kind, id] = w.split(':') as [string, string | undefined];
     const args =
-      w === 'control' ? ['worker', 'control'] : w === 'console' ? ['serve', '--port', String(CONSOLE_PORT)] : ['worker', 'cluster', '--id', w.replace(/^cluster:/, '')];
-    p.start(process.execPath, [tools.lucidCli, ...args], workerEnv);
+      kind === 'control' ? ['worker', 'control'] : kind === 'console' ? ['serve', '--port', String(CONSOLE_PORT)] : ['worker', kind, '--id', id!];
+    const env = kind === 'node' && !process.env.LUCID_NODE_KEY && !process.env.LUCID_NODE_KEY_FILE
+      ? { ...workerEnv, LUCID_NODE_KEY_FILE: state.nodes![id!]!.keyFile }
+      : workerEnv;
+    p.start(process.execPath, [tools.lucidCli, ...args], env);
   }
   return state;
 }
@@ -191,7 +201,7 @@ export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
       : embedded('registry', state?.registry),
   );
   for (const w of state?.workers ?? []) {
-    const address = w === 'control' ? 'lucid-control' : w === 'console' ? `http://${HOST}:${CONSOLE_PORT}` : `cluster-${w.slice(8)}`;
+    const address = w === 'control' ? 'lucid-control' : w === 'console' ? `http://${HOST}:${CONSOLE_PORT}` : w.replace(':', '-');
     out.push({ ...embedded(`worker-${w}`), name: `worker:${w}`, address });
   }
   return out;

@@ -35,7 +35,7 @@ async function activityEvents(workflowId: string, activity: string) {
 
 describe('durability of reconcileCluster', () => {
   it('completes after kill -9 of the cluster worker in the middle of a reconcile, without redoing finished steps', async () => {
-    let worker = h.spawnClusterWorker(KILL.id);
+    let worker = h.spawnWorker('cluster', KILL.id);
     const v1 = await h.commit({ version: 'v1' }, 'v1');
     expect((await h.reconcile(KILL.id, v1)).outcome).toBe('healthy');
 
@@ -44,7 +44,7 @@ describe('durability of reconcileCluster', () => {
     await untilMidHealthWait(handle.workflowId, KILL.id, v2);
     worker.kill('SIGKILL');
     await new Promise((r) => worker.once('exit', r));
-    worker = h.spawnClusterWorker(KILL.id);
+    worker = h.spawnWorker('cluster', KILL.id);
 
     const result = await handle.result();
     expect(result).toMatchObject({ outcome: 'healthy', appliedCommit: v2 });

@@ -15,7 +15,7 @@ import { testStack } from '../support/test-stack';
  * fixtures with one history per workflow type and outcome.
  */
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
-const WORKFLOW_TYPES = ['reconcileCluster', 'rollout', 'driftCheck', 'pollConfigRepo', 'observeCluster'];
+const WORKFLOW_TYPES = ['reconcileCluster', 'rollout', 'driftCheck', 'pollConfigRepo', 'observeCluster', 'session'];
 
 let client: Client;
 beforeAll(async () => {

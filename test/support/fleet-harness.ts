@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -16,6 +17,10 @@ import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '.
 import { toolPaths } from '../../services/stack/tool-paths';
 import { createClusterWorker } from '../../workers/cluster';
 import { createControlWorker } from '../../workers/control';
+import { createNodeWorker } from '../../workers/node';
+import { ChunkStore } from '../../activities/node/chunk-store';
+import { nodeStorePaths } from '../../activities/node/node-activities';
+import { nodeEnv } from '../../config/node-config';
 import { payloadKeys } from '../../config/payload-keys';
 import { lucidDataConverter } from '../../workers/payload-codec';
 import type { reconcileCluster, rollout } from '../../workflows';
@@ -42,6 +47,8 @@ export interface ContainerView {
  */
 export class FleetHarness {
   readonly docker = new Docker();
+  /** The key of this fleet's node workers (base64), in-process and spawned alike. */
+  readonly nodeKey = randomBytes(32).toString('base64');
   private readonly workers = new Map<string, { worker: Worker; done: Promise<void> }>();
   private readonly children = new Set<ChildProcess>();
 
@@ -95,6 +102,7 @@ export class FleetHarness {
       LUCID_DATA_DIR: this.dataDir,
       LUCID_CONFIG_REPO: this.repo.bareDir,
       LUCID_WORKFLOW_BUNDLE: this.stack.workflowBundle,
+      LUCID_NODE_KEY: this.nodeKey,
       ...(this.payloadKeys ? { LUCID_PAYLOAD_KEYS: this.payloadKeys } : {}),
     };
   }
@@ -131,6 +139,26 @@ export class FleetHarness {
     this.track(`cluster:${clusterId}`, worker);
   }
 
+  /** A node worker in this process, configured by the same variables as `lucid worker node` (`LUCID_RECORD_INPUT`, …). */
+  async startNodeWorker(nodeId: string, vars: NodeJS.ProcessEnv = {}): Promise<void> {
+    const env = nodeEnv(vars);
+    const paths = nodeStorePaths(this.dataDir, nodeId, env.LUCID_CHUNK_STORE);
+    const worker = await createNodeWorker({
+      connection: this.nativeConnection,
+      namespace: this.stack.namespace,
+      nodeId,
+      nodeKey: Buffer.from(this.nodeKey, 'base64'),
+      store: new ChunkStore(paths.store),
+      journalDir: paths.journalDir,
+      input: env.LUCID_RECORD_INPUT,
+      encoder: env.LUCID_RECORD_ENCODER,
+      chunkBytes: env.LUCID_CHUNK_BYTES,
+      zstdLevel: env.LUCID_ZSTD_LEVEL,
+      dataConverter: converterOf(this.payloadKeys),
+    });
+    this.track(`node:${nodeId}`, worker);
+  }
+
   async stopWorker(key: string): Promise<void> {
     const w = this.workers.get(key);
     if (!w) return;
@@ -139,11 +167,11 @@ export class FleetHarness {
     await w.done;
   }
 
-  /** `lucid worker cluster --id <id>` as its own process, as a Pi runs it. */
-  spawnClusterWorker(clusterId: string): ChildProcess {
-    const logFile = fs.openSync(path.join(this.dataDir, `worker-${clusterId}.log`), 'a');
-    const child = spawn(process.execPath, [toolPaths().lucidCli, 'worker', 'cluster', '--id', clusterId], {
-      env: this.env,
+  /** `lucid worker <kind> --id <id>` as its own process, as a Pi runs it; `vars` add to the fleet's environment. */
+  spawnWorker(kind: 'cluster' | 'node', id: string, vars: NodeJS.ProcessEnv = {}): ChildProcess {
+    const logFile = fs.openSync(path.join(this.dataDir, `worker-${id}.log`), 'a');
+    const child = spawn(process.execPath, [toolPaths().lucidCli, 'worker', kind, '--id', id], {
+      env: { ...this.env, ...vars },
       stdio: ['ignore', logFile, logFile],
     });
     fs.closeSync(logFile);

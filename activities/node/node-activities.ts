@@ -1,0 +1,115 @@
+import * as path from 'node:path';
+import { ApplicationFailure, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
+import type { RecorderInput } from '../../config/node-config';
+import { ChunkSealer, codecParameters, type ChunkRecord, type CodecParameters } from './chunk-codec';
+import { ChunkStore } from './chunk-store';
+import { fixedChunks } from './chunker';
+import { merkleRoot } from './merkle-tree';
+import { startRecording, type Encoder } from './recorder';
+import { deriveSessionKey } from './session-key';
+import { SessionJournal } from './session-journal';
+
+export interface NodeWorkerContext {
+  nodeId: string;
+  nodeKey: Buffer;
+  /** The content-addressed chunk store (node-data-host role). */
+  store: ChunkStore;
+  /** Where the node journals each session's stored chunks. */
+  journalDir: string;
+  input: RecorderInput;
+  encoder: Encoder;
+  chunkBytes: number;
+  zstdLevel: number;
+}
+
+/** Heartbeat details of a recording: enough to check a resume against, nothing secret. */
+export interface RecordingProgress {
+  chunks: number;
+  bytes: number;
+  lastLeaf?: string;
+}
+
+export interface SessionChunks {
+  chunks: ChunkRecord[];
+  bytes: number;
+  root: string;
+  codec: CodecParameters;
+}
+
+const HEARTBEAT_MS = 1000;
+
+/** Everything a node worker does on its Pi; it holds the node key and the chunk store, no database. */
+export function createNodeActivities(ctx: NodeWorkerContext) {
+  const journal = (sessionId: string) => new SessionJournal(ctx.journalDir, sessionId);
+
+  return {
+    /**
+     * Records until `deadline` (or cancellation), sealing and storing each
+     * chunk as it fills. After a crash or retry it continues from the node's
+     * journal, checked against the last heartbeat, so indexes stay contiguous.
+     */
+    async recordSession(input: { sessionId: string; deadline: string }): Promise<RecordingProgress> {
+      const { sessionId } = input;
+      const activity = Context.current();
+      const log = activity.log;
+      const stored = journal(sessionId).read();
+      const beat = activity.info.heartbeatDetails as RecordingProgress | undefined;
+      if (beat && beat.chunks > stored.length) {
+        throw ApplicationFailure.nonRetryable(
+          `node ${ctx.nodeId}, session ${sessionId}: the journal has ${stored.length} chunks but ${beat.chunks} were reported; chunk records were lost`,
+        );
+      }
+      const progress: RecordingProgress = {
+        chunks: stored.length,
+        bytes: stored.reduce((n, c) => n + c.size, 0),
+        lastLeaf: stored.at(-1)?.leaf,
+      };
+      const seconds = (Date.parse(input.deadline) - Date.now()) / 1000;
+      if (seconds <= 0.5) return progress;
+      if (stored.length > 0) log.info('resuming recording', { sessionId, chunks: progress.chunks, bytes: progress.bytes, seconds });
+
+      const sealer = new ChunkSealer(deriveSessionKey(ctx.nodeKey, sessionId), sessionId, ctx.store, ctx.zstdLevel);
+      const recording = await startRecording(ctx.input, ctx.encoder, seconds);
+      const onCancel = () => recording.stop();
+      activity.cancellationSignal.addEventListener('abort', onCancel);
+      // Heartbeats keep flowing between chunks, so a dead Pi shows within the heartbeat timeout and a cancel arrives.
+      const ticker = setInterval(() => heartbeat(progress), HEARTBEAT_MS);
+      try {
+        for await (const media of fixedChunks(recording.media, ctx.chunkBytes)) {
+          const record = sealer.seal(progress.chunks, media);
+          journal(sessionId).append(record);
+          progress.chunks += 1;
+          progress.bytes += record.size;
+          progress.lastLeaf = record.leaf;
+          heartbeat(progress);
+        }
+        await recording.done;
+      } catch (err) {
+        recording.stop();
+        throw new Error(`node ${ctx.nodeId}, session ${sessionId}, chunk ${progress.chunks}: ${(err as Error).message}`);
+      } finally {
+        clearInterval(ticker);
+        activity.cancellationSignal.removeEventListener('abort', onCancel);
+      }
+      if (activity.cancellationSignal.aborted) throw new CancelledFailure('recording stopped by cancellation', [progress]);
+      return progress;
+    },
+
+    /** The session's chunk list from the journal, with its Merkle root, for the manifest. */
+    async sessionChunks(input: { sessionId: string }): Promise<SessionChunks> {
+      const chunks = journal(input.sessionId).read();
+      return {
+        chunks,
+        bytes: chunks.reduce((n, c) => n + c.size, 0),
+        root: merkleRoot(chunks.map((c) => Buffer.from(c.leaf, 'hex'))).toString('hex'),
+        codec: codecParameters(ctx.chunkBytes, ctx.zstdLevel),
+      };
+    },
+  };
+}
+
+export type NodeActivities = ReturnType<typeof createNodeActivities>;
+
+export function nodeStorePaths(dataDir: string, nodeId: string, chunkStore?: string): { store: string; journalDir: string } {
+  return { store: chunkStore ?? path.join(dataDir, 'chunks'), journalDir: path.join(dataDir, 'nodes', nodeId, 'journal') };
+}

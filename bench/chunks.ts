@@ -1,0 +1,99 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { blake3 } from '@napi-rs/blake-hash';
+import { Compressor } from 'zstd-napi';
+import { sealChunk } from '../activities/node/chunk-cipher';
+import { ChunkSealer } from '../activities/node/chunk-codec';
+import { ChunkStore } from '../activities/node/chunk-store';
+import { fixedChunks } from '../activities/node/chunker';
+import { deriveSessionKey } from '../activities/node/session-key';
+import { SessionJournal } from '../activities/node/session-journal';
+
+/**
+ * bench:chunks: the session pipeline (chunk -> zstd -> XChaCha20-Poly1305 ->
+ * BLAKE3 -> atomic store write -> journal) over a synthetic stream, half
+ * compressible and half random in alternating 1 MiB blocks, against each stage
+ * alone over the same bytes; peak RSS of the pipeline for 256 MiB and 1 GiB,
+ * each in its own process; and CPU seconds per recorded hour at 8 Mbit/s.
+ */
+const MIB = 1024 * 1024;
+const CHUNK = 8 * MIB;
+const TOTAL = Number(process.env.BENCH_BYTES ?? 1024 * MIB);
+const KEY = deriveSessionKey(Buffer.alloc(32, 9), 'bench');
+
+/** Compressible blocks: text-like lines with a counter; random blocks: fresh bytes from a pool. */
+const compressible = Buffer.from(Array.from({ length: MIB / 64 }, (_, i) => `frame ${String(i).padStart(8, '0')} delta=0 ref=prev mb=skip\n`.padEnd(64, '.')).join(''));
+const random = randomBytes(16 * MIB);
+
+async function* syntheticStream(total: number): AsyncGenerator<Buffer> {
+  for (let off = 0, block = 0; off < total; off += MIB, block++) {
+    const n = Math.min(MIB, total - off);
+    yield block % 2 === 0 ? compressible.subarray(0, n) : random.subarray((block * MIB) % (15 * MIB), ((block * MIB) % (15 * MIB)) + n);
+  }
+}
+
+async function timeStage(total: number, stage: (chunk: Buffer, index: number) => void): Promise<{ ms: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  let i = 0;
+  for await (const chunk of fixedChunks(syntheticStream(total), CHUNK)) stage(chunk, i++);
+  const used = process.cpuUsage(cpu);
+  return { ms: performance.now() - t, cpuMs: (used.user + used.system) / 1000 };
+}
+
+async function pipeline(total: number): Promise<{ ms: number; cpuMs: number; maxRssMiB: number }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-bench-chunks-'));
+  try {
+    const sealer = new ChunkSealer(KEY, 'bench', new ChunkStore(path.join(dir, 'store')), 3);
+    const journal = new SessionJournal(path.join(dir, 'journal'), 'bench');
+    const r = await timeStage(total, (chunk, i) => journal.append(sealer.seal(i, chunk)));
+    return { ...r, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The pipeline in a fresh process, so its peak RSS is its own. */
+function pipelineInChild(total: number): { ms: number; cpuMs: number; maxRssMiB: number } {
+  const out = execFileSync(process.execPath, [__filename, '--pipeline', String(total)], { env: process.env });
+  return JSON.parse(out.toString()) as { ms: number; cpuMs: number; maxRssMiB: number };
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--pipeline') {
+    process.stdout.write(JSON.stringify(await pipeline(Number(process.argv[3]))));
+    return;
+  }
+  const mb = TOTAL / 1e6;
+  const zstd = new Compressor();
+  zstd.setParameters({ compressionLevel: 3 });
+  let stored = 0;
+  const stages = {
+    zstd: await timeStage(TOTAL, (c) => (stored += zstd.compress(c).length)),
+    'xchacha20-poly1305': await timeStage(TOTAL, (c, i) => sealChunk(KEY, 'bench', i, c)),
+    blake3: await timeStage(TOTAL, (c) => blake3(c)),
+  };
+  const small = pipelineInChild(256 * MIB);
+  const full = pipelineInChild(TOTAL);
+  const slowest = Object.entries(stages).reduce((a, b) => (a[1].ms > b[1].ms ? a : b));
+  const mbps = (ms: number) => mb / (ms / 1000);
+  const hourBytes = (8e6 / 8) * 3600;
+  process.stdout.write(
+    [
+      `bench:chunks (${(TOTAL / MIB).toFixed(0)} MiB, half compressible / half random, ${CHUNK / MIB} MiB chunks; zstd ratio ${(TOTAL / stored).toFixed(2)})`,
+      ...Object.entries(stages).map(([name, s]) => `  ${name.padEnd(20)} alone ${mbps(s.ms).toFixed(0).padStart(6)} MB/s`),
+      `  pipeline (all stages + fsynced store + journal) ${mbps(full.ms).toFixed(0)} MB/s   ratio to the slowest stage (${slowest[0]}) ${(slowest[1].ms / full.ms).toFixed(3)}`,
+      `  peak RSS   256 MiB stream ${small.maxRssMiB.toFixed(0)} MiB   ${(TOTAL / MIB).toFixed(0)} MiB stream ${full.maxRssMiB.toFixed(0)} MiB   ratio ${(full.maxRssMiB / small.maxRssMiB).toFixed(3)}`,
+      `  CPU per recorded hour at 8 Mbit/s: ${((full.cpuMs / 1000) * (hourBytes / TOTAL)).toFixed(1)} s (pipeline only; the encoder is FFmpeg's)`,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench:chunks: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,30 @@
+import type { ChunkRecord, CodecParameters } from '../activities/node/chunk-codec';
+
+export interface SessionInput {
+  sessionId: string;
+  nodeId: string;
+  /** Duration limit of the recording. */
+  seconds: number;
+}
+
+/** The session manifest (SPEC-4): stored in MongoDB `sessions`, anchored later by its root. */
+export interface SessionManifest {
+  sessionId: string;
+  nodeId: string;
+  codec: CodecParameters;
+  chunks: ChunkRecord[];
+  bytes: number;
+  /** BLAKE3 Merkle root over the chunks' leaf hashes, hex. */
+  root: string;
+  startedAt: string;
+  endedAt: string;
+  /** True when an operator stopped it before its duration limit. */
+  cancelled: boolean;
+}
+
+export interface SessionResult {
+  sessionId: string;
+  chunks: number;
+  bytes: number;
+  root: string;
+}

@@ -1,0 +1,43 @@
+import { CancellationScope, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { ControlActivities } from '../activities/control/control-activities';
+import type { NodeActivities } from '../activities/node/node-activities';
+import type { SessionInput, SessionResult } from './session-types';
+import { nodeQueue } from './task-queues';
+
+const control = proxyActivities<ControlActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+/**
+ * session-<id> (SPEC-4 node-worker): records on the node's own queue until the
+ * duration limit or a cancel, then writes the manifest. The recording
+ * heartbeats every second with a 10 s timeout, so a dead Pi is noticed within
+ * seconds and the recording resumes (on the same node, from its journal) once
+ * the worker is back.
+ */
+export async function session(input: SessionInput): Promise<SessionResult> {
+  const node = proxyActivities<NodeActivities>({
+    taskQueue: nodeQueue(input.nodeId),
+    startToCloseTimeout: `${input.seconds + 300} seconds`,
+    heartbeatTimeout: '10 seconds',
+    retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 50 },
+  });
+  const startedAt = new Date(workflowInfo().runStartTime).toISOString();
+  const deadline = new Date(Date.parse(startedAt) + input.seconds * 1000).toISOString();
+  let cancelled = false;
+  try {
+    await node.recordSession({ sessionId: input.sessionId, deadline });
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    cancelled = true;
+  }
+  // A cancelled session still gets its manifest: what was recorded is kept, not thrown away.
+  return CancellationScope.nonCancellable(async () => {
+    const recorded = await node.sessionChunks({ sessionId: input.sessionId });
+    await control.saveSessionManifest({
+      manifest: { ...input, ...recorded, startedAt, endedAt: new Date().toISOString(), cancelled },
+    });
+    return { sessionId: input.sessionId, chunks: recorded.chunks.length, bytes: recorded.bytes, root: recorded.root };
+  });
+}
