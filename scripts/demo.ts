@@ -6,6 +6,7 @@ import { releaseDemoImages } from '../compose/demo-images';
 import { generateReleaseKey } from '../compose/image-release';
 import { SAMPLE_CLUSTERS, sampleFleetFiles } from '../compose/sample-fleet';
 import { runtimeEnv } from '../config/runtime-env';
+import { counted } from '../services/cli/cli-output';
 import { DEV_NODE } from '../services/cli/dev-commands';
 import { readStackState } from '../services/stack/embedded-stack';
 import type { SessionResult } from '../workflows/session-types';
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     `  rollouts          ${id1}\n                    ${id2}`,
     '                    (each reconcile is a child workflow: reconcile-<cluster>-<sha>)',
     `  session           session-${recorded.sessionId}: 3 s of a virtual display recorded on ${DEV_NODE},`,
-    `                    ${recorded.chunks} sealed chunks, Merkle root ${recorded.root.slice(0, 16)}…`,
+    `                    ${counted(recorded.chunks, 'sealed chunk')}, Merkle root ${recorded.root.slice(0, 16)}…`,
     '',
     'Inspect:',
     '  ./bin/lucid dev status',

@@ -16,6 +16,11 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** `1 chunk`, `3 chunks`. */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 export function say(line: string): void {
   process.stderr.write(`${line}\n`);
 }

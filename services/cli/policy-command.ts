@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../config/config-error';
 import type { ConsoleContext } from '../console-context';
-import { EXIT, printJson, say } from './cli-output';
+import { EXIT, counted, printJson, say } from './cli-output';
 
 /** Exit code of a refused policy check, apart from bad input (2) and failure (1). */
 export const POLICY_REFUSED = 4;
@@ -28,8 +28,8 @@ export function registerPolicyCommand(program: Command, run: (fn: (ctx: ConsoleC
           const clusters = [...fleet.clusters.keys()];
           if (o.json) printJson({ commit, passed: true, clusters, gates, images });
           else {
-            const imageLine = gates.images === undefined ? 'no image policy' : `${gates.images} image${gates.images === 1 ? '' : 's'} signed by ${gates.imageSigners?.join(', ')}`;
-            say(`policy check ${commit.slice(0, 12)}: passed (${clusters.length} clusters; ${imageLine})`);
+            const imageLine = gates.images === undefined ? 'no image policy' : `${counted(gates.images, 'image')} signed by ${gates.imageSigners?.join(', ')}`;
+            say(`policy check ${commit.slice(0, 12)}: passed (${counted(clusters.length, 'cluster')}; ${imageLine})`);
           }
           return EXIT.ok;
         } catch (err) {

@@ -8,7 +8,7 @@ import type { session } from '../../workflows';
 import { CONTROL_QUEUE, sessionWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
 import { readStackState } from '../stack/embedded-stack';
-import { CliExit, EXIT, printJson, say } from './cli-output';
+import { CliExit, EXIT, counted, printJson, say } from './cli-output';
 import { ProgressBar } from './progress-bar';
 import { exportSession, verifySession, type AuditDeps, type VerifyReport } from '../session-audit';
 
@@ -40,7 +40,7 @@ async function audit(
   const bar = new ProgressBar(what, m.chunks.length);
   const report = await fn({ ...auditDeps(ctx, sessions, m.nodeId), onChunk: (done) => bar.update(done) });
   if (json) printJson(report);
-  if (report.ok) say(`session ${sessionId}: ${what} ok (${report.chunks} chunks, ${report.bytes} bytes, root ${report.root})`);
+  if (report.ok) say(`session ${sessionId}: ${what} ok (${counted(report.chunks, 'chunk')}, ${report.bytes} bytes, root ${report.root})`);
   else say(`session ${sessionId}: ${what} FAILED: ${report.firstBad?.reason ?? 'the chunk list does not hash to the manifest root'}`);
   return report.ok ? EXIT.ok : SESSION_INTEGRITY_FAILED;
 }
@@ -70,9 +70,9 @@ export function registerSessionCommands(program: Command, run: (fn: (ctx: Consol
         const started = Date.now();
         const ticker = setInterval(() => bar.update((Date.now() - started) / 1000, `${Math.floor((Date.now() - started) / 1000)}s`), 500);
         const result = await handle.result().finally(() => clearInterval(ticker));
-        bar.finish(`${result.chunks} chunks, ${result.bytes} bytes`);
+        bar.finish(`${counted(result.chunks, 'chunk')}, ${result.bytes} bytes`);
         if (o.json) printJson(result);
-        else say(`session ${sessionId}: ${result.chunks} chunks, ${result.bytes} bytes, root ${result.root}`);
+        else say(`session ${sessionId}: ${counted(result.chunks, 'chunk')}, ${result.bytes} bytes, root ${result.root}`);
         return EXIT.ok;
       }, o.json),
     );
@@ -102,7 +102,7 @@ export function registerSessionCommands(program: Command, run: (fn: (ctx: Consol
       run(async (ctx) => {
         const rows = await new SessionStore(await ctx.db()).list();
         if (o.json) printJson(rows);
-        else for (const r of rows) say(`${r.sessionId}  node ${r.nodeId}  ${r.startedAt}  ${r.chunks} chunks  ${r.bytes} bytes${r.cancelled ? '  (stopped)' : ''}`);
+        else for (const r of rows) say(`${r.sessionId}  node ${r.nodeId}  ${r.startedAt}  ${counted(r.chunks, 'chunk')}  ${r.bytes} bytes${r.cancelled ? '  (stopped)' : ''}`);
         return EXIT.ok;
       }, o.json),
     );
