@@ -12,9 +12,11 @@ const serviceSchema = z.looseObject({
     .refine((ps) => new Set(ps).size === ps.length, 'lists a profile twice')
     .optional(),
   build: z.never({ error: 'build: is not allowed; clusters only run published images' }).optional(),
+  extends: z.never({ error: 'extends: is not allowed; every service is written out in this one file, where the gates see it' }).optional(),
 });
 
 const composeSchema = z.looseObject({
+  include: z.never({ error: 'include: is not allowed; the whole network is this one file, where the gates see every image' }).optional(),
   services: z.record(
     z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'service names are lowercase letters, digits and dashes'),
     serviceSchema,

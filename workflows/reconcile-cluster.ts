@@ -106,15 +106,18 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
   }
   log.warn('commit unhealthy, rolling back', { clusterId, commit, lastGood, failure: report.failure });
   let back: HealthReport;
+  // When the last good commit cannot even be prepared, nothing was re-applied: the failed commit still runs.
+  let backApplied = true;
   try {
     back = await apply(lastGood, await prepareCommit({ commit: lastGood }));
   } catch (err) {
+    backApplied = false;
     back = { healthy: false, services: [], failure: { reason: `prepare of ${lastGood} failed: ${rootCause(err)}` } };
   }
   if (!back.healthy) {
     return finish({
       outcome: 'failed',
-      appliedCommit: lastGood,
+      appliedCommit: backApplied ? lastGood : commit,
       failure: withRollbackNote(report.failure, back.failure),
       services: back.services,
     });

@@ -65,10 +65,11 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
     async prepareCommit(input: { commit: string }): Promise<PlannedService[]> {
       const dir = await tree(input.commit);
       let config;
+      let verified: Set<string> | undefined;
       let secretFiles: Map<string, string> | undefined;
       try {
         // The cluster runs the gates itself: it trusts the repo's history and the registry's signatures, not the console.
-        const { fleet } = await checkCommitGates({
+        const { fleet, gates, images } = await checkCommitGates({
           gitDir: mirror.mirrorDir,
           sha: input.commit,
           treeDir: dir,
@@ -76,6 +77,7 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
           clusterId: ctx.clusterId,
         });
         config = fleet.clusters.get(ctx.clusterId)!;
+        if (gates.images !== undefined) verified = new Set(images.map((i) => i.image));
         const secrets = decryptClusterSecrets(dir, ctx.clusterId, ctx.ageIdentities ?? []);
         if (secrets) secretFiles = writeSecretFiles(secretsRoot, ctx.clusterId, ctx.ageIdentities![0]!, secrets);
       } catch (err) {
@@ -93,6 +95,13 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
         if (err instanceof ConfigError) throw refuse(err, input.commit);
         throw refuse(new ConfigError(CONFIG_PATHS.compose, '(render)', `does not render: ${err.message}`), input.commit);
       });
+      // What Compose resolved is what runs: every rendered image must be one the gates verified.
+      const unverified = verified && rendered.services.find((s) => !verified.has(s.image));
+      if (unverified) {
+        fs.rmSync(rendered.file, { force: true });
+        const why = `pinning gate: renders as '${unverified.image}', which the image gates did not verify`;
+        throw refuse(new ConfigError(CONFIG_PATHS.compose, `services.${unverified.name}.image`, why), input.commit);
+      }
       pruneTrees(treesDir, [input.commit]);
       return rendered.services;
     },

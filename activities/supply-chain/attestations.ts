@@ -21,6 +21,14 @@ interface Statement {
   predicate?: unknown;
 }
 
+function parseJson<T>(bytes: Buffer): T | undefined {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 /** DSSE pre-authentication encoding: what a DSSE signature is over. */
 export function preAuthEncoding(payloadType: string, payload: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(payloadType)} ${payloadType} ${payload.length} `), payload]);
@@ -42,14 +50,15 @@ export async function verifiedAttestations(
   const hex = digest.slice('sha256:'.length);
   const attestations: Attestation[] = [];
   for (const layer of manifest.layers.filter((l) => l.mediaType === DSSE_ENVELOPE)) {
-    const envelope = JSON.parse((await client.blob(repository, layer.digest)).toString('utf8')) as Envelope;
-    if (!envelope.payloadType || !envelope.payload) continue;
+    const envelope = parseJson<Envelope>(await client.blob(repository, layer.digest));
+    // Anyone who may push can append layers: one that is not a signed envelope is ignored, not fatal.
+    if (!envelope?.payloadType || !envelope.payload) continue;
     const payload = Buffer.from(envelope.payload, 'base64');
     const pae = preAuthEncoding(envelope.payloadType, payload);
     const key = (envelope.signatures ?? []).map((s) => signedBy(keys, pae, s.sig ?? '')).find(Boolean);
     if (!key || envelope.payloadType !== 'application/vnd.in-toto+json') continue;
-    const statement = JSON.parse(payload.toString('utf8')) as Statement;
-    if (!statement.predicateType || !(statement.subject ?? []).some((s) => s.digest?.sha256 === hex)) continue;
+    const statement = parseJson<Statement>(payload);
+    if (!statement?.predicateType || !(statement.subject ?? []).some((s) => s.digest?.sha256 === hex)) continue;
     attestations.push({ predicateType: statement.predicateType, predicate: statement.predicate, signer: key.name });
   }
   return attestations;

@@ -5,20 +5,25 @@ import { CONFIG_PATHS } from '../../config/config-files';
 import { clusterConfigOf, loadFleetConfig, type FleetConfig } from '../../config/fleet-config';
 import { parseImagePolicy, type ImagePolicy } from '../../config/image-policy';
 import type { GateSummary } from '../../workflows/rollout-types';
-import { trustedPolicyFile, verifyCommitSignature } from '../cluster/commit-signature';
+import { simpleGit } from 'simple-git';
+import { verifyCommitSignature } from '../cluster/commit-signature';
 import { checkImages, type ImageVerdict } from './image-gate';
 
 /**
- * policies/images.yaml of the commit. A repo that never had one is not
- * image-gated; once it has, a commit deleting it is refused, so the gates
- * cannot be switched off by removing their policy.
+ * policies/images.yaml of the commit. A repo whose history never had one is
+ * not image-gated; once any ancestor had it, a commit without it is refused,
+ * so the gates cannot be switched off by deleting the policy, not even one
+ * commit after a refused deletion. Its content is the commit's own: changing
+ * signers or the budget is a config change like any other, vouched for by the
+ * commit signature gate.
  */
 async function imagePolicyAt(gitDir: string, sha: string, treeDir: string): Promise<ImagePolicy | undefined> {
   const file = CONFIG_PATHS.imagePolicy;
   const own = path.join(treeDir, file);
   if (fs.existsSync(own)) return parseImagePolicy(fs.readFileSync(own, 'utf8'));
-  if ((await trustedPolicyFile(gitDir, sha, file)) !== undefined) {
-    throw new ConfigError(file, '(file)', 'deleted, but the previous commit has it: the image gates cannot be switched off by removing their policy');
+  const lastTouch = (await simpleGit(gitDir).raw(['log', '-1', '--format=%H', sha, '--', file])).trim();
+  if (lastTouch) {
+    throw new ConfigError(file, '(file)', `deleted in ${lastTouch.slice(0, 12)}: the image gates cannot be switched off by removing their policy`);
   }
   return undefined;
 }

@@ -6,7 +6,7 @@ import { verifiedAttestations } from './attestations';
 import { verifyCosignSignature } from './cosign-signature';
 import { GateRefusal } from './gate-refusal';
 import { cosignTag, isDigest, parseImageReference } from './image-reference';
-import { RegistryClient } from './registry-client';
+import { RegistryClient, RegistryError, type Manifest } from './registry-client';
 import { VerdictCache } from './verdict-cache';
 import { SBOM_PREDICATES, newestSeverityCounts, type SeverityCounts } from './vulnerability-report';
 
@@ -42,13 +42,23 @@ async function verdictOf(policy: ImagePolicy, image: string, cache: VerdictCache
     throw new GateRefusal('registry', `${ref.registry} is not listed in ${CONFIG_PATHS.imagePolicy} (${policy.registries.join(', ')})`);
   }
   const client = new RegistryClient(ref.registry);
-  const [sig, att] = await Promise.all([
-    client.manifest(ref.repository, cosignTag(ref.digest, 'sig')),
-    client.manifest(ref.repository, cosignTag(ref.digest, 'att')),
-  ]);
-  const key = createHash('sha256')
-    .update([ref.registry, ref.repository, ref.digest, sig?.digest, att?.digest, keys].join('\n'))
-    .digest('hex');
+  const cacheKey = (...parts: Array<string | undefined>) =>
+    createHash('sha256').update([ref.registry, ref.repository, ref.digest, ...parts, keys].join('\n')).digest('hex');
+  let sig: Manifest | undefined;
+  let att: Manifest | undefined;
+  try {
+    [sig, att] = await Promise.all([
+      client.manifest(ref.repository, cosignTag(ref.digest, 'sig')),
+      client.manifest(ref.repository, cosignTag(ref.digest, 'att')),
+    ]);
+  } catch (err) {
+    // A Pi cut off from the mirror must still be able to roll back: the digest's last passing verdict
+    // (same keys) stands in, and the budget is still applied to it.
+    const last = err instanceof RegistryError ? cache.get(cacheKey('latest')) : undefined;
+    if (last) return { ...last, image };
+    throw err;
+  }
+  const key = cacheKey(sig?.digest, att?.digest);
   const cached = cache.get(key);
   if (cached) return { ...cached, image };
 
@@ -61,6 +71,7 @@ async function verdictOf(policy: ImagePolicy, image: string, cache: VerdictCache
   if (!sbom) throw new GateRefusal('sbom', 'no SBOM attestation (cosign attest --type spdxjson or cyclonedx) by a listed key');
   const verdict: ImageVerdict = { image, signer, sbom: sbom.predicateType, ...newestSeverityCounts(attestations) };
   cache.put(key, verdict);
+  cache.put(cacheKey('latest'), verdict);
   return verdict;
 }
 

@@ -74,6 +74,16 @@ volumes:
     });
   });
 
+  it('rejects include: (images in another file would escape the image gates)', () => {
+    const e = configError(() => compose(`include: [more.yml]\n${VALID_COMPOSE}`));
+    expect(e.toJSON()).toEqual({ file: COMPOSE_FILE, field: 'include', reason: expect.stringMatching(/include: is not allowed/) });
+  });
+
+  it('rejects extends:, which can take a service (and its image) from another file', () => {
+    const e = configError(() => compose(VALID_COMPOSE + '  custom:\n    image: c:1\n    extends: {file: other.yml, service: x}\n'));
+    expect(e.toJSON()).toEqual({ file: COMPOSE_FILE, field: 'services.custom.extends', reason: expect.stringMatching(/extends: is not allowed/) });
+  });
+
   it('rejects a service with build:', () => {
     const e = configError(() => compose(VALID_COMPOSE + '  custom:\n    image: c:1\n    build: ./custom\n'));
     expect(e.toJSON()).toEqual({

@@ -160,6 +160,14 @@ describe('image gates (policies/images.yaml)', () => {
       async () => sampleFleetFiles({ clusters: [CLUSTER], version: 'v2' }),
       { file: 'policies/images.yaml', field: '(file)', reason: /the image gates cannot be switched off/ },
     ],
+    [
+      'a commit on top of a refused deletion of the image policy',
+      async () => {
+        await h.repo.commit(sampleFleetFiles({ clusters: [CLUSTER], version: 'v2' }), 'drop the policy', { replaceAll: true });
+        return sampleFleetFiles({ clusters: [CLUSTER], version: 'v1' });
+      },
+      { file: 'policies/images.yaml', field: '(file)', reason: /deleted in [0-9a-f]{12}: the image gates cannot be switched off/ },
+    ],
   ];
 
   it.each(cases)('%s is refused by the rollout, the cluster itself and policy check; nothing changes', async (_name, files, expected) => {
