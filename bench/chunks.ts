@@ -49,7 +49,8 @@ async function pipeline(total: number): Promise<{ ms: number; cpuMs: number; max
   try {
     const sealer = new ChunkSealer(KEY, 'bench', new ChunkStore(path.join(dir, 'store')), 3);
     const journal = new SessionJournal(path.join(dir, 'journal'), 'bench');
-    const r = await timeStage(total, (chunk, i) => journal.append(sealer.seal(i, chunk)));
+    const token = journal.claim();
+    const r = await timeStage(total, (chunk, i) => journal.append(sealer.seal(i, chunk), token));
     return { ...r, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -64,16 +64,24 @@ export async function exportSession(sessionId: string, outFile: string, deps: Au
   const m = await manifestOf(deps.sessions, sessionId);
   const rootMatches = merkleRoot(m.chunks.map((c) => Buffer.from(c.leaf, 'hex'))).toString('hex') === m.root;
   const tmp = path.join(path.dirname(path.resolve(outFile)), `.${path.basename(outFile)}.partial-${process.pid}`);
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  let firstBad: VerifyReport['firstBad'];
+  // Decrypted media is only ever the finished export: the partial file goes on any refusal or error.
+  let renamed = false;
   try {
-    firstBad = rootMatches ? await eachChunk(m, deps, (media) => fs.writeSync(fd, media)) : undefined;
-    fs.fsyncSync(fd);
+    let firstBad: VerifyReport['firstBad'];
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      firstBad = rootMatches ? await eachChunk(m, deps, (media) => fs.writeSync(fd, media)) : undefined;
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const report = { sessionId, ok: rootMatches && !firstBad, chunks: m.chunks.length, bytes: m.bytes, root: m.root, rootMatches, firstBad };
+    if (report.ok) {
+      fs.renameSync(tmp, outFile);
+      renamed = true;
+    }
+    return report;
   } finally {
-    fs.closeSync(fd);
+    if (!renamed) fs.rmSync(tmp, { force: true });
   }
-  const report = { sessionId, ok: rootMatches && !firstBad, chunks: m.chunks.length, bytes: m.bytes, root: m.root, rootMatches, firstBad };
-  if (report.ok) fs.renameSync(tmp, outFile);
-  else fs.rmSync(tmp, { force: true });
-  return report;
 }

@@ -20,6 +20,8 @@ export interface SessionManifest {
   endedAt: string;
   /** True when an operator stopped it before its duration limit. */
   cancelled: boolean;
+  /** Why the recording failed, when it did; the chunks stored until then are listed all the same. */
+  failure?: string;
 }
 
 export interface SessionResult {

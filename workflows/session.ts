@@ -1,4 +1,5 @@
-import { CancellationScope, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, CancellationScope, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { rootCause } from './failure-cause';
 import type { ControlActivities } from '../activities/control/control-activities';
 import type { NodeActivities } from '../activities/node/node-activities';
 import type { SessionInput, SessionResult } from './session-types';
@@ -22,22 +23,34 @@ export async function session(input: SessionInput): Promise<SessionResult> {
     startToCloseTimeout: `${input.seconds + 300} seconds`,
     heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 50 },
+    // A cancel lets FFmpeg finish and the last chunks reach the journal before the manifest is read.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
   const startedAt = new Date(workflowInfo().runStartTime).toISOString();
   const deadline = new Date(Date.parse(startedAt) + input.seconds * 1000).toISOString();
   let cancelled = false;
+  let failure: unknown;
   try {
     await node.recordSession({ sessionId: input.sessionId, deadline });
   } catch (err) {
-    if (!isCancellation(err)) throw err;
-    cancelled = true;
+    if (isCancellation(err)) cancelled = true;
+    else failure = err;
   }
-  // A cancelled session still gets its manifest: what was recorded is kept, not thrown away.
-  return CancellationScope.nonCancellable(async () => {
+  // A cancelled or failed session still gets its manifest: what was recorded is kept, not thrown away.
+  const result = await CancellationScope.nonCancellable(async () => {
     const recorded = await node.sessionChunks({ sessionId: input.sessionId });
     await control.saveSessionManifest({
-      manifest: { ...input, ...recorded, startedAt, endedAt: new Date().toISOString(), cancelled },
+      manifest: {
+        ...input,
+        ...recorded,
+        startedAt,
+        endedAt: new Date().toISOString(),
+        cancelled,
+        ...(failure ? { failure: rootCause(failure) } : {}),
+      },
     });
     return { sessionId: input.sessionId, chunks: recorded.chunks.length, bytes: recorded.bytes, root: recorded.root };
   });
+  if (failure) throw failure;
+  return result;
 }

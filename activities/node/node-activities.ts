@@ -52,7 +52,9 @@ export function createNodeActivities(ctx: NodeWorkerContext) {
       const { sessionId } = input;
       const activity = Context.current();
       const log = activity.log;
-      const stored = journal(sessionId).read();
+      const sessionJournal = journal(sessionId);
+      const token = sessionJournal.claim();
+      const stored = sessionJournal.read();
       const beat = activity.info.heartbeatDetails as RecordingProgress | undefined;
       if (beat && beat.chunks > stored.length) {
         throw ApplicationFailure.nonRetryable(
@@ -77,7 +79,7 @@ export function createNodeActivities(ctx: NodeWorkerContext) {
       try {
         for await (const media of fixedChunks(recording.media, ctx.chunkBytes)) {
           const record = sealer.seal(progress.chunks, media);
-          journal(sessionId).append(record);
+          sessionJournal.append(record, token);
           progress.chunks += 1;
           progress.bytes += record.size;
           progress.lastLeaf = record.leaf;

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { RecorderInput } from '../../config/node-config';
 
@@ -34,38 +33,55 @@ export function ffmpegArgs(input: Exclude<RecorderInput, { kind: 'xvfb' }>, enco
   return ['-hide_banner', '-loglevel', 'error', '-nostdin', ...source, '-t', seconds.toFixed(3), ...codec, '-f', 'mpegts', '-fflags', '+bitexact', 'pipe:1'];
 }
 
-/** A free X display number: no socket and no lock file. */
-function freeDisplay(): number {
-  for (let n = 90; n < 400; n++) {
-    if (!fs.existsSync(`/tmp/.X11-unix/X${n}`) && !fs.existsSync(`/tmp/.X${n}-lock`)) return n;
-  }
-  throw new Error('no free X display between :90 and :399');
-}
-
 /**
- * A private Xvfb for one recording. `-terminate` ends it when its last client
- * (FFmpeg) disconnects, so a node worker killed mid-session leaves no server.
+ * A private Xvfb for one recording. The server picks a free display itself and
+ * reports it on fd 3 (`-displayfd`), so two recordings never share a screen.
+ * `-terminate` ends it when its last client (FFmpeg) disconnects, so a node
+ * worker killed mid-session leaves no server behind.
  */
 async function startXvfb(size: string): Promise<{ display: string; proc: ChildProcess }> {
-  const n = freeDisplay();
-  const proc = spawn('Xvfb', [`:${n}`, '-screen', '0', `${size}x24`, '-nolisten', 'tcp', '-terminate'], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while (!fs.existsSync(`/tmp/.X11-unix/X${n}`)) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`Xvfb :${n} did not start (is xvfb installed?)`);
-    await new Promise((r) => setTimeout(r, 50));
+  const proc = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', `${size}x24`, '-nolisten', 'tcp', '-terminate'], {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  });
+  try {
+    const display = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error('Xvfb did not report a display within 10 s')), 10_000);
+      proc.on('error', (err) => reject(new Error(`Xvfb: ${err.message} (is xvfb installed?)`)));
+      proc.on('exit', (code) => reject(new Error(`Xvfb exited with ${code} before it was ready`)));
+      (proc.stdio[3] as Readable).on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) {
+          clearTimeout(timer);
+          resolve(`:${out.trim()}`);
+        }
+      });
+    });
+    return { display, proc };
+  } catch (err) {
+    proc.kill();
+    throw err;
   }
-  return { display: `:${n}`, proc };
 }
 
 export async function startRecording(input: RecorderInput, encoder: Encoder, seconds: number): Promise<Recording> {
   const xvfb = input.kind === 'xvfb' ? await startXvfb(input.size) : undefined;
   const capture = input.kind === 'xvfb' ? { kind: 'x11grab' as const, display: xvfb!.display, size: input.size, framerate: input.framerate } : input;
-  const ffmpeg = spawn('ffmpeg', ffmpegArgs(capture, encoder, seconds), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let ffmpeg: ChildProcess;
+  try {
+    ffmpeg = spawn('ffmpeg', ffmpegArgs(capture, encoder, seconds), { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    xvfb?.proc.kill();
+    throw err;
+  }
   let stderr = '';
   ffmpeg.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   let stopping = false;
   const done = new Promise<void>((resolve, reject) => {
-    ffmpeg.on('error', (err) => reject(new Error(`ffmpeg: ${err.message} (is ffmpeg installed?)`)));
+    ffmpeg.on('error', (err) => {
+      xvfb?.proc.kill();
+      reject(new Error(`ffmpeg: ${err.message} (is ffmpeg installed?)`));
+    });
     ffmpeg.on('close', (code, signal) => {
       xvfb?.proc.kill();
       // FFmpeg exits 255 when a SIGINT asked it to stop; the stream is still finished properly.
@@ -73,6 +89,8 @@ export async function startRecording(input: RecorderInput, encoder: Encoder, sec
       else reject(new Error(`ffmpeg exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
     });
   });
+  // Handled here so an early failure (no ffmpeg binary) never surfaces as an unhandled rejection; awaiting still rejects.
+  done.catch(() => undefined);
   return {
     media: ffmpeg.stdout!,
     stop: () => {

@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ChunkRecord } from './chunk-codec';
+
+/** Another attempt of the same recording took the journal over; this one must stop writing. */
+export class JournalSupersededError extends Error {}
 
 /**
  * The node's durable list of a session's stored chunks: one JSON line per
@@ -8,13 +12,19 @@ import type { ChunkRecord } from './chunk-codec';
  * recording resumed after a crash continues after the last complete line, so
  * the chunk list never has a gap or a repeated index. A line torn by the crash
  * is cut off; its chunk, if stored, is unreferenced and its index is reused.
+ *
+ * A writer claims the journal first. An attempt the server gave up on (its
+ * heartbeat timed out while it still ran) finds the claim taken by the newer
+ * attempt at its next append and stops, so two attempts never interleave.
  */
 export class SessionJournal {
   readonly file: string;
+  private readonly ownerFile: string;
 
   constructor(dir: string, sessionId: string) {
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(sessionId)) throw new Error(`bad session id: ${sessionId}`);
     this.file = path.join(dir, `${sessionId}.jsonl`);
+    this.ownerFile = path.join(dir, `${sessionId}.owner`);
   }
 
   read(): ChunkRecord[] {
@@ -29,8 +39,20 @@ export class SessionJournal {
     return records;
   }
 
-  append(record: ChunkRecord): void {
+  /** Makes this writer the journal's only one; returns the token its appends carry. */
+  claim(): string {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const token = randomUUID();
+    const tmp = `${this.ownerFile}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, token, { mode: 0o600 });
+    fs.renameSync(tmp, this.ownerFile);
+    return token;
+  }
+
+  append(record: ChunkRecord, token: string): void {
+    if (fs.readFileSync(this.ownerFile, 'utf8') !== token) {
+      throw new JournalSupersededError(`${this.file}: a newer attempt took the journal over before chunk ${record.index}`);
+    }
     const fd = fs.openSync(this.file, 'a', 0o600);
     try {
       fs.writeSync(fd, `${JSON.stringify(record)}\n`);
