@@ -32,6 +32,11 @@ const waveGatesSchema = z.strictObject({
   windows: z.array(cronWindowSchema).default([]),
   /** How long a cluster's worker may take to pick up work before the cluster counts as unreachable. */
   pickupTimeoutSeconds: z.number().int().min(1).default(60),
+  /**
+   * How long one cluster's reconcile (health waits and rollback included) may take before the cluster
+   * counts as unreachable: a Pi that goes offline in the middle of a change must not hold the rollout.
+   */
+  reconcileTimeoutSeconds: z.number().int().min(10).default(1800),
 });
 
 const waveSchema = z.union([waveNameSchema.transform((name) => waveGatesSchema.parse({ name })), waveGatesSchema]);

@@ -8,6 +8,8 @@ export interface WavePlan {
   approval: boolean;
   windows: string[];
   pickupTimeoutSeconds: number;
+  /** Absent from plans recorded before the reconcile deadline existed. */
+  reconcileTimeoutSeconds?: number;
 }
 
 /** What the policy gates found; absent from plans recorded before the image gates. */

@@ -1,4 +1,5 @@
 import {
+  ChildWorkflowFailure,
   TimeoutFailure,
   condition,
   defineQuery,
@@ -134,7 +135,11 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     }
     const fleet = plan.waves.flatMap((w) => w.clusters);
     const pickup = Math.min(...plan.waves.map((w) => w.pickupTimeoutSeconds));
-    plan.waves = [{ name: 'breakglass', clusters: fleet, maxUnavailable: 0, soakSeconds: 0, approval: false, windows: [], pickupTimeoutSeconds: pickup }];
+    const deadlines = plan.waves.flatMap((w) => (w.reconcileTimeoutSeconds === undefined ? [] : [w.reconcileTimeoutSeconds]));
+    plan.waves = [{
+      name: 'breakglass', clusters: fleet, maxUnavailable: 0, soakSeconds: 0, approval: false, windows: [], pickupTimeoutSeconds: pickup,
+      reconcileTimeoutSeconds: deadlines.length ? Math.max(...deadlines) : undefined,
+    }];
     upsertSearchAttributes([{ key: SA.breakglass, value: true }]);
     await event(`BREAK-GLASS by ${signer} (expires ${input.breakglass.expiresAt}): every cluster at once, no soak, windows or approvals`);
   }
@@ -252,9 +257,15 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
         taskQueue: clusterQueue(cp.id),
         workflowId: reconcileWorkflowId(cp.id, commit),
         args: [{ clusterId: cp.id, commit }],
+        ...reconcileDeadline(wave),
       });
     } catch (err) {
       // A reconcile that could not run or ended in error: the wave counts it as failed instead of crashing.
+      if (err instanceof ChildWorkflowFailure && err.cause instanceof TimeoutFailure) {
+        cp.state = 'unreachable';
+        await event(`${cp.id}: unreachable (its reconcile did not finish within ${wave.reconcileTimeoutSeconds}s; offline mid-change?)`);
+        return;
+      }
       cp.state = 'failed';
       await event(`${cp.id}: failed: ${rootCause(err)}`);
       return;
@@ -290,6 +301,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
             taskQueue: clusterQueue(cp.id),
             workflowId: `revert-${cp.id}-${commit}`,
             args: [{ clusterId: cp.id, commit: back, rollbackTo: null }],
+            ...reconcileDeadline(p.waves.find((w) => w.name === progress.name)),
           }).catch((err: unknown) => ({ outcome: 'failed' as const, appliedCommit: undefined, error: rootCause(err) }));
           cp.state = result.outcome === 'healthy' ? 'reverted' : 'failed';
           cp.commit = result.appliedCommit ?? cp.commit;
@@ -306,6 +318,15 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     await control.recordRollout({ status: s });
     return s;
   }
+}
+
+/**
+ * The child reconcile's execution timeout, when the plan has one. Plans and
+ * histories from before the deadline existed start their children without it.
+ */
+function reconcileDeadline(wave: WavePlan | undefined): { workflowExecutionTimeout?: number } {
+  const seconds = wave?.reconcileTimeoutSeconds;
+  return seconds !== undefined && patched('reconcile-deadline') ? { workflowExecutionTimeout: seconds * 1000 } : {};
 }
 
 /** The gates' findings for the history; old plans carry none, and their event text stays as recorded. */

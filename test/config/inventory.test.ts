@@ -17,7 +17,7 @@ describe('loadInventory: valid inventories', () => {
   it('loads the two-cluster fixture with defaults filled in', () => {
     const inv = loadInventory(writeTree());
     expect(inv.waves.map((w) => w.name)).toEqual([...DEFAULT_WAVES]);
-    expect(inv.waves[0]).toEqual({ name: 'canary', maxUnavailable: 0, soakSeconds: 0, approval: false, windows: [], pickupTimeoutSeconds: 60 });
+    expect(inv.waves[0]).toEqual({ name: 'canary', maxUnavailable: 0, soakSeconds: 0, approval: false, windows: [], pickupTimeoutSeconds: 60, reconcileTimeoutSeconds: 1800 });
     expect(inv.clusters).toEqual([
       {
         id: 'edge-node-1',
