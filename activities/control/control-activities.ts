@@ -11,7 +11,7 @@ import { pruneTrees } from '../cluster/tree-pruning';
 import { checkCommitGates } from '../supply-chain/commit-gates';
 import type { ClusterStore } from './cluster-store';
 import { startRollout } from './rollout-trigger';
-import { ensureDriftSchedule } from './schedules';
+import { ensureDriftSchedule, pruneDriftSchedules } from './schedules';
 import type { RolloutStore } from './rollout-store';
 import type { SessionStore } from './session-store';
 import type { SessionManifest } from '../../workflows/session-types';
@@ -143,8 +143,10 @@ export function createControlActivities(deps: ControlDeps) {
       await store.recordDrift(input.result);
     },
 
+    /** One drift Schedule per cluster of the inventory; those of clusters that left it are deleted. */
     async syncDriftSchedules(input: { clusters: string[]; everySeconds: number }): Promise<void> {
       for (const id of input.clusters) await ensureDriftSchedule(deps.client, id, input.everySeconds);
+      await pruneDriftSchedules(deps.client, input.clusters);
     },
 
     /** Holds a rollout until the ones it superseded have stopped, so two rollouts never touch one cluster at once. */

@@ -42,6 +42,17 @@ export function ensureDriftSchedule(client: Client, clusterId: string, everySeco
   });
 }
 
+/** Deletes the drift Schedules of clusters no longer in the inventory, so no Pi is checked after it left the fleet. */
+export async function pruneDriftSchedules(client: Client, clusters: readonly string[]): Promise<string[]> {
+  const keep = new Set(clusters.map(driftScheduleId));
+  const gone: string[] = [];
+  for await (const s of client.schedule.list()) {
+    if (s.scheduleId.startsWith('drift-') && !keep.has(s.scheduleId)) gone.push(s.scheduleId);
+  }
+  for (const id of gone) await client.schedule.getHandle(id).delete();
+  return gone;
+}
+
 /** The fallback trigger when no webhook reaches the console: compare the branch head with what was rolled out. */
 export function ensurePollSchedule(client: Client, everySeconds: number): Promise<void> {
   return ensureSchedule(client, {

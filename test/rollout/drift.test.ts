@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { runCompose } from '../../activities/cluster/compose-cli';
 import { DEMO_APP } from '../../compose/demo-images';
 import type { SampleCluster } from '../../compose/sample-fleet';
-import { driftScheduleId } from '../../activities/control/schedules';
+import { driftScheduleId, ensureDriftSchedule } from '../../activities/control/schedules';
 import { FleetHarness, type ContainerView } from '../support/fleet-harness';
 
 const CLUSTER: SampleCluster = { id: 'dr-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };
@@ -34,6 +34,14 @@ async function waitForIdleDriftChecks(): Promise<void> {
 }
 
 describe('drift correction by the per-cluster Schedule', () => {
+  it('a rollout deletes the drift Schedule of a cluster that left the inventory', async () => {
+    await ensureDriftSchedule(h.client, 'dr-gone', 3600);
+    const sha = await h.commit({ version: 'v1' }, 'fleet without dr-gone');
+    expect((await h.rollout(sha)).state).toBe('succeeded');
+    await expect(h.client.schedule.getHandle(driftScheduleId('dr-gone')).describe()).rejects.toThrow(/not found/i);
+    expect((await h.client.schedule.getHandle(driftScheduleId(CLUSTER.id)).describe()).scheduleId).toBe(driftScheduleId(CLUSTER.id));
+  });
+
   it('puts back a container stopped, one removed and one changed by hand', async () => {
     const sha = await h.commit({ version: 'v1', driftCheckSeconds: 2 }, 'v1, drift checked every 2s');
     expect((await h.rollout(sha)).state).toBe('succeeded');
