@@ -58,9 +58,15 @@ describe('wave gates in clusters.yaml', () => {
       withWaves('waves:\n  - name: canary\n    maxUnavailable: "50%"\n    soakSeconds: 30\n    approval: true\n    windows: ["* 2-4 * * *"]\n  - core'),
     ).inventory;
     expect(inv.waves).toEqual([
-      { name: 'canary', maxUnavailable: '50%', soakSeconds: 30, approval: true, windows: ['* 2-4 * * *'], pickupTimeoutSeconds: 60 },
-      { name: 'core', maxUnavailable: 0, soakSeconds: 0, approval: false, windows: [], pickupTimeoutSeconds: 60 },
+      { name: 'canary', maxUnavailable: '50%', soakSeconds: 30, approval: true, windows: ['* 2-4 * * *'], pickupTimeoutSeconds: 60, reconcileTimeoutSeconds: 1800 },
+      { name: 'core', maxUnavailable: 0, soakSeconds: 0, approval: false, windows: [], pickupTimeoutSeconds: 60, reconcileTimeoutSeconds: 1800 },
     ]);
+  });
+
+  it('refuses a reconcile deadline too short for any health wait', () => {
+    const e = configError(() => loadFleetConfig(withWaves('waves:\n  - name: canary\n    reconcileTimeoutSeconds: 5\n  - core')));
+    expect(e.field).toBe('waves[0].reconcileTimeoutSeconds');
+    expect(e.reason).toMatch(/10/);
   });
 
   it('refuses a malformed change window with its position', () => {
