@@ -26,11 +26,19 @@ export interface VerifyReport {
 }
 
 /**
- * Every chunk read the one way chunks are read: leaf hash, AEAD, zstd, size.
- * A chunk that fails is recorded as an incident (SPEC-4) and its bytes are
- * never returned; `use` sees only chunks that passed.
+ * The chunk list checked against the manifest root, then every chunk read the
+ * one way chunks are read: leaf hash, AEAD, zstd, size. A chunk that fails is
+ * recorded as an incident (SPEC-4) and its bytes are never returned. With
+ * `use` (an export) nothing is decrypted for a list that does not match its
+ * root; `use` sees only chunks that passed.
  */
-async function eachChunk(m: SessionManifest, deps: AuditDeps, use: (media: Buffer) => void): Promise<VerifyReport['firstBad']> {
+async function audit(m: SessionManifest, deps: AuditDeps, use?: (media: Buffer) => void): Promise<VerifyReport> {
+  const rootMatches = merkleRoot(m.chunks.map((c) => Buffer.from(c.leaf, 'hex'))).toString('hex') === m.root;
+  const firstBad = rootMatches || !use ? await firstBadChunk(m, deps, use ?? (() => undefined)) : undefined;
+  return { sessionId: m.sessionId, ok: rootMatches && !firstBad, chunks: m.chunks.length, bytes: m.bytes, root: m.root, rootMatches, firstBad };
+}
+
+async function firstBadChunk(m: SessionManifest, deps: AuditDeps, use: (media: Buffer) => void): Promise<VerifyReport['firstBad']> {
   const opener = new ChunkOpener(deriveSessionKey(deps.nodeKey, m.sessionId), m.sessionId, deps.store);
   for (const [i, chunk] of m.chunks.entries()) {
     if (chunk.index !== i) return { index: i, kind: 'gap', reason: `chunk ${i}: the manifest lists index ${chunk.index} here` };
@@ -46,36 +54,24 @@ async function eachChunk(m: SessionManifest, deps: AuditDeps, use: (media: Buffe
   return undefined;
 }
 
-export async function manifestOf(sessions: SessionStore, sessionId: string): Promise<SessionManifest> {
-  const m = await sessions.get(sessionId);
-  if (!m) throw new Error(`no session '${sessionId}' (see lucid session list)`);
-  return m;
-}
-
-export async function verifySession(sessionId: string, deps: AuditDeps): Promise<VerifyReport> {
-  const m = await manifestOf(deps.sessions, sessionId);
-  const rootMatches = merkleRoot(m.chunks.map((c) => Buffer.from(c.leaf, 'hex'))).toString('hex') === m.root;
-  const firstBad = await eachChunk(m, deps, () => undefined);
-  return { sessionId, ok: rootMatches && !firstBad, chunks: m.chunks.length, bytes: m.bytes, root: m.root, rootMatches, firstBad };
+export function verifySession(m: SessionManifest, deps: AuditDeps): Promise<VerifyReport> {
+  return audit(m, deps);
 }
 
 /** Decrypts and reassembles the recorded media into `outFile`; refuses (and leaves no file) at the first bad chunk. */
-export async function exportSession(sessionId: string, outFile: string, deps: AuditDeps): Promise<VerifyReport> {
-  const m = await manifestOf(deps.sessions, sessionId);
-  const rootMatches = merkleRoot(m.chunks.map((c) => Buffer.from(c.leaf, 'hex'))).toString('hex') === m.root;
+export async function exportSession(m: SessionManifest, outFile: string, deps: AuditDeps): Promise<VerifyReport> {
   const tmp = path.join(path.dirname(path.resolve(outFile)), `.${path.basename(outFile)}.partial-${process.pid}`);
   // Decrypted media is only ever the finished export: the partial file goes on any refusal or error.
   let renamed = false;
   try {
-    let firstBad: VerifyReport['firstBad'];
     const fd = fs.openSync(tmp, 'w', 0o600);
+    let report: VerifyReport;
     try {
-      firstBad = rootMatches ? await eachChunk(m, deps, (media) => fs.writeSync(fd, media)) : undefined;
+      report = await audit(m, deps, (media) => fs.writeSync(fd, media));
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
-    const report = { sessionId, ok: rootMatches && !firstBad, chunks: m.chunks.length, bytes: m.bytes, root: m.root, rootMatches, firstBad };
     if (report.ok) {
       fs.renameSync(tmp, outFile);
       renamed = true;

@@ -5,6 +5,7 @@ import { nodeStorePaths } from '../../activities/node/node-activities';
 import { SessionStore } from '../../activities/control/session-store';
 import { nodeEnv, nodeKey } from '../../config/node-config';
 import type { session } from '../../workflows';
+import type { SessionManifest } from '../../workflows/session-types';
 import { CONTROL_QUEUE, sessionWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
 import { readStackState } from '../stack/embedded-stack';
@@ -31,14 +32,14 @@ async function audit(
   ctx: ConsoleContext,
   sessionId: string,
   what: 'verify' | 'export',
-  fn: (deps: AuditDeps) => Promise<VerifyReport>,
+  fn: (m: SessionManifest, deps: AuditDeps) => Promise<VerifyReport>,
   json?: boolean,
 ): Promise<number> {
   const sessions = new SessionStore(await ctx.db());
   const m = await sessions.get(sessionId);
   if (!m) throw new CliExit(EXIT.badInput, `no session '${sessionId}' (see lucid session list)`);
   const bar = new ProgressBar(what, m.chunks.length);
-  const report = await fn({ ...auditDeps(ctx, sessions, m.nodeId), onChunk: (done) => bar.update(done) });
+  const report = await fn(m, { ...auditDeps(ctx, sessions, m.nodeId), onChunk: (done) => bar.update(done) });
   if (json) printJson(report);
   if (report.ok) say(`session ${sessionId}: ${what} ok (${counted(report.chunks, 'chunk')}, ${report.bytes} bytes, root ${report.root})`);
   else say(`session ${sessionId}: ${what} FAILED: ${report.firstBad?.reason ?? 'the chunk list does not hash to the manifest root'}`);
@@ -82,7 +83,7 @@ export function registerSessionCommands(program: Command, run: (fn: (ctx: Consol
     .description('check every leaf, the root, and that every chunk decrypts; names the first bad chunk')
     .option('--json', 'JSON on stdout')
     .action((sessionId: string, o: { json?: boolean }) =>
-      run((ctx) => audit(ctx, sessionId, 'verify', (deps) => verifySession(sessionId, deps), o.json), o.json),
+      run((ctx) => audit(ctx, sessionId, 'verify', verifySession, o.json), o.json),
     );
 
   cmd
@@ -91,7 +92,7 @@ export function registerSessionCommands(program: Command, run: (fn: (ctx: Consol
     .requiredOption('-o, --output <file>', 'output file (MPEG-TS)')
     .option('--json', 'JSON on stdout')
     .action((sessionId: string, o: { output: string; json?: boolean }) =>
-      run((ctx) => audit(ctx, sessionId, 'export', (deps) => exportSession(sessionId, o.output, deps), o.json), o.json),
+      run((ctx) => audit(ctx, sessionId, 'export', (m, deps) => exportSession(m, o.output, deps), o.json), o.json),
     );
 
   cmd
