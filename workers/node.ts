@@ -1,6 +1,8 @@
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createNodeActivities, type NodeWorkerContext } from '../activities/node/node-activities';
+import { ChunkStore } from '../activities/node/chunk-store';
+import { createNodeActivities, nodeStorePaths, type NodeWorkerContext } from '../activities/node/node-activities';
+import { nodeEnv } from '../config/node-config';
 import { nodeQueue } from '../workflows/task-queues';
 
 export interface NodeWorkerOptions extends NodeWorkerContext {
@@ -8,6 +10,22 @@ export interface NodeWorkerOptions extends NodeWorkerContext {
   namespace: string;
   /** Encrypts payloads when LUCID_PAYLOAD_KEYS is set; see payload-codec.ts. */
   dataConverter?: DataConverter;
+}
+
+/** A node's context from its `LUCID_RECORD_*`, `LUCID_CHUNK_*` and `LUCID_ZSTD_LEVEL` variables. */
+export function nodeWorkerContext(args: { nodeId: string; dataDir: string; nodeKey: Buffer; env?: NodeJS.ProcessEnv }): NodeWorkerContext {
+  const env = nodeEnv(args.env);
+  const paths = nodeStorePaths(args.dataDir, args.nodeId, env.LUCID_CHUNK_STORE);
+  return {
+    nodeId: args.nodeId,
+    nodeKey: args.nodeKey,
+    store: new ChunkStore(paths.store),
+    journalDir: paths.journalDir,
+    input: env.LUCID_RECORD_INPUT,
+    encoder: env.LUCID_RECORD_ENCODER,
+    chunkBytes: env.LUCID_CHUNK_BYTES,
+    zstdLevel: env.LUCID_ZSTD_LEVEL,
+  };
 }
 
 /** A node-worker Pi: polls `node-<id>`, records sessions and holds that node's key and chunk store. */

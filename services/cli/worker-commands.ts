@@ -9,10 +9,8 @@ import { requireConfigRepo, runtimeEnv, type RuntimeEnv } from '../../config/run
 import { lucidDataConverter } from '../../workers/payload-codec';
 import { createClusterWorker } from '../../workers/cluster';
 import { createControlWorker } from '../../workers/control';
-import { createNodeWorker } from '../../workers/node';
-import { ChunkStore } from '../../activities/node/chunk-store';
-import { nodeStorePaths } from '../../activities/node/node-activities';
-import { nodeEnv, nodeKey } from '../../config/node-config';
+import { createNodeWorker, nodeWorkerContext } from '../../workers/node';
+import { nodeKey } from '../../config/node-config';
 import { installJsonLogger } from '../../workers/json-logger';
 import { CliExit, EXIT } from './cli-output';
 
@@ -86,23 +84,14 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
     .requiredOption('--id <id>', 'node id')
     .action((o: { id: string }) =>
       run(() =>
-        runIdWorker(o.id, (connection, env, id) => {
-          const node = nodeEnv();
-          const paths = nodeStorePaths(env.LUCID_DATA_DIR, id, node.LUCID_CHUNK_STORE);
-          return createNodeWorker({
+        runIdWorker(o.id, (connection, env, id) =>
+          createNodeWorker({
             connection,
             namespace: env.LUCID_NAMESPACE,
-            nodeId: id,
-            nodeKey: nodeKey(),
-            store: new ChunkStore(paths.store),
-            journalDir: paths.journalDir,
-            input: node.LUCID_RECORD_INPUT,
-            encoder: node.LUCID_RECORD_ENCODER,
-            chunkBytes: node.LUCID_CHUNK_BYTES,
-            zstdLevel: node.LUCID_ZSTD_LEVEL,
             dataConverter: lucidDataConverter(payloadKeys()),
-          });
-        }),
+            ...nodeWorkerContext({ nodeId: id, dataDir: env.LUCID_DATA_DIR, nodeKey: nodeKey() }),
+          }),
+        ),
       ),
     );
 }

@@ -17,10 +17,7 @@ import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '.
 import { toolPaths } from '../../services/stack/tool-paths';
 import { createClusterWorker } from '../../workers/cluster';
 import { createControlWorker } from '../../workers/control';
-import { createNodeWorker } from '../../workers/node';
-import { ChunkStore } from '../../activities/node/chunk-store';
-import { nodeStorePaths } from '../../activities/node/node-activities';
-import { nodeEnv } from '../../config/node-config';
+import { createNodeWorker, nodeWorkerContext } from '../../workers/node';
 import { payloadKeys } from '../../config/payload-keys';
 import { lucidDataConverter } from '../../workers/payload-codec';
 import type { reconcileCluster, rollout } from '../../workflows';
@@ -141,20 +138,11 @@ export class FleetHarness {
 
   /** A node worker in this process, configured by the same variables as `lucid worker node` (`LUCID_RECORD_INPUT`, …). */
   async startNodeWorker(nodeId: string, vars: NodeJS.ProcessEnv = {}): Promise<void> {
-    const env = nodeEnv(vars);
-    const paths = nodeStorePaths(this.dataDir, nodeId, env.LUCID_CHUNK_STORE);
     const worker = await createNodeWorker({
       connection: this.nativeConnection,
       namespace: this.stack.namespace,
-      nodeId,
-      nodeKey: Buffer.from(this.nodeKey, 'base64'),
-      store: new ChunkStore(paths.store),
-      journalDir: paths.journalDir,
-      input: env.LUCID_RECORD_INPUT,
-      encoder: env.LUCID_RECORD_ENCODER,
-      chunkBytes: env.LUCID_CHUNK_BYTES,
-      zstdLevel: env.LUCID_ZSTD_LEVEL,
       dataConverter: converterOf(this.payloadKeys),
+      ...nodeWorkerContext({ nodeId, dataDir: this.dataDir, nodeKey: Buffer.from(this.nodeKey, 'base64'), env: vars }),
     });
     this.track(`node:${nodeId}`, worker);
   }
