@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { checkCommitGates } from '../activities/supply-chain/commit-gates';
 import { ConfigRepoWriter } from '../compose/config-repo-writer';
 import { DEMO_APP, ensureDemoImages } from '../compose/demo-images';
-import { attestImage, generateReleaseKey, pushImage, signImage, spdxSbom, vulnerabilityReport, type ReleaseKey } from '../compose/image-release';
+import { generateReleaseKey, pushImage, releaseImage, type ReleaseKey } from '../compose/image-release';
 import { imagePolicyYaml, sampleFleetFiles } from '../compose/sample-fleet';
 import { DEFAULT_ALLOWLIST } from '../config/fleet-taxonomy';
 import { downStack, ensureRegistry } from '../services/stack/embedded-stack';
@@ -37,11 +37,7 @@ async function buildVariant(docker: Docker, i: number): Promise<string> {
 
 async function release(docker: Docker, registry: string, key: ReleaseKey, i: number): Promise<string> {
   const ref = await pushImage(docker, await buildVariant(docker, i), registry, `bench/svc-${i}`, 'v1');
-  await signImage(key, ref);
-  await attestImage(key, ref, {
-    sbom: spdxSbom(ref, [{ name: 'busybox-static', version: 'bench' }]),
-    vulnerabilities: vulnerabilityReport({ critical: 0, high: 1 }, 'pkg:generic/bench-scanner'),
-  });
+  await releaseImage(key, ref, { packages: [{ name: 'busybox-static', version: 'bench' }], findings: { critical: 0, high: 1 }, scanner: 'pkg:generic/bench-scanner' });
   return ref;
 }
 

@@ -62,7 +62,7 @@ export async function pushImage(docker: Docker, localImage: string, registry: st
   return `${target}@${digest}`;
 }
 
-export async function signImage(key: ReleaseKey, pinned: string): Promise<void> {
+async function signImage(key: ReleaseKey, pinned: string): Promise<void> {
   await cosign(['sign', '--key', key.keyFile, '--tlog-upload=false', '-y', pinned], path.dirname(key.keyFile));
 }
 
@@ -78,7 +78,7 @@ async function attest(key: ReleaseKey, pinned: string, type: string, predicate: 
 }
 
 /** An SPDX 2.3 document listing the image's packages (name and version). */
-export function spdxSbom(image: string, packages: Array<{ name: string; version: string }>): object {
+function spdxSbom(image: string, packages: Array<{ name: string; version: string }>): object {
   return {
     spdxVersion: 'SPDX-2.3',
     dataLicense: 'CC0-1.0',
@@ -118,4 +118,17 @@ export async function attestImage(
 ): Promise<void> {
   if (opts.sbom) await attest(key, pinned, 'spdxjson', opts.sbom);
   if (opts.vulnerabilities) await attest(key, pinned, 'vuln', opts.vulnerabilities);
+}
+
+/** After the push: the digest signed, its SBOM (unless `sbom: false`) and vulnerability report attested. */
+export async function releaseImage(
+  key: ReleaseKey,
+  pinned: string,
+  opts: { packages: Array<{ name: string; version: string }>; findings: Findings; scanner: string; sbom?: boolean },
+): Promise<void> {
+  await signImage(key, pinned);
+  await attestImage(key, pinned, {
+    sbom: opts.sbom === false ? undefined : spdxSbom(pinned, opts.packages),
+    vulnerabilities: vulnerabilityReport(opts.findings, opts.scanner),
+  });
 }

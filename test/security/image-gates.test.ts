@@ -9,8 +9,7 @@ import {
   attestImage,
   generateReleaseKey,
   pushImage,
-  signImage,
-  spdxSbom,
+  releaseImage,
   vulnerabilityReport,
   type Findings,
   type ReleaseKey,
@@ -35,10 +34,11 @@ async function publish(
 ): Promise<string> {
   const ref = await pushImage(h.docker, local, registry, repository, tag);
   if (opts.key) {
-    await signImage(opts.key, ref);
-    await attestImage(opts.key, ref, {
-      sbom: opts.sbom === false ? undefined : spdxSbom(ref, [{ name: 'busybox-static', version: 'test' }]),
-      vulnerabilities: vulnerabilityReport(opts.findings ?? { critical: 0, high: 1 }, 'pkg:generic/test-scanner'),
+    await releaseImage(opts.key, ref, {
+      packages: [{ name: 'busybox-static', version: 'test' }],
+      findings: opts.findings ?? { critical: 0, high: 1 },
+      scanner: 'pkg:generic/test-scanner',
+      sbom: opts.sbom,
     });
   }
   return ref;
