@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createConsoleServer, type ConsoleServerOptions } from '../../services/webhook/console-server';
 import type { PushEvent } from '../../services/webhook/push-event';
-import { SECRET, editedFixture, fixture, giteaHeaders, githubHeaders, hmacHex } from './push-delivery';
+import { GITHUB_PUSH, SECRET, editedFixture, fixture, giteaHeaders, githubHeaders, hmacHex } from './push-delivery';
 
 const METRICS = '# TYPE lucid_reconciles_total counter\nlucid_reconciles_total{outcome="healthy"} 3\n';
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
@@ -89,18 +89,7 @@ describe('POST /hooks/git: pushes that start a rollout', () => {
     const body = fixture('github-push');
     const res = await postHook(body, githubHeaders(body));
     await expectJson(res, 202, { workflowId: 'reconcile-fleet-3e7b1d9a5c2f8e4b6a0d3c7f1e9b5a2d8c4f6e0a', started: true });
-    expect(pushes).toEqual([
-      {
-        provider: 'github',
-        ref: 'refs/heads/main',
-        branch: 'main',
-        after: '3e7b1d9a5c2f8e4b6a0d3c7f1e9b5a2d8c4f6e0a',
-        before: '9c1f2a7d4e0b3c6a8f5d2e1b7a4c9d0e3f6a8b2c',
-        deleted: false,
-        pusher: 'ana-ferreira',
-        repository: 'lucid-ops/fleet-config',
-      },
-    ]);
+    expect(pushes).toEqual([GITHUB_PUSH]);
   });
 
   it('starts a rollout for a signed Gitea push', async () => {

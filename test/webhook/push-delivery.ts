@@ -20,6 +20,18 @@ export function editedFixture(name: Fixture, edit: (payload: Record<string, unkn
   return Buffer.from(JSON.stringify(payload));
 }
 
+/** What the github-push fixture says, read independently of the parser. */
+export const GITHUB_PUSH = {
+  provider: 'github',
+  ref: 'refs/heads/main',
+  branch: 'main',
+  after: '3e7b1d9a5c2f8e4b6a0d3c7f1e9b5a2d8c4f6e0a',
+  before: '9c1f2a7d4e0b3c6a8f5d2e1b7a4c9d0e3f6a8b2c',
+  deleted: false,
+  pusher: 'ana-ferreira',
+  repository: 'lucid-ops/fleet-config',
+} as const;
+
 export function hmacHex(body: Buffer, secret = SECRET): string {
   return createHmac('sha256', secret).update(body).digest('hex');
 }

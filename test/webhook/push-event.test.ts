@@ -1,5 +1,5 @@
 import { PushEventError, parsePushEvent, webhookEvent } from '../../services/webhook/push-event';
-import { editedFixture, fixture, giteaHeaders, githubHeaders } from './push-delivery';
+import { GITHUB_PUSH, editedFixture, fixture, giteaHeaders, githubHeaders } from './push-delivery';
 
 const ZERO_SHA = '0'.repeat(40);
 
@@ -43,16 +43,7 @@ describe('webhookEvent', () => {
 describe('parsePushEvent: GitHub and Gitea payloads', () => {
   it('reads a GitHub push', () => {
     const body = fixture('github-push');
-    expect(parsePushEvent(githubHeaders(body), body)).toEqual({
-      provider: 'github',
-      ref: 'refs/heads/main',
-      branch: 'main',
-      after: '3e7b1d9a5c2f8e4b6a0d3c7f1e9b5a2d8c4f6e0a',
-      before: '9c1f2a7d4e0b3c6a8f5d2e1b7a4c9d0e3f6a8b2c',
-      deleted: false,
-      pusher: 'ana-ferreira',
-      repository: 'lucid-ops/fleet-config',
-    });
+    expect(parsePushEvent(githubHeaders(body), body)).toEqual(GITHUB_PUSH);
   });
 
   it('reads a Gitea push, whose pusher has a login and no name', () => {
