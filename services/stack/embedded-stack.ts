@@ -249,9 +249,10 @@ export async function ensureRegistry(dataDir: string, port: number): Promise<str
   const address = `${HOST}:${port}`;
   const registry = proc(dataDir, 'registry');
   if (!registry.running()) {
-    need(toolPaths().registry, 'the distribution registry');
+    const bin = toolPaths().registry;
+    need(bin, 'the distribution registry');
     await portFree(port, 'registry', '--registry-port, or LUCID_REGISTRY for an external registry');
-    registry.start(toolPaths().registry, ['serve', writeRegistryConfig(dataDir, address)]);
+    registry.start(bin, ['serve', writeRegistryConfig(dataDir, address)]);
   }
   await waitFor('registry', () => registryReady(address), 30000, () => `\n${registry.logTail()}`);
   return address;
