@@ -5,12 +5,12 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { blake3 } from '@napi-rs/blake-hash';
 import { Compressor } from 'zstd-napi';
-import { sealChunk } from '../activities/node/chunk-cipher';
-import { ChunkSealer } from '../activities/node/chunk-codec';
-import { ChunkStore } from '../activities/node/chunk-store';
-import { fixedChunks } from '../activities/node/chunker';
-import { deriveSessionKey } from '../activities/node/session-key';
-import { SessionJournal } from '../activities/node/session-journal';
+import { sealChunk } from '../sessions/chunk-cipher';
+import { ChunkSealer } from '../sessions/chunk-codec';
+import { ChunkStore } from '../sessions/chunk-store';
+import { fixedChunks } from '../sessions/chunker';
+import { deriveSessionKey } from '../sessions/session-key';
+import { SessionJournal } from '../sessions/session-journal';
 
 /**
  * bench:chunks: the session pipeline (chunk -> zstd -> XChaCha20-Poly1305 ->

@@ -42,7 +42,7 @@ async function timeWorkflows(address: string, dataDir: string, clusterId: string
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-bench-codec-'));
-  const stack = await upStack({ dataDir, namespace: 'lucid', temporalPort: 37233, mongoPort: 37017, registryPort: 37500, workers: [] });
+  const stack = await upStack({ dataDir, namespace: 'lucid', temporalPort: 37233, mongoPort: 37017, registryPort: 37500, chainPort: 38545, workers: [] });
   let plain = 0;
   let encrypted = 0;
   try {

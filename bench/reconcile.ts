@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { sampleFleetFiles, type SampleCluster } from '../compose/sample-fleet';
+import { sampleFleetFiles, type SampleCluster } from '../demo/sample-fleet';
 import type { reconcileCluster } from '../workflows';
 import { clusterQueue, reconcileWorkflowId } from '../workflows/task-queues';
 import { benchFleet, median } from './bench-fleet';

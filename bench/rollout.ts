@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { tsToMs } from '@temporalio/common/lib/time';
-import { sampleFleetFiles, type SampleCluster } from '../compose/sample-fleet';
+import { sampleFleetFiles, type SampleCluster } from '../demo/sample-fleet';
 import type { rollout } from '../workflows';
 import type { RolloutStatus } from '../workflows/rollout-types';
 import { CONTROL_QUEUE, reconcileWorkflowId, rolloutWorkflowId } from '../workflows/task-queues';

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
 import { CONFIG_PATHS, parseWith, parseYaml, readRepoFile } from './config-files';
+import { DEFAULT_LIMITS, limitOf, type Limits } from './limits';
 import type { ComposeService } from './compose-file';
 import { DEFAULT_ALLOWLIST, GROUPS, PROFILES } from './fleet-taxonomy';
 import type { ClusterSpec } from './inventory';
@@ -18,10 +19,10 @@ const allowlistSchema = z.strictObject({
 export type Allowlist = z.infer<typeof allowlistSchema>;
 
 /** policies/allowlist.yaml when the repo has one, else the SPEC-4 taxonomy. */
-export function loadAllowlist(treeDir: string): Allowlist {
+export function loadAllowlist(treeDir: string, limits: Limits = DEFAULT_LIMITS): Allowlist {
   const file = CONFIG_PATHS.allowlist;
   if (!fs.existsSync(path.join(treeDir, file))) return DEFAULT_ALLOWLIST;
-  return parseWith(allowlistSchema, file, parseYaml(file, readRepoFile(treeDir, file)));
+  return parseWith(allowlistSchema, file, parseYaml(file, readRepoFile(treeDir, file, limitOf(limits, 'policies', 'maxBytes'))));
 }
 
 /** Refuses a cluster whose profiles, or whose active services, its group may not run. */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { CONFIG_PATHS, parseWith, parseYaml, readRepoFile } from './config-files';
+import { ConfigError } from './config-error';
+import { CONFIG_PATHS, checkCount, itemsUnder, parseWith, parseYaml, readRepoFile } from './config-files';
+import { DEFAULT_LIMITS, limitOf, type Limits } from './limits';
 import { PROFILES, type Profile } from './fleet-taxonomy';
 
 /** The part of the Compose model Lucid reasons about; everything else is left to `docker compose config`. */
@@ -10,6 +12,9 @@ const serviceSchema = z.looseObject({
   profiles: z
     .array(z.enum(PROFILES, { error: (i) => `unknown profile '${String(i.input)}' (known: ${PROFILES.join(', ')})` }))
     .refine((ps) => new Set(ps).size === ps.length, 'lists a profile twice')
+    .optional(),
+  depends_on: z
+    .union([z.array(z.string()), z.record(z.string(), z.unknown())], { error: 'depends_on is a list of service names or a map by service name' })
     .optional(),
   build: z.never({ error: 'build: is not allowed; clusters only run published images' }).optional(),
   extends: z.never({ error: 'extends: is not allowed; every service is written out in this one file, where the gates see it' }).optional(),
@@ -27,12 +32,45 @@ export interface ComposeService {
   name: string;
   image: string;
   profiles: Profile[];
+  dependsOn: string[];
 }
 
-export function loadComposeFile(treeDir: string): ComposeService[] {
+export function loadComposeFile(treeDir: string, limits: Limits = DEFAULT_LIMITS): ComposeService[] {
   const file = CONFIG_PATHS.compose;
-  const doc = parseWith(composeSchema, file, parseYaml(file, readRepoFile(treeDir, file)));
-  return Object.entries(doc.services).map(([name, s]) => ({ name, image: s.image, profiles: s.profiles ?? [] }));
+  const raw = parseYaml(file, readRepoFile(treeDir, file, limitOf(limits, 'compose', 'maxBytes')));
+  checkCount(file, 'services', itemsUnder(raw, 'services'), limitOf(limits, 'compose', 'maxServices'), 'services');
+  const doc = parseWith(composeSchema, file, raw);
+  const services = Object.entries(doc.services).map(([name, s]) => ({
+    name,
+    image: s.image,
+    profiles: s.profiles ?? [],
+    dependsOn: Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {}),
+  }));
+  const names = new Set(services.map((s) => s.name));
+  for (const s of services) {
+    for (const dep of s.dependsOn) {
+      if (!names.has(dep)) throw new ConfigError(file, `services.${s.name}.depends_on`, `depends on '${dep}', which is not a service of this file`);
+    }
+  }
+  return services;
+}
+
+/**
+ * Compose refuses to start a service whose dependency its profiles leave out;
+ * checked here so the console's gates refuse what a cluster's render would.
+ */
+export function checkDependencies(active: ComposeService[], clusterId: string, profiles: readonly Profile[]): void {
+  const running = new Set(active.map((s) => s.name));
+  for (const s of active) {
+    const missing = s.dependsOn.find((d) => !running.has(d));
+    if (missing) {
+      throw new ConfigError(
+        CONFIG_PATHS.compose,
+        `services.${s.name}.depends_on`,
+        `depends on '${missing}', which cluster '${clusterId}' does not run with profiles ${profiles.join(',') || '(none)'}`,
+      );
+    }
+  }
 }
 
 /** Services that `docker compose --profile ...` starts: those without profiles, and those sharing one. */

@@ -1,7 +1,9 @@
 import { checkAllowed, loadAllowlist } from './allowlist';
-import { activeServices, loadComposeFile, type ComposeService } from './compose-file';
+import { activeServices, checkDependencies, loadComposeFile, type ComposeService } from './compose-file';
 import { loadClusterEnv, type ClusterEnv } from './cluster-env';
 import { findCluster, loadInventory, type ClusterSpec, type Inventory } from './inventory';
+import { loadLimits, type Limits } from './limits';
+import { readSecretsFile } from './secrets-file';
 
 export interface ClusterConfig {
   cluster: ClusterSpec;
@@ -12,24 +14,29 @@ export interface ClusterConfig {
 export interface FleetConfig {
   inventory: Inventory;
   clusters: Map<string, ClusterConfig>;
+  /** The commit's limits, for the files read after this (secrets, image policy). */
+  limits: Limits;
 }
 
 /**
  * Validates the whole config repo at one commit. A commit is good or bad as a
  * whole, so one cluster's broken env file refuses the commit for every cluster.
  */
-export function loadFleetConfig(treeDir: string): FleetConfig {
-  const inventory = loadInventory(treeDir);
-  const compose = loadComposeFile(treeDir);
-  const allow = loadAllowlist(treeDir);
+export function loadFleetConfig(treeDir: string, limits: Limits = loadLimits(treeDir)): FleetConfig {
+  const inventory = loadInventory(treeDir, limits);
+  const compose = loadComposeFile(treeDir, limits);
+  const allow = loadAllowlist(treeDir, limits);
   const clusters = new Map<string, ClusterConfig>();
   inventory.clusters.forEach((cluster, i) => {
-    const env = loadClusterEnv(treeDir, cluster);
+    const env = loadClusterEnv(treeDir, cluster, limits);
     const services = activeServices(compose, cluster.profiles);
     checkAllowed(allow, cluster, i, services);
+    checkDependencies(services, cluster.id, cluster.profiles);
+    // Only the cluster can decrypt it, but its size and count are refused here, on the console as on every cluster.
+    readSecretsFile(treeDir, cluster.id, limits);
     clusters.set(cluster.id, { cluster, env, services });
   });
-  return { inventory, clusters };
+  return { inventory, clusters, limits };
 }
 
 export function clusterConfigOf(fleet: FleetConfig, clusterId: string): ClusterConfig {

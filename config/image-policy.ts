@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { CONFIG_PATHS, parseWith, parseYaml } from './config-files';
+import { CONFIG_PATHS, checkCount, itemsUnder, parseWith, parseYaml, readRepoFile } from './config-files';
+import { DEFAULT_LIMITS, limitOf, type Limits } from './limits';
 
 /** A cosign public key (PEM). cosign generate-key-pair makes ECDSA P-256 keys; those are what is verified. */
 const publicKeySchema = z.string().transform((pem, ctx): KeyObject => {
@@ -30,7 +31,15 @@ const imagePolicySchema = z.strictObject({
 
 export type ImagePolicy = z.infer<typeof imagePolicySchema>;
 
-export function parseImagePolicy(text: string): ImagePolicy {
+export function parseImagePolicy(text: string, limits: Limits = DEFAULT_LIMITS): ImagePolicy {
   const file = CONFIG_PATHS.imagePolicy;
-  return parseWith(imagePolicySchema, file, parseYaml(file, text));
+  const doc = parseYaml(file, text);
+  // Every signer's key is parsed, and tried on every image: bounded before the schema parses any.
+  checkCount(file, 'signers', itemsUnder(doc, 'signers'), limitOf(limits, 'policies', 'maxSigners'), 'signers');
+  return parseWith(imagePolicySchema, file, doc);
+}
+
+/** policies/images.yaml of a work tree, read within its size limit. */
+export function loadImagePolicy(treeDir: string, limits: Limits): ImagePolicy {
+  return parseImagePolicy(readRepoFile(treeDir, CONFIG_PATHS.imagePolicy, limitOf(limits, 'policies', 'maxBytes')), limits);
 }

@@ -2,14 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
-import { CONFIG_PATHS, parseWith, parseYaml, readRepoFile } from './config-files';
-import { parseCronWindow } from '../workflows/change-window';
+import { CONFIG_PATHS, checkCount, itemsUnder, parseWith, parseYaml, readRepoFile } from './config-files';
+import { DEFAULT_LIMITS, limitOf, type Limits } from './limits';
+import { parseCronWindow } from '../common/change-window';
+import { CLUSTER_ID_PATTERN, CLUSTER_ID_RULE } from '../common/input-ids';
 import { DEFAULT_WAVES, GROUPS, PROFILES } from './fleet-taxonomy';
 
-/** Ids become task queue names and Compose project names, so they stay DNS-label-like. */
-export const clusterIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and dashes (max 40), starting alphanumeric');
+export const clusterIdSchema = z.string().regex(CLUSTER_ID_PATTERN, CLUSTER_ID_RULE);
 
 const waveNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a lowercase wave name');
 
@@ -68,9 +67,11 @@ const inventorySchema = z.strictObject({
 export type ClusterSpec = z.infer<typeof clusterSchema>;
 export type Inventory = z.infer<typeof inventorySchema>;
 
-export function loadInventory(treeDir: string): Inventory {
+export function loadInventory(treeDir: string, limits: Limits = DEFAULT_LIMITS): Inventory {
   const file = CONFIG_PATHS.inventory;
-  const inv = parseWith(inventorySchema, file, parseYaml(file, readRepoFile(treeDir, file)));
+  const doc = parseYaml(file, readRepoFile(treeDir, file, limitOf(limits, 'inventory', 'maxBytes')));
+  checkCount(file, 'clusters', itemsUnder(doc, 'clusters'), limitOf(limits, 'inventory', 'maxClusters'), 'clusters');
+  const inv = parseWith(inventorySchema, file, doc);
   const seen = new Map<string, number>();
   inv.clusters.forEach((c, i) => {
     const first = seen.get(c.id);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
-import { EnvError } from './runtime-env';
+import { EnvError, parseEnv } from './parse-env';
 
 const MIB = 1024 * 1024;
 
@@ -41,13 +41,7 @@ const nodeEnvSchema = z.object({
 export type NodeEnv = z.infer<typeof nodeEnvSchema>;
 
 export function nodeEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
-  const picked = Object.fromEntries(Object.keys(nodeEnvSchema.shape).flatMap((k) => (env[k] ? [[k, env[k]]] : [])));
-  const parsed = nodeEnvSchema.safeParse(picked);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new EnvError(String(issue.path[0]), issue.message);
-  }
-  return parsed.data;
+  return parseEnv(nodeEnvSchema, env);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnvError } from './runtime-env';
+import { EnvError } from './parse-env';
 
 export interface PayloadKey {
   id: string;

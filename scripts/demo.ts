@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import Docker from 'dockerode';
-import { ConfigRepoWriter } from '../compose/config-repo-writer';
-import { releaseDemoImages } from '../compose/demo-images';
-import { generateReleaseKey } from '../compose/image-release';
-import { SAMPLE_CLUSTERS, sampleFleetFiles } from '../compose/sample-fleet';
+import { ConfigRepoWriter } from '../demo/config-repo-writer';
+import { releaseDemoImages } from '../demo/demo-images';
+import { generateReleaseKey } from '../demo/image-release';
+import { SAMPLE_CLUSTERS, sampleFleetFiles } from '../demo/sample-fleet';
 import { runtimeEnv } from '../config/runtime-env';
 import { counted } from '../services/cli/cli-output';
 import { DEV_NODE } from '../services/cli/dev-commands';
 import { readStackState } from '../services/stack/embedded-stack';
-import type { SessionResult } from '../workflows/session-types';
+import type { SessionManifest, SessionResult } from '../workflows/session-types';
 import { toolPaths } from '../services/stack/tool-paths';
 
 /**
@@ -36,11 +36,25 @@ async function rollOut(commit: string, env: NodeJS.ProcessEnv): Promise<string> 
   return `rollout-${commit}`;
 }
 
+/** Waits for the session's root to be anchored by the stack's batcher and chain worker. */
+async function anchoredOf(sessionId: string, env: NodeJS.ProcessEnv): Promise<NonNullable<SessionListRow['anchored']>> {
+  for (let i = 0; i < 120; i++) {
+    const rows = JSON.parse((await cli(['session', 'list', '--json'], env)).stdout) as SessionListRow[];
+    const anchored = rows.find((r) => r.sessionId === sessionId)?.anchored;
+    if (anchored) return anchored;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`session ${sessionId} was not anchored within 60 s (see ./bin/lucid anchor status)`);
+}
+
+type SessionListRow = Pick<SessionManifest, 'sessionId' | 'anchored'>;
+
 async function main(): Promise<void> {
   const env = runtimeEnv();
   const repoDir = path.join(env.LUCID_DATA_DIR, 'demo', 'config.git');
   const repo = await ConfigRepoWriter.open(repoDir);
-  const childEnv = { ...process.env, LUCID_CONFIG_REPO: repoDir };
+  // The demo's session is anchored in a batch that closes five seconds after it (30 s by default).
+  const childEnv = { LUCID_ANCHOR_MAX_WAIT_SECONDS: '5', ...process.env, LUCID_CONFIG_REPO: repoDir };
 
   // Servers and the registry first: the images must be in it, signed, before a commit can pin them.
   const { LUCID_CONFIG_REPO: _none, ...serversEnv } = process.env;
@@ -65,6 +79,7 @@ async function main(): Promise<void> {
   const rec = await cli(['session', 'record', '--node', DEV_NODE, '--seconds', '3', '--json'], childEnv);
   if (rec.code !== 0) throw new Error(`session record exited ${rec.code}`);
   const recorded = JSON.parse(rec.stdout) as SessionResult;
+  const anchored = await anchoredOf(recorded.sessionId, childEnv);
 
   const state = readStackState(env.LUCID_DATA_DIR)!;
   const ui = state.temporalUi ? `${state.temporalUi}/namespaces/${state.namespace}/workflows` : '(external Temporal)';
@@ -80,6 +95,8 @@ async function main(): Promise<void> {
     '                    (each reconcile is a child workflow: reconcile-<cluster>-<sha>)',
     `  session           session-${recorded.sessionId}: 3 s of a virtual display recorded on ${DEV_NODE},`,
     `                    ${counted(recorded.chunks, 'sealed chunk')}, Merkle root ${recorded.root.slice(0, 16)}…`,
+    `  anchored          batch ${anchored.batchId.slice(0, 18)}… in tx ${anchored.txHash.slice(0, 18)}…, block ${anchored.blockNumber}`,
+    `                    on ${state.chain?.rpc ?? 'the chain'} (LucidAnchor ${state.chain?.contract ?? '?'})`,
     '',
     'Inspect:',
     '  ./bin/lucid dev status',
@@ -94,6 +111,9 @@ async function main(): Promise<void> {
     `  ./bin/lucid session verify ${recorded.sessionId}`,
     `  ./bin/lucid session export ${recorded.sessionId} -o session.ts && ffprobe session.ts`,
     '  ./bin/lucid session list',
+    `  ./bin/lucid session proof ${recorded.sessionId} -o proof.json && ./bin/lucid proof verify proof.json --rpc ${state.chain?.rpc ?? '<rpc>'}`,
+    `  ./bin/lucid session verify ${recorded.sessionId} --anchored`,
+    '  ./bin/lucid anchor status',
     'Stop: ./bin/lucid dev down',
     '',
   ];

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { reportError } from './cli/cli-output';
+import { registerAnchorCommands } from './cli/anchor-commands';
 import { registerClusterCommands } from './cli/cluster-commands';
 import { registerDevCommands } from './cli/dev-commands';
 import { registerBreakglassCommand } from './cli/breakglass-command';
@@ -17,7 +18,8 @@ const program = new Command('lucid')
 /** Runs a command body, then exits with its code; errors map to exit codes in one place. */
 function runWith<T extends unknown[]>(body: (...a: T) => Promise<number>, makeArgs: () => T, json = false): void {
   let args: unknown[] = [];
-  Promise.resolve()
+  // Nothing to await: every failure is mapped to an exit code by reportError, and process.exit ends the chain.
+  void Promise.resolve()
     .then(() => {
       const made = makeArgs();
       args = made;
@@ -38,6 +40,7 @@ registerServeCommand(program, withConsole);
 registerPolicyCommand(program, withConsole);
 registerBreakglassCommand(program, withConsole);
 registerSessionCommands(program, withConsole);
+registerAnchorCommands(program, withConsole);
 registerDevCommands(program, (fn, json) => runWith(fn, () => [] as [], json));
 registerWorkerCommands(program, (fn) => runWith(fn, () => [] as []));
 

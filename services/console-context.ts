@@ -1,13 +1,14 @@
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient, type Db } from 'mongodb';
-import { verifyCommitSignature } from '../activities/cluster/commit-signature';
-import { GitMirror } from '../activities/cluster/git-mirror';
-import { pruneTrees } from '../activities/cluster/tree-pruning';
-import { ClusterStore } from '../activities/control/cluster-store';
-import { RolloutStore } from '../activities/control/rollout-store';
-import { checkCommitGates } from '../activities/supply-chain/commit-gates';
-import type { ImageVerdict } from '../activities/supply-chain/image-gate';
+import { verifyCommitSignature } from '../repo/commit-signature';
+import { GitMirror } from '../repo/git-mirror';
+import { pruneTrees } from '../repo/tree-pruning';
+import { ClusterStore } from '../stores/cluster-store';
+import { RolloutStore } from '../stores/rollout-store';
+import { checkCommitGates } from '../supply-chain/commit-gates';
+import type { ImageVerdict } from '../supply-chain/image-gate';
+import { chainEndpoint, requireChainEndpoint, type ChainEndpoint } from '../config/chain-config';
 import { loadFleetConfig, type FleetConfig } from '../config/fleet-config';
 import { payloadKeys } from '../config/payload-keys';
 import { lucidDataConverter } from '../workers/payload-codec';
@@ -61,6 +62,12 @@ export class ConsoleContext {
 
   async rollouts(): Promise<RolloutStore> {
     return new RolloutStore(await this.db());
+  }
+
+  /** The anchoring chain: LUCID_CHAIN_RPC and LUCID_CHAIN_CONTRACT, else the one `lucid dev up` deployed. */
+  chainEndpoint(): ChainEndpoint {
+    const stack = readStackState(this.env.LUCID_DATA_DIR)?.chain;
+    return chainEndpoint() ?? (stack ? { rpcUrl: stack.rpc, contract: stack.contract } : requireChainEndpoint());
   }
 
   mirror(): GitMirror {

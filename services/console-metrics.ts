@@ -1,5 +1,11 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from 'mongodb';
+import type { ChainEndpoint } from '../config/chain-config';
+import { AnchorStore } from '../stores/anchor-store';
+import { ClusterStore } from '../stores/cluster-store';
+import { SessionStore } from '../stores/session-store';
+import { anchorStatus, type AnchorStatus } from './anchor-status';
+import { RolloutStore } from '../stores/rollout-store';
 
 const DURATION_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600];
 
@@ -7,11 +13,11 @@ const DURATION_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600];
  * Prometheus metrics read from MongoDB at scrape time, so every console
  * replica reports the same fleet-wide numbers and nothing is lost on restart.
  */
-export function consoleMetrics(db: Db): Registry {
+export function consoleMetrics(db: Db, chain?: () => ChainEndpoint): Registry {
   const registry = new Registry();
-  const reconciles = db.collection<{ outcome: string; clusterId: string; startedAt: Date; endedAt: Date }>('reconciles');
-  const rollouts = db.collection<{ state: string; startedAt?: string; endedAt?: string }>('rollouts');
-  const drift = db.collection<{ clusterId: string }>('drift_corrections');
+  const clusters = new ClusterStore(db);
+  const rollouts = new RolloutStore(db);
+  const anchoring = () => anchorStatus({ anchors: new AnchorStore(db), sessions: new SessionStore(db), chain: chain!() });
 
   new Counter({
     name: 'lucid_reconciles_total',
@@ -20,9 +26,7 @@ export function consoleMetrics(db: Db): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      for (const r of await reconciles.find({}, { projection: { clusterId: 1, outcome: 1 } }).toArray()) {
-        this.inc({ cluster: r.clusterId, outcome: r.outcome });
-      }
+      for (const r of await clusters.outcomeTimes()) this.inc({ cluster: r.clusterId, outcome: r.outcome });
     },
   });
   new Histogram({
@@ -33,7 +37,7 @@ export function consoleMetrics(db: Db): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      for (const r of await reconciles.find({}, { projection: { outcome: 1, startedAt: 1, endedAt: 1 } }).toArray()) {
+      for (const r of await clusters.outcomeTimes()) {
         this.observe({ outcome: r.outcome }, (r.endedAt.getTime() - r.startedAt.getTime()) / 1000);
       }
     },
@@ -45,7 +49,7 @@ export function consoleMetrics(db: Db): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      for (const r of await rollouts.find({}, { projection: { state: 1 } }).toArray()) this.inc({ state: r.state });
+      for (const r of await rollouts.stateTimes()) this.inc({ state: r.state });
     },
   });
   new Histogram({
@@ -56,7 +60,7 @@ export function consoleMetrics(db: Db): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      for (const r of await rollouts.find({ endedAt: { $exists: true } }).toArray()) {
+      for (const r of await rollouts.stateTimes()) {
         if (r.startedAt && r.endedAt) this.observe({ state: r.state }, (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000);
       }
     },
@@ -68,8 +72,43 @@ export function consoleMetrics(db: Db): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      for (const d of await drift.find({}, { projection: { clusterId: 1 } }).toArray()) this.inc({ cluster: d.clusterId });
+      for (const id of await clusters.correctedClusters()) this.inc({ cluster: id });
     },
   });
+  if (chain) {
+    // One status read per scrape for all three anchoring gauges (SPEC-4: anchor queue depth, anchor latency, indexer lag).
+    let scrape: Promise<AnchorStatus> | undefined;
+    const status = () => (scrape ??= anchoring().finally(() => setTimeout(() => (scrape = undefined), 0)));
+    new Gauge({
+      name: 'lucid_anchor_queue_depth',
+      help: 'Stored sessions whose root is not anchored yet',
+      registers: [registry],
+      async collect() {
+        this.set((await status()).pending);
+      },
+    });
+    new Gauge({
+      name: 'lucid_anchor_latency_seconds',
+      help: 'From a session manifest stored to its batch anchored, over the last 1000 sessions',
+      labelNames: ['quantile'],
+      registers: [registry],
+      async collect() {
+        const { latencySeconds } = await status();
+        this.reset();
+        if (latencySeconds.p50 !== null) this.set({ quantile: '0.5' }, latencySeconds.p50);
+        if (latencySeconds.p95 !== null) this.set({ quantile: '0.95' }, latencySeconds.p95);
+      },
+    });
+    new Gauge({
+      name: 'lucid_anchor_indexer_lag_blocks',
+      help: 'Blocks between the chain head and the anchor event index (absent while the chain is unreachable)',
+      registers: [registry],
+      async collect() {
+        const s = await status();
+        this.reset();
+        if (s.chainHead !== null) this.set(Math.max(0, s.chainHead + 1 - s.indexerBlock));
+      },
+    });
+  }
   return registry;
 }

@@ -22,7 +22,7 @@ function describe(e: Event): string | undefined {
   const started = e.workflowExecutionStartedEventAttributes;
   if (started) {
     const input = decode<RolloutInput>(started.input);
-    return `rollout requested (trigger ${input?.trigger?.source ?? 'cli'}${input?.trigger?.by ? ` by ${input.trigger.by}` : ''})`;
+    return `rollout requested (trigger ${input?.trigger?.source ?? 'cli'}${input?.trigger?.by ? ` by ${input.trigger.by}` : ''}${input?.trigger?.reason ? `: ${input.trigger.reason}` : ''})`;
   }
   const scheduled = e.activityTaskScheduledEventAttributes;
   if (scheduled?.activityType?.name === 'recordRolloutEvent') return decode<{ message: string }>(scheduled.input)?.message;

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ChunkIntegrityError, ChunkOpener } from '../activities/node/chunk-codec';
-import type { ChunkStore } from '../activities/node/chunk-store';
-import { merkleRoot } from '../activities/node/merkle-tree';
-import { deriveSessionKey } from '../activities/node/session-key';
-import type { SessionStore } from '../activities/control/session-store';
+import { ChunkIntegrityError, ChunkOpener } from '../sessions/chunk-codec';
+import type { ChunkStore } from '../sessions/chunk-store';
+import { merkleRoot } from '../sessions/merkle-tree';
+import { deriveSessionKey } from '../sessions/session-key';
+import type { SessionStore } from '../stores/session-store';
 import type { SessionManifest } from '../workflows/session-types';
 
 export interface AuditDeps {
@@ -46,7 +46,9 @@ async function firstBadChunk(m: SessionManifest, deps: AuditDeps, use: (media: B
       use(opener.open(chunk));
     } catch (err) {
       if (!(err instanceof ChunkIntegrityError)) throw err;
-      await deps.sessions.recordIncident({ sessionId: m.sessionId, nodeId: m.nodeId, chunkIndex: chunk.index, leaf: chunk.leaf, kind: err.kind, reason: err.message });
+      await deps.sessions.recordIncident({
+        sessionId: m.sessionId, nodeId: m.nodeId, chunkIndex: chunk.index, leaf: chunk.leaf, kind: err.kind, reason: err.message,
+      });
       return { index: chunk.index, kind: err.kind, reason: err.message };
     }
     deps.onChunk?.(i + 1, m.chunks.length);

@@ -3,6 +3,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { createClusterActivities } from '../activities/cluster/cluster-activities';
+import { clusterId } from '../common/input-ids';
 import { clusterQueue } from '../workflows/task-queues';
 import { workflowSource } from './workflow-source';
 
@@ -21,16 +22,18 @@ export interface ClusterWorkerOptions {
 
 /** The lucid-reconciler of one cluster: polls `cluster-<id>` and holds that cluster's Docker socket. */
 export async function createClusterWorker(opts: ClusterWorkerOptions): Promise<Worker> {
+  // The id becomes a directory, a task queue and the Compose project name.
+  const id = clusterId('cluster id', opts.clusterId);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     dataConverter: opts.dataConverter,
-    taskQueue: clusterQueue(opts.clusterId),
+    taskQueue: clusterQueue(id),
     ...workflowSource(),
     activities: createClusterActivities({
-      clusterId: opts.clusterId,
+      clusterId: id,
       repoUrl: opts.repoUrl,
-      stateDir: path.join(opts.dataDir, 'clusters', opts.clusterId),
+      stateDir: path.join(opts.dataDir, 'clusters', id),
       docker: opts.docker ?? new Docker(),
       ageIdentities: opts.ageIdentities,
       secretsDir: opts.secretsDir,

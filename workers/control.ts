@@ -3,9 +3,12 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { createControlActivities } from '../activities/control/control-activities';
-import { ClusterStore } from '../activities/control/cluster-store';
-import { RolloutStore } from '../activities/control/rollout-store';
-import { SessionStore } from '../activities/control/session-store';
+import { AnchorChain } from '../chain/anchor-chain';
+import { batcherSettings, requireChainEndpoint, type ChainEndpoint } from '../config/chain-config';
+import { AnchorStore } from '../stores/anchor-store';
+import { ClusterStore } from '../stores/cluster-store';
+import { RolloutStore } from '../stores/rollout-store';
+import { SessionStore } from '../stores/session-store';
 import { CONTROL_QUEUE } from '../workflows/task-queues';
 import { workflowSource } from './workflow-source';
 
@@ -18,10 +21,14 @@ export interface ControlWorkerOptions {
   repo?: { url: string; dataDir: string };
   /** Encrypts payloads when LUCID_PAYLOAD_KEYS is set; see payload-codec.ts. */
   dataConverter?: DataConverter;
+  /** The chain the event index reads (no key); without it sessions still queue for anchoring and wait. */
+  chain?: ChainEndpoint;
 }
 
 /** The console host's worker: runs rollouts and holds MongoDB. */
 export async function createControlWorker(opts: ControlWorkerOptions): Promise<Worker> {
+  const client = new Client({ connection: opts.clientConnection, namespace: opts.namespace, dataConverter: opts.dataConverter });
+  const sessions = new SessionStore(opts.db);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -31,9 +38,14 @@ export async function createControlWorker(opts: ControlWorkerOptions): Promise<W
     activities: createControlActivities({
       clusters: new ClusterStore(opts.db),
       rollouts: new RolloutStore(opts.db),
-      sessions: new SessionStore(opts.db),
+      sessions,
       repo: opts.repo,
-      client: new Client({ connection: opts.clientConnection, namespace: opts.namespace, dataConverter: opts.dataConverter }),
+      client,
+      anchoring: {
+        anchors: new AnchorStore(opts.db),
+        chain: () => new AnchorChain(opts.chain ?? requireChainEndpoint()),
+        batcher: batcherSettings(),
+      },
     }),
   });
 }

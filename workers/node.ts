@@ -1,7 +1,8 @@
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { ChunkStore } from '../activities/node/chunk-store';
-import { createNodeActivities, nodeStorePaths, type NodeWorkerContext } from '../activities/node/node-activities';
+import { ChunkStore } from '../sessions/chunk-store';
+import { createNodeActivities, type NodeWorkerContext } from '../activities/node/node-activities';
+import { nodeStorePaths } from '../sessions/node-store-paths';
 import { nodeEnv } from '../config/node-config';
 import { nodeQueue } from '../workflows/task-queues';
 

@@ -1,20 +1,27 @@
-import { executeChild, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { type ActivityOptions, executeChild, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ClusterActivities } from '../activities/cluster/cluster-activities';
 import type { ControlActivities } from '../activities/control/control-activities';
+import { clusterId as checkClusterId } from '../common/input-ids';
+import { refuseMalformedInput } from './input-guard';
 import { reconcileCluster } from './reconcile-cluster';
 import type { DriftResult } from './reconcile-types';
 import { SEARCH_ATTRIBUTES as SA } from './search-attributes';
-import { CONTROL_QUEUE } from './task-queues';
+import { CONTROL_QUEUE, driftCorrectionWorkflowId } from './task-queues';
 
 const control = proxyActivities<ControlActivities>({
   taskQueue: CONTROL_QUEUE,
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 },
 });
-const { detectDrift } = proxyActivities<ClusterActivities>({
+// Fetches and renders like a reconcile's prepare, and heartbeats for the same reason.
+const options: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError', 'UnknownCommit'] },
-});
+};
+const { prepareAndDiff } = proxyActivities<ClusterActivities>(options);
+// Recorded histories scheduled the same activity under its old name; replaying them needs the name, not the code.
+const { detectDrift } = proxyActivities<{ detectDrift: ClusterActivities['prepareAndDiff'] }>(options);
 
 /**
  * Run by the cluster's drift Schedule: holds the cluster on its last good
@@ -22,17 +29,19 @@ const { detectDrift } = proxyActivities<ClusterActivities>({
  * missing, stopped or changed by hand.
  */
 export async function driftCheck(input: { clusterId: string }): Promise<DriftResult> {
+  refuseMalformedInput('driftCheck', () => checkClusterId('clusterId', input.clusterId));
   const { clusterId } = input;
   upsertSearchAttributes([{ key: SA.cluster, value: [clusterId] }]);
   const target = await control.driftTarget({ clusterId });
   if (!target.commit) return { clusterId, problems: [], skipped: target.skipped };
   upsertSearchAttributes([{ key: SA.commit, value: target.commit }]);
 
-  const problems = await detectDrift({ commit: target.commit });
+  const diff = patched('prepare-and-diff') ? prepareAndDiff : detectDrift;
+  const problems = await diff({ commit: target.commit });
   if (problems.length === 0) return { clusterId, commit: target.commit, problems };
 
   const fixed = await executeChild(reconcileCluster, {
-    workflowId: `${workflowInfo().workflowId}-correct`,
+    workflowId: driftCorrectionWorkflowId(workflowInfo().workflowId),
     args: [{ clusterId, commit: target.commit }],
   });
   const result: DriftResult = { clusterId, commit: target.commit, problems, corrected: fixed.outcome };

@@ -4,3 +4,6 @@ export { rollout } from './rollout';
 export { driftCheck } from './drift-check';
 export { pollConfigRepo } from './poll-config-repo';
 export { session } from './session';
+export { anchorBatcher } from './anchor-batcher';
+export { anchorBatch } from './anchor-batch';
+export { anchorIndexer } from './anchor-indexer';

@@ -1,7 +1,9 @@
 import { ApplicationFailure, log, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ClusterActivities } from '../activities/cluster/cluster-activities';
 import type { ControlActivities } from '../activities/control/control-activities';
+import { clusterId as checkClusterId, fullSha } from '../common/input-ids';
 import { rootCause } from './failure-cause';
+import { refuseMalformedInput } from './input-guard';
 import { SEARCH_ATTRIBUTES as SA } from './search-attributes';
 import { CONTROL_QUEUE } from './task-queues';
 import type {
@@ -15,9 +17,11 @@ import type {
 
 const DEFAULT_HEALTH_TIMEOUT_SECONDS = 120;
 
-// Runs on the cluster's own queue: only that cluster's worker can serve these.
+// Runs on the cluster's own queue: only that cluster's worker can serve these. They heartbeat, so a
+// worker that dies in the middle (in a hung `git fetch`) is retried within seconds, not minutes.
 const { fetchCommit, prepareCommit } = proxyActivities<ClusterActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '20s', nonRetryableErrorTypes: ['ConfigError', 'UnknownCommit'] },
 });
 const { composeUp } = proxyActivities<ClusterActivities>({
@@ -38,6 +42,11 @@ const control = proxyActivities<ControlActivities>({
  * comes up unhealthy re-applies the cluster's last good commit.
  */
 export async function reconcileCluster(input: ReconcileInput): Promise<ReconcileResult> {
+  refuseMalformedInput('reconcileCluster', () => {
+    checkClusterId('clusterId', input.clusterId);
+    fullSha('commit', input.commit);
+    if (typeof input.rollbackTo === 'string') fullSha('rollbackTo', input.rollbackTo);
+  });
   const { clusterId, commit } = input;
   const startedAt = new Date().toISOString();
   const healthTimeoutSeconds = input.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS;
@@ -58,7 +67,7 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
   } catch (err) {
     // Nothing on the cluster changed; the outcome still lands in history and MongoDB.
     const outcome = isFailureType(err, 'UnknownCommit') ? 'invalid' : 'failed';
-    return finish({ outcome, appliedCommit: record.appliedCommit, failure: { reason: `fetch failed: ${rootCause(err)}` }, services: [] });
+    return finish({ outcome, appliedCommit: record.appliedCommit, failure: { reason: `fetch failed: ${rootCause(err)}`, stage: 'fetch' }, services: [] });
   }
   log.info('reconcile start', { clusterId, commit, author: info.author, subject: info.subject });
   await control.recordDesired({ clusterId, commit });
@@ -92,7 +101,7 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
   } catch (err) {
     const rejection = configRejection(err);
     if (!rejection) {
-      return finish({ outcome: 'failed', appliedCommit: record.appliedCommit, failure: { reason: `prepare failed: ${rootCause(err)}` }, services: [] });
+      return finish({ outcome: 'failed', appliedCommit: record.appliedCommit, failure: { reason: `prepare failed: ${rootCause(err)}`, stage: 'prepare' }, services: [] });
     }
     return finish({ outcome: 'invalid', rejection, appliedCommit: record.appliedCommit, services: [] });
   }

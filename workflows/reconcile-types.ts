@@ -26,6 +26,8 @@ export interface HealthFailure {
   service?: string;
   reason: string;
   lastHealthLog?: string;
+  /** Set when the commit never reached the cluster (its fetch or preparation failed): not the commit's fault. */
+  stage?: 'fetch' | 'prepare';
 }
 
 export interface HealthReport {

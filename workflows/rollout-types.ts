@@ -66,11 +66,18 @@ export interface RolloutStatus {
   trigger?: RolloutTrigger;
   startedAt: string;
   endedAt?: string;
+  /**
+   * The commit could not be fetched while the rollout waited for it: nothing was applied and
+   * nothing was marked bad, so the next trigger for the commit starts the rollout again.
+   */
+  commitMissing?: boolean;
 }
 
 export interface RolloutTrigger {
-  source: 'cli' | 'webhook' | 'poll' | 'breakglass';
+  /** `retry`: an operator's explicit second run of a halted or aborted rollout, the only act that clears a bad mark. */
+  source: 'cli' | 'webhook' | 'poll' | 'breakglass' | 'retry';
   by?: string;
+  reason?: string;
 }
 
 export interface RolloutInput {
@@ -78,9 +85,14 @@ export interface RolloutInput {
   trigger?: RolloutTrigger;
   /** An emergency rollout: one wave for the whole fleet, no soak, windows or approvals; every gate still applies. */
   breakglass?: { signature: string; expiresAt: string };
+  /** How long to keep fetching a commit that a trigger named but the repo does not show yet (default 600). */
+  commitWaitSeconds?: number;
 }
 
 export interface OperatorAction {
   by: string;
   reason?: string;
 }
+
+/** The rollout workflow's signature, for callers that start it by name without importing workflow code. */
+export type RolloutWorkflow = (input: RolloutInput) => Promise<RolloutStatus>;

@@ -7,4 +7,8 @@ export const SEARCH_ATTRIBUTES = {
   wave: defineSearchAttributeKey('LucidWave', 'KEYWORD_LIST'),
   outcome: defineSearchAttributeKey('LucidOutcome', 'KEYWORD'),
   breakglass: defineSearchAttributeKey('LucidBreakglass', 'BOOL'),
+  /** Anchoring: the batch, the sessions in it and its transaction, so the UI finds a session's anchor. */
+  batch: defineSearchAttributeKey('LucidBatch', 'KEYWORD'),
+  session: defineSearchAttributeKey('LucidSession', 'KEYWORD_LIST'),
+  tx: defineSearchAttributeKey('LucidTx', 'KEYWORD'),
 } as const;

@@ -1,4 +1,4 @@
-import type { ChunkRecord, CodecParameters } from '../activities/node/chunk-codec';
+import type { ChunkRecord, CodecParameters } from '../sessions/chunk-codec';
 
 export interface SessionInput {
   sessionId: string;
@@ -22,6 +22,8 @@ export interface SessionManifest {
   cancelled: boolean;
   /** Why the recording failed, when it did; the chunks stored until then are listed all the same. */
   failure?: string;
+  /** Set once the session's root is anchored on chain; `lucid session proof` has the whole proof. */
+  anchored?: { batchId: string; txHash: string; blockNumber: number };
 }
 
 export interface SessionResult {

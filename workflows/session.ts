@@ -1,4 +1,5 @@
-import { ActivityCancellationType, CancellationScope, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { AnchorControlActivities } from '../activities/control/anchor-activities';
 import { rootCause } from './failure-cause';
 import type { ControlActivities } from '../activities/control/control-activities';
 import type { NodeActivities } from '../activities/node/node-activities';
@@ -6,6 +7,10 @@ import type { SessionInput, SessionResult } from './session-types';
 import { nodeQueue } from './task-queues';
 
 const control = proxyActivities<ControlActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+const anchoring = proxyActivities<AnchorControlActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
@@ -49,6 +54,10 @@ export async function session(input: SessionInput): Promise<SessionResult> {
         ...(failure ? { failure: rootCause(failure) } : {}),
       },
     });
+    // A stored manifest with something in it is queued to have its root anchored on chain.
+    if (recorded.chunks.length > 0 && patched('queue-for-anchoring')) {
+      await anchoring.queueForAnchoring({ sessionId: input.sessionId, root: recorded.root });
+    }
     return { sessionId: input.sessionId, chunks: recorded.chunks.length, bytes: recorded.bytes, root: recorded.root };
   });
   if (failure) throw failure;

@@ -1,4 +1,7 @@
-/** Planes become task queues: whoever polls a queue holds the credentials for its work. */
+/**
+ * Task queues and workflow ids: the names every caller shares. Planes become
+ * task queues: whoever polls a queue holds the credentials for its work.
+ */
 export const CONTROL_QUEUE = 'lucid-control';
 
 export function clusterQueue(clusterId: string): string {
@@ -15,6 +18,32 @@ export function breakglassWorkflowId(commit: string): string {
 
 export function reconcileWorkflowId(clusterId: string, commit: string): string {
   return `reconcile-${clusterId}-${commit}`;
+}
+
+/** A halted wave's revert of one cluster to its last good commit. */
+export function revertWorkflowId(clusterId: string, commit: string): string {
+  return `revert-${clusterId}-${commit}`;
+}
+
+/** The reconcile a drift check starts to put a cluster back: named after the check that found the drift. */
+export function driftCorrectionWorkflowId(driftCheckWorkflowId: string): string {
+  return `${driftCheckWorkflowId}-correct`;
+}
+
+/** A one-off look at a cluster's containers through its own worker. */
+export function observeWorkflowId(clusterId: string, nonce: string): string {
+  return `observe-${clusterId}-${nonce}`;
+}
+
+/** The chain plane: served only by the worker that holds the anchoring key. */
+export const CHAIN_QUEUE = 'chain';
+
+export const ANCHOR_BATCHER_ID = 'anchor-batcher';
+export const ANCHOR_INDEXER_ID = 'anchor-indexer';
+
+/** Derived from the batch's contents, so the same sessions can never be anchored under two workflows. */
+export function anchorBatchWorkflowId(batchId: string): string {
+  return `anchor-${batchId}`;
 }
 
 export function nodeQueue(nodeId: string): string {

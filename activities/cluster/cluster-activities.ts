@@ -4,18 +4,20 @@ import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import { ConfigError } from '../../config/config-error';
 import { CONFIG_PATHS } from '../../config/config-files';
-import { NON_RETRYABLE, configFailure } from '../config-failure';
+import { fullSha } from '../../common/input-ids';
+import { NON_RETRYABLE, checkedInput, configFailure } from '../config-failure';
+import { heartbeatWhile } from '../heartbeat';
 import type { CommitInfo, DriftProblem, HealthReport, PlannedService, ServiceStatus } from '../../workflows/reconcile-types';
-import { runCompose } from './compose-cli';
-import { decryptClusterSecrets, removeOtherSecretFiles, writeSecretFiles } from './cluster-secrets';
-import { projectName } from './compose-labels';
-import { renderProject } from './compose-render';
-import { listProjectContainers, runningLabels } from './container-state';
-import { detectDrift } from './drift-detect';
-import { GitMirror, UnknownCommitError } from './git-mirror';
-import { waitHealthy } from './health-wait';
-import { pruneTrees } from './tree-pruning';
-import { checkCommitGates } from '../supply-chain/commit-gates';
+import { runCompose } from '../../compose/compose-cli';
+import { decryptClusterSecrets, removeOtherSecretFiles, writeSecretFiles } from '../../secrets/cluster-secrets';
+import { projectName } from '../../compose/compose-labels';
+import { renderProject } from '../../compose/compose-render';
+import { listProjectContainers, runningLabels } from '../../compose/container-state';
+import { detectDrift } from '../../compose/drift-detect';
+import { GitMirror, UnknownCommitError } from '../../repo/git-mirror';
+import { waitHealthy } from '../../compose/health-wait';
+import { pruneTrees } from '../../repo/tree-pruning';
+import { checkCommitGates } from '../../supply-chain/commit-gates';
 
 export interface ClusterWorkerContext {
   clusterId: string;
@@ -41,82 +43,92 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
 
   const secretsRoot = ctx.secretsDir ?? '/dev/shm/lucid';
   const refuse = (err: ConfigError, commit: string) => configFailure(err, `cluster ${ctx.clusterId}, commit ${commit}`);
+  const commitOf = (input: { commit: string }) => checkedInput(`cluster ${ctx.clusterId}`, () => fullSha('commit', input.commit));
 
   async function tree(sha: string): Promise<string> {
     await mirror.fetchAndResolve(sha);
     return mirror.materialize(sha, treesDir);
   }
 
-  const activities = {
+  /** Validates the commit for this cluster and renders its project; changes nothing on the engine. */
+  async function prepare(commit: string): Promise<PlannedService[]> {
+    const dir = await tree(commit);
+    let config;
+    let verified: Set<string> | undefined;
+    let secretFiles: Map<string, string> | undefined;
+    try {
+      // The cluster runs the gates itself: it trusts the repo's history and the registry's signatures, not the console.
+      const { fleet, gates, images } = await checkCommitGates({
+        gitDir: mirror.mirrorDir,
+        sha: commit,
+        treeDir: dir,
+        cacheDir: path.join(ctx.stateDir, 'image-verdicts'),
+        clusterId: ctx.clusterId,
+      });
+      config = fleet.clusters.get(ctx.clusterId)!;
+      if (gates.images !== undefined) verified = new Set(images.map((i) => i.image));
+      const secrets = decryptClusterSecrets(dir, ctx.clusterId, ctx.ageIdentities ?? [], fleet.limits);
+      if (secrets) secretFiles = writeSecretFiles(secretsRoot, ctx.clusterId, ctx.ageIdentities![0]!, secrets);
+    } catch (err) {
+      if (err instanceof ConfigError) throw refuse(err, commit);
+      throw err;
+    }
+    const rendered = await renderProject({
+      treeDir: dir,
+      config,
+      commit,
+      running: await runningLabels(ctx.docker, ctx.clusterId),
+      outFile: renderedFile(commit),
+      secretFiles,
+    }).catch((err: Error) => {
+      if (err instanceof ConfigError) throw refuse(err, commit);
+      throw refuse(new ConfigError(CONFIG_PATHS.compose, '(render)', `does not render: ${err.message}`), commit);
+    });
+    // What Compose resolved is what runs: every rendered image must be one the gates verified.
+    const unverified = verified && rendered.services.find((s) => !verified.has(s.image));
+    if (unverified) {
+      fs.rmSync(rendered.file, { force: true });
+      const why = `pinning gate: renders as '${unverified.image}', which the image gates did not verify`;
+      throw refuse(new ConfigError(CONFIG_PATHS.compose, `services.${unverified.name}.image`, why), commit);
+    }
+    pruneTrees(treesDir, [commit]);
+    return rendered.services;
+  }
+
+  return {
     async fetchCommit(input: { commit: string }): Promise<CommitInfo> {
-      try {
-        const info = await mirror.fetchAndResolve(input.commit);
-        await mirror.materialize(info.sha, treesDir);
-        return info;
-      } catch (err) {
-        if (err instanceof UnknownCommitError) {
-          throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: ${err.message}`, NON_RETRYABLE.unknownCommit);
+      const commit = commitOf(input);
+      return heartbeatWhile(async () => {
+        try {
+          const info = await mirror.fetchAndResolve(commit);
+          await mirror.materialize(info.sha, treesDir);
+          return info;
+        } catch (err) {
+          if (err instanceof UnknownCommitError) {
+            throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: ${err.message}`, NON_RETRYABLE.unknownCommit);
+          }
+          throw err;
         }
-        throw err;
-      }
+      });
     },
 
-    /** Validates the commit for this cluster and renders its project; changes nothing on the engine. */
     async prepareCommit(input: { commit: string }): Promise<PlannedService[]> {
-      const dir = await tree(input.commit);
-      let config;
-      let verified: Set<string> | undefined;
-      let secretFiles: Map<string, string> | undefined;
-      try {
-        // The cluster runs the gates itself: it trusts the repo's history and the registry's signatures, not the console.
-        const { fleet, gates, images } = await checkCommitGates({
-          gitDir: mirror.mirrorDir,
-          sha: input.commit,
-          treeDir: dir,
-          cacheDir: path.join(ctx.stateDir, 'image-verdicts'),
-          clusterId: ctx.clusterId,
-        });
-        config = fleet.clusters.get(ctx.clusterId)!;
-        if (gates.images !== undefined) verified = new Set(images.map((i) => i.image));
-        const secrets = decryptClusterSecrets(dir, ctx.clusterId, ctx.ageIdentities ?? []);
-        if (secrets) secretFiles = writeSecretFiles(secretsRoot, ctx.clusterId, ctx.ageIdentities![0]!, secrets);
-      } catch (err) {
-        if (err instanceof ConfigError) throw refuse(err, input.commit);
-        throw err;
-      }
-      const rendered = await renderProject({
-        treeDir: dir,
-        config,
-        commit: input.commit,
-        running: await runningLabels(ctx.docker, ctx.clusterId),
-        outFile: renderedFile(input.commit),
-        secretFiles,
-      }).catch((err: Error) => {
-        if (err instanceof ConfigError) throw refuse(err, input.commit);
-        throw refuse(new ConfigError(CONFIG_PATHS.compose, '(render)', `does not render: ${err.message}`), input.commit);
-      });
-      // What Compose resolved is what runs: every rendered image must be one the gates verified.
-      const unverified = verified && rendered.services.find((s) => !verified.has(s.image));
-      if (unverified) {
-        fs.rmSync(rendered.file, { force: true });
-        const why = `pinning gate: renders as '${unverified.image}', which the image gates did not verify`;
-        throw refuse(new ConfigError(CONFIG_PATHS.compose, `services.${unverified.name}.image`, why), input.commit);
-      }
-      pruneTrees(treesDir, [input.commit]);
-      return rendered.services;
+      const commit = commitOf(input);
+      return heartbeatWhile(() => prepare(commit));
     },
 
     async composeUp(input: { commit: string }): Promise<void> {
-      const file = renderedFile(input.commit);
+      const commit = commitOf(input);
+      const file = renderedFile(commit);
       if (!fs.existsSync(file)) {
-        throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: commit ${input.commit} was not prepared`);
+        throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: commit ${commit} was not prepared`);
       }
       await runCompose(['-p', projectName(ctx.clusterId), '-f', file, 'up', '-d', '--remove-orphans', '--quiet-pull'], {
         cwd: path.dirname(file),
         onTick: () => heartbeat(),
         signal: Context.current().cancellationSignal,
       }).catch((err: Error) => {
-        throw new Error(`cluster ${ctx.clusterId}, commit ${input.commit}: ${err.message}`);
+        throw new Error(`cluster ${ctx.clusterId}, commit ${commit}: ${err.message}`);
       });
       // Secrets of commits no longer applied leave RAM; the applied set stays for container restarts.
       const applied = JSON.parse(fs.readFileSync(file, 'utf8')) as { secrets?: Record<string, { file: string }> };
@@ -134,11 +146,18 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       });
     },
 
-    /** Renders the commit (label-stable, so an untouched service matches) and compares it with what runs. */
-    async detectDrift(input: { commit: string }): Promise<DriftProblem[]> {
-      const planned = await activities.prepareCommit(input);
-      const running = (await listProjectContainers(ctx.docker, ctx.clusterId)).map((c) => c.status);
-      return detectDrift(planned, running);
+    /**
+     * Prepares the commit as a reconcile would (gates, secrets onto tmpfs, a
+     * label-stable render, so an untouched service matches) and diffs it
+     * against what runs. Not read-only, hence the name.
+     */
+    async prepareAndDiff(input: { commit: string }): Promise<DriftProblem[]> {
+      const commit = commitOf(input);
+      return heartbeatWhile(async () => {
+        const planned = await prepare(commit);
+        const running = (await listProjectContainers(ctx.docker, ctx.clusterId)).map((c) => c.status);
+        return detectDrift(planned, running);
+      });
     },
 
     async observeServices(): Promise<ServiceStatus[]> {
@@ -147,7 +166,6 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
         .sort((a, b) => a.name.localeCompare(b.name));
     },
   };
-  return activities;
 }
 
 export type ClusterActivities = ReturnType<typeof createClusterActivities>;

@@ -2,19 +2,22 @@ import * as path from 'node:path';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ConfigError } from '../../config/config-error';
-import { NON_RETRYABLE, configFailure } from '../config-failure';
+import { clusterId, fullSha } from '../../common/input-ids';
+import { NON_RETRYABLE, checkedInput, configFailure } from '../config-failure';
 import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflows/reconcile-types';
 import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
-import { verifyBreakglassAt } from '../cluster/breakglass-signature';
-import { GitMirror, UnknownCommitError } from '../cluster/git-mirror';
-import { pruneTrees } from '../cluster/tree-pruning';
-import { checkCommitGates } from '../supply-chain/commit-gates';
-import type { ClusterStore } from './cluster-store';
-import { startRollout } from './rollout-trigger';
-import { ensureDriftSchedule, pruneDriftSchedules } from './schedules';
-import type { RolloutStore } from './rollout-store';
-import type { SessionStore } from './session-store';
+import { verifyBreakglassAt } from '../../repo/breakglass-signature';
+import { GitMirror, UnknownCommitError } from '../../repo/git-mirror';
+import { pruneTrees } from '../../repo/tree-pruning';
+import { checkCommitGates } from '../../supply-chain/commit-gates';
+import type { ClusterStore } from '../../stores/cluster-store';
+import { createAnchorControlActivities, type AnchorControlDeps } from './anchor-activities';
+import { startRollout } from '../../triggers/rollout-trigger';
+import { ensureDriftSchedule, pruneDriftSchedules } from '../../triggers/schedules';
+import type { RolloutStore } from '../../stores/rollout-store';
+import type { SessionStore } from '../../stores/session-store';
 import type { SessionManifest } from '../../workflows/session-types';
+import { supersedeSignal } from '../../workflows/rollout-messages';
 
 export interface ControlDeps {
   clusters: ClusterStore;
@@ -23,6 +26,8 @@ export interface ControlDeps {
   /** The console's view of the config repo; rollouts cannot be planned without it. */
   repo?: { url: string; dataDir: string };
   client: Client;
+  /** Anchoring's MongoDB side and the chain it indexes (read only). */
+  anchoring: Omit<AnchorControlDeps, 'sessions' | 'client'>;
 }
 
 /** Activities of the `lucid-control` queue: only the console host holds MongoDB credentials. */
@@ -37,6 +42,7 @@ export function createControlActivities(deps: ControlDeps) {
     return new GitMirror(deps.repo!.url, path.join(dir, 'repo.git'));
   };
   return {
+    ...createAnchorControlActivities({ ...deps.anchoring, sessions: deps.sessions, client: deps.client }),
     async loadClusterRecord(input: { clusterId: string }): Promise<ClusterRecord> {
       return store.get(input.clusterId);
     },
@@ -63,9 +69,10 @@ export function createControlActivities(deps: ControlDeps) {
 
     /** Validates the whole fleet config at the commit and orders its clusters into waves. */
     async planRollout(input: { commit: string }): Promise<RolloutPlan> {
+      const sha = checkedInput('planRollout', () => fullSha('commit', input.commit));
       const mirror = controlMirror();
       try {
-        const commit = await mirror.fetchAndResolve(input.commit);
+        const commit = await mirror.fetchAndResolve(sha);
         const treesDir = path.join(controlDir(), 'trees');
         const tree = await mirror.materialize(commit.sha, treesDir);
         pruneTrees(treesDir, [commit.sha]);
@@ -91,10 +98,11 @@ export function createControlActivities(deps: ControlDeps) {
 
     /** The break-glass signature, checked where the rollout runs too, not only by the CLI that started it. */
     async verifyBreakglass(input: { commit: string; expiresAt: string; signature: string }): Promise<string> {
+      const commit = checkedInput('verifyBreakglass', () => fullSha('commit', input.commit));
       const mirror = controlMirror();
-      await mirror.fetchAndResolve(input.commit);
+      await mirror.fetchAndResolve(commit);
       try {
-        return await verifyBreakglassAt(mirror.mirrorDir, input.commit, input.expiresAt, input.signature);
+        return await verifyBreakglassAt(mirror.mirrorDir, commit, input.expiresAt, input.signature);
       } catch (err) {
         if (err instanceof ConfigError) throw configFailure(err);
         throw err;
@@ -105,8 +113,8 @@ export function createControlActivities(deps: ControlDeps) {
       await deps.sessions.save(input.manifest);
     },
 
-    async recordRolloutEvent(input: { workflowId: string; commit: string; seq: number; message: string }): Promise<void> {
-      await rollouts.addEvent(input.workflowId, input.commit, input.seq, input.message);
+    async recordRolloutEvent(input: { workflowId: string; runId?: string; commit: string; seq: number; message: string }): Promise<void> {
+      await rollouts.addEvent(input.workflowId, input.runId, input.commit, input.seq, input.message);
     },
 
     async recordRollout(input: { status: RolloutStatus }): Promise<void> {
@@ -118,13 +126,47 @@ export function createControlActivities(deps: ControlDeps) {
       if (input.previousLastGood) await store.restoreLastGood(input.commit, input.previousLastGood);
     },
 
+    /** A halted wave's clusters went back: their last good is what it was before, whether or not the commit is bad. */
+    async restoreLastGood(input: { commit: string; previousLastGood: Record<string, string | undefined> }): Promise<void> {
+      await store.restoreLastGood(input.commit, input.previousLastGood);
+    },
+
+    /** Only an operator's `rollout retry` calls this; who and why are in the rollout's input, so in its history. */
+    async clearCommitBad(input: { commit: string; by: string; reason?: string }): Promise<void> {
+      await rollouts.clearBad(input.commit);
+    },
+
+    /** Retried until the commit is fetchable or the workflow's wait runs out. */
+    async awaitCommit(input: { commit: string }): Promise<void> {
+      const commit = checkedInput('awaitCommit', () => fullSha('commit', input.commit));
+      try {
+        await controlMirror().fetchAndResolve(commit);
+      } catch (err) {
+        if (err instanceof UnknownCommitError) throw ApplicationFailure.retryable(err.message, 'CommitNotFetchableYet');
+        throw err;
+      }
+    },
+
+    /** Follows a reconcile someone else started, heartbeating so a dead control worker hands it on. */
+    async awaitReconcile(input: { workflowId: string }): Promise<ReconcileResult> {
+      const result: Promise<ReconcileResult> = deps.client.workflow.getHandle(input.workflowId).result();
+      const beat = setInterval(() => heartbeat(input.workflowId), 5000);
+      try {
+        return await result;
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
     /**
      * What a cluster's drift check holds it on: its last good commit, unless a
      * change is under way (desired differs and is not known bad), which drift
      * correction must not fight.
      */
     async driftTarget(input: { clusterId: string }): Promise<{ commit?: string; skipped?: string }> {
-      const r = await store.get(input.clusterId);
+      // The id goes into a visibility query below.
+      const id = checkedInput('driftTarget', () => clusterId('clusterId', input.clusterId));
+      const r = await store.get(id);
       if (!r.lastGoodCommit) return { skipped: 'no healthy commit applied yet' };
       if (await rollouts.isBad(r.lastGoodCommit)) return { skipped: `last good ${r.lastGoodCommit.slice(0, 12)} was since marked bad` };
       const desired = r.desiredCommit;
@@ -133,7 +175,7 @@ export function createControlActivities(deps: ControlDeps) {
       }
       // A reconcile in flight (a rollout's, an operator's, a previous correction's) owns the cluster now.
       const busy = deps.client.workflow.list({
-        query: `WorkflowType = 'reconcileCluster' AND ExecutionStatus = 'Running' AND LucidCluster = '${input.clusterId}'`,
+        query: `WorkflowType = 'reconcileCluster' AND ExecutionStatus = 'Running' AND LucidCluster = '${id}'`,
       });
       for await (const wf of busy) return { skipped: `${wf.workflowId} is running` };
       return { commit: r.lastGoodCommit };
@@ -162,7 +204,7 @@ export function createControlActivities(deps: ControlDeps) {
     },
 
     /** The poll trigger: rolls out the branch head unless it was rolled out (or refused) before. */
-    async pollBranchHead(): Promise<{ head: string; workflowId: string; started: boolean }> {
+    async rolloutBranchHead(): Promise<{ head: string; workflowId: string; started: boolean }> {
       const head = await controlMirror().fetchAndResolve();
       if (await rollouts.isBad(head.sha)) return { head: head.sha, workflowId: '', started: false };
       return { head: head.sha, ...(await startRollout(deps.client, head.sha, { source: 'poll' })) };
@@ -178,7 +220,7 @@ export function createControlActivities(deps: ControlDeps) {
       const own = input.startedAt ? Date.parse(input.startedAt) : Infinity;
       for await (const wf of deps.client.workflow.list({ query: `WorkflowType = 'rollout' AND ExecutionStatus = 'Running'` })) {
         if (wf.workflowId === input.workflowId || wf.startTime.getTime() >= own) continue;
-        await deps.client.workflow.getHandle(wf.workflowId).signal('supersede', { commit: input.commit });
+        await deps.client.workflow.getHandle(wf.workflowId).signal(supersedeSignal, { commit: input.commit });
         superseded.push(wf.workflowId);
       }
       return superseded;

@@ -1,13 +1,12 @@
-import * as path from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
 import type { RecorderInput } from '../../config/node-config';
-import { ChunkSealer, codecParameters, type ChunkRecord, type CodecParameters } from './chunk-codec';
-import { ChunkStore } from './chunk-store';
-import { fixedChunks } from './chunker';
-import { merkleRoot } from './merkle-tree';
-import { startRecording, type Encoder } from './recorder';
-import { deriveSessionKey } from './session-key';
-import { SessionJournal } from './session-journal';
+import { ChunkSealer, codecParameters, type ChunkRecord, type CodecParameters } from '../../sessions/chunk-codec';
+import { ChunkStore } from '../../sessions/chunk-store';
+import { fixedChunks } from '../../sessions/chunker';
+import { merkleRoot } from '../../sessions/merkle-tree';
+import { startRecording, type Encoder } from '../../sessions/recorder';
+import { deriveSessionKey } from '../../sessions/session-key';
+import { SessionJournal } from '../../sessions/session-journal';
 
 export interface NodeWorkerContext {
   nodeId: string;
@@ -111,7 +110,3 @@ export function createNodeActivities(ctx: NodeWorkerContext) {
 }
 
 export type NodeActivities = ReturnType<typeof createNodeActivities>;
-
-export function nodeStorePaths(dataDir: string, nodeId: string, chunkStore?: string): { store: string; journalDir: string } {
-  return { store: chunkStore ?? path.join(dataDir, 'chunks'), journalDir: path.join(dataDir, 'nodes', nodeId, 'journal') };
-}

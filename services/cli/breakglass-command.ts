@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { verifyBreakglassAt } from '../../activities/cluster/breakglass-signature';
-import { startRollout } from '../../activities/control/rollout-trigger';
+import { commitRef } from '../../common/input-ids';
+import { verifyBreakglassAt } from '../../repo/breakglass-signature';
+import { startRollout } from '../../triggers/rollout-trigger';
 import { ConfigError } from '../../config/config-error';
 import type { rollout } from '../../workflows';
 import type { ConsoleContext } from '../console-context';
@@ -19,12 +20,13 @@ export function registerBreakglassCommand(program: Command, run: (fn: (ctx: Cons
     .option('--json', 'JSON on stdout')
     .action((ref: string, o: { signature: string; expires: string; wait?: boolean; json?: boolean }) =>
       run(async (ctx) => {
+        const sha = commitRef('<sha>', ref);
         if (!fs.existsSync(o.signature)) throw new CliExit(EXIT.badInput, `--signature: ${o.signature} not found`);
         const signature = fs.readFileSync(o.signature, 'utf8');
         let commit;
         let signer: string;
         try {
-          ({ commit } = await ctx.gatedAt(ref));
+          ({ commit } = await ctx.gatedAt(sha));
           signer = await verifyBreakglassAt(ctx.mirror().mirrorDir, commit.sha, o.expires, signature);
         } catch (err) {
           if (!(err instanceof ConfigError)) throw err;

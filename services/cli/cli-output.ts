@@ -1,6 +1,7 @@
+import { InvalidInputError } from '../../common/input-ids';
 import { ConfigError } from '../../config/config-error';
-import { UnknownCommitError } from '../../activities/cluster/git-mirror';
-import { EnvError } from '../../config/runtime-env';
+import { UnknownCommitError } from '../../repo/git-mirror';
+import { EnvError } from '../../config/parse-env';
 
 /** Exit codes scripts rely on. */
 export const EXIT = { ok: 0, failure: 1, badInput: 2, rolledBack: 3 } as const;
@@ -35,7 +36,7 @@ export function reportError(err: unknown, json: boolean): number {
   } else if (err instanceof ConfigError) {
     code = EXIT.badInput;
     detail = err.toJSON();
-  } else if (err instanceof UnknownCommitError || err instanceof EnvError) {
+  } else if (err instanceof UnknownCommitError || err instanceof EnvError || err instanceof InvalidInputError) {
     code = EXIT.badInput;
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import type { observeCluster, reconcileCluster } from '../../workflows';
-import type { ReconcileResult, ServiceStatus } from '../../workflows/reconcile-types';
-import { clusterQueue, reconcileWorkflowId } from '../../workflows/task-queues';
+import { clusterId, optionalCommitRef } from '../../common/input-ids';
+import { allHealthy } from '../../common/service-health';
+import type { FleetConfig } from '../../config/fleet-config';
+import { observeCluster } from '../../workflows/observe-cluster';
+import { reconcileCluster } from '../../workflows/reconcile-cluster';
+import type { CommitInfo, ReconcileResult, ServiceStatus } from '../../workflows/reconcile-types';
+import { clusterQueue, observeWorkflowId, reconcileWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
 import { CliExit, EXIT, printJson, say } from './cli-output';
 
@@ -25,17 +29,16 @@ export function registerClusterCommands(program: Command, run: (fn: (ctx: Consol
     .option('--json', 'JSON on stdout')
     .action((id: string, o: { commit?: string; wait?: boolean; json?: boolean; healthTimeout: string }) =>
       run(async (ctx) => {
-        const { commit, fleet } = await ctx.gatedAt(o.commit);
-        if (!fleet.clusters.has(id)) {
-          throw new CliExit(EXIT.badInput, `no cluster '${id}' in clusters/clusters.yaml at ${commit.sha}`);
-        }
+        clusterId('<id>', id);
+        const { commit, fleet } = await ctx.gatedAt(optionalCommitRef('--commit', o.commit));
+        requireCluster(fleet, commit, id);
         const healthTimeoutSeconds = Number(o.healthTimeout);
         if (!Number.isInteger(healthTimeoutSeconds) || healthTimeoutSeconds < 1) {
           throw new CliExit(EXIT.badInput, `--health-timeout: '${o.healthTimeout}' is not a whole number of seconds`);
         }
         const client = await ctx.temporal();
         const workflowId = reconcileWorkflowId(id, commit.sha);
-        const handle = await client.workflow.start<typeof reconcileCluster>('reconcileCluster', {
+        const handle = await client.workflow.start(reconcileCluster, {
           taskQueue: clusterQueue(id),
           workflowId,
           args: [{ clusterId: id, commit: commit.sha, healthTimeoutSeconds }],
@@ -59,6 +62,14 @@ export function registerClusterCommands(program: Command, run: (fn: (ctx: Consol
     .option('--json', 'JSON on stdout')
     .action((id: string, o: { json?: boolean }) =>
       run(async (ctx) => {
+        // Bad input answers at once, instead of after waiting for a worker that cannot exist.
+        clusterId('<id>', id);
+        const head = await ctx.fleetAt().catch((err: Error) => {
+          // A read-only look at one cluster must still work while the branch head is broken or unreachable.
+          say(`lucid: cannot read the inventory at the branch head (${err.message}); asking ${id}'s worker anyway`);
+          return undefined;
+        });
+        if (head) requireCluster(head.fleet, head.commit, id);
         const record = await (await ctx.store()).get(id);
         const services = await observe(ctx, id);
         if (!services) say(`cluster ${id}: its worker did not answer (offline?)`);
@@ -68,7 +79,7 @@ export function registerClusterCommands(program: Command, run: (fn: (ctx: Consol
           desiredCommit: record.desiredCommit ?? null,
           appliedCommit: record.appliedCommit ?? null,
           lastGoodCommit: record.lastGoodCommit ?? null,
-          healthy: list.length > 0 && list.every((s) => s.state === 'running' && (s.health === 'healthy' || s.health === 'none')),
+          healthy: allHealthy(list),
           services: list.map(({ name, image, state, health }) => ({ name, image, state, health })),
         };
         if (o.json) printJson(status);
@@ -110,13 +121,19 @@ export function registerClusterCommands(program: Command, run: (fn: (ctx: Consol
     );
 }
 
+function requireCluster(fleet: FleetConfig, commit: CommitInfo, id: string): void {
+  if (fleet.clusters.has(id)) return;
+  const known = [...fleet.clusters.keys()].join(', ');
+  throw new CliExit(EXIT.badInput, `no cluster '${id}' in clusters/clusters.yaml at ${commit.sha} (clusters: ${known})`);
+}
+
 /** Asks the cluster's own worker; undefined when no worker picks the task up in time. */
 async function observe(ctx: ConsoleContext, id: string): Promise<ServiceStatus[] | undefined> {
   const client = await ctx.temporal();
   try {
-    return await client.workflow.execute<typeof observeCluster>('observeCluster', {
+    return await client.workflow.execute(observeCluster, {
       taskQueue: clusterQueue(id),
-      workflowId: `observe-${id}-${randomUUID()}`,
+      workflowId: observeWorkflowId(id, randomUUID()),
       workflowRunTimeout: '15 seconds',
     });
   } catch {

@@ -1,11 +1,14 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { ensureDriftSchedule, ensurePollSchedule } from '../../activities/control/schedules';
+import { ensureAnchorIndexer } from '../../triggers/anchor-indexer';
+import { ensureDriftSchedule, ensurePollSchedule } from '../../triggers/schedules';
 import type { Inventory } from '../../config/inventory';
 import { runtimeEnv } from '../../config/runtime-env';
 import { ConsoleContext } from '../console-context';
+import Docker from 'dockerode';
+import { clusterContainerCounts, removeClusterContainers } from '../../compose/cluster-containers';
 import { CONSOLE_PORT, downStack, readStackState, stackStatus, upStack } from '../stack/embedded-stack';
-import { printJson, say } from './cli-output';
+import { counted, printJson, say } from './cli-output';
 
 /** A local path becomes absolute (workers run from other dirs); URLs pass through. */
 function repoArg(repo: string): string {
@@ -20,15 +23,19 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
 
   dev
     .command('up')
-    .description('start Temporal, FerretDB, the registry, the control worker, one worker per cluster and one node worker, in the background')
+    .description('start Temporal, FerretDB, the registry, the chain (anvil), the control worker, one worker per cluster and one node worker, in the background')
     .option('--repo <path|url>', 'config repo (default: $LUCID_CONFIG_REPO)')
     .option('--temporal-port <port>', 'Temporal frontend port', '7233')
     .option('--ui-port <port>', 'Temporal UI port (default: frontend port + 1000)')
     .option('--mongo-port <port>', 'FerretDB port', '27017')
     .option('--registry-port <port>', 'local OCI registry port', '5000')
+    .option('--chain-port <port>', 'local EVM chain (anvil) port; LUCID_CHAIN_RPC for another chain', '8545')
     .option('--poll-seconds <seconds>', 'how often the poll Schedule compares the branch head with the last rollout', '60')
     .option('--json', 'JSON on stdout')
-    .action((o: { repo?: string; temporalPort: string; uiPort?: string; mongoPort: string; registryPort: string; pollSeconds: string; json?: boolean }) =>
+    .action((o: {
+      repo?: string; temporalPort: string; uiPort?: string; mongoPort: string; registryPort: string; chainPort: string;
+      pollSeconds: string; json?: boolean;
+    }) =>
       run(async () => {
         const env = runtimeEnv();
         const previous = readStackState(env.LUCID_DATA_DIR);
@@ -52,6 +59,8 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
           mongoPort: Number(o.mongoPort),
           registry: process.env.LUCID_REGISTRY,
           registryPort: Number(o.registryPort),
+          chainRpc: process.env.LUCID_CHAIN_RPC,
+          chainPort: Number(o.chainPort),
           repoUrl: repo,
           uiCodecEndpoint:
             process.env.LUCID_PAYLOAD_KEYS && process.env.LUCID_CODEC_TOKEN ? `http://127.0.0.1:${CONSOLE_PORT}/codec` : undefined,
@@ -60,18 +69,20 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
             ...(process.env.LUCID_WEBHOOK_SECRET ? ['console'] : []),
             ...clusters.map((id) => `cluster:${id}`),
             `node:${DEV_NODE}`,
+            'chain',
           ],
         });
         if (inventory) {
           const ctx = new ConsoleContext({ ...env, TEMPORAL_ADDRESS: state.temporalAddress, LUCID_CONFIG_REPO: repo });
           const client = await ctx.temporal();
           await ensurePollSchedule(client, Number(o.pollSeconds));
+          await ensureAnchorIndexer(client);
           for (const id of clusters) await ensureDriftSchedule(client, id, inventory.driftCheckSeconds);
           await ctx.close();
         }
         const status = await stackStatus(env.LUCID_DATA_DIR);
         if (o.json) printJson(status);
-        else for (const c of status) say(`${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}`);
+        else for (const c of status) say(`${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}${c.head !== undefined ? ` (block ${c.head})` : ''}`);
         return 0;
       }, o.json),
     );
@@ -85,19 +96,29 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
         const env = runtimeEnv();
         const status = await stackStatus(env.LUCID_DATA_DIR);
         if (o.json) printJson(status);
-        else for (const c of status) say(`${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}${c.embedded ? '' : ' (external)'}`);
+        else for (const c of status) say(`${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}${c.head !== undefined ? ` (block ${c.head})` : ''}${c.embedded ? '' : ' (external)'}`);
         return 0;
       }, o.json),
     );
 
   dev
     .command('down')
-    .description('stop what `lucid dev up` started (data stays under the data dir)')
-    .action(() =>
+    .description('stop what `lucid dev up` started (data stays under the data dir); the clusters\' containers keep running unless --clusters')
+    .option('--clusters', "also remove the clusters' containers and networks (named volumes are kept)")
+    .action((o: { clusters?: boolean }) =>
       run(async () => {
         const env = runtimeEnv();
+        const clusterIds = (readStackState(env.LUCID_DATA_DIR)?.workers ?? []).flatMap((w) => (w.startsWith('cluster:') ? [w.slice(8)] : []));
         const stopped = await downStack(env.LUCID_DATA_DIR);
         say(stopped.length ? `stopped ${stopped.join(', ')}` : 'nothing was running');
+        const left = await clusterContainerCounts(new Docker(), clusterIds);
+        if (o.clusters) {
+          for (const c of left) await removeClusterContainers(c.clusterId);
+          if (left.length) say(`removed the containers of ${left.map((c) => c.clusterId).join(', ')}`);
+        } else if (left.length) {
+          const what = left.map((c) => `${c.clusterId} (${counted(c.containers, 'container')})`).join(', ');
+          say(`the clusters' workloads still run: ${what}; remove them with: lucid dev down --clusters`);
+        }
         return 0;
       }),
     );

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { optionalCommitRef } from '../../common/input-ids';
 import { ConfigError } from '../../config/config-error';
 import type { ConsoleContext } from '../console-context';
 import { EXIT, counted, printJson, say } from './cli-output';
@@ -22,7 +23,7 @@ export function registerPolicyCommand(program: Command, run: (fn: (ctx: ConsoleC
     .option('--json', 'JSON on stdout')
     .action((o: { commit?: string; json?: boolean }) =>
       run(async (ctx) => {
-        const commit = (await ctx.mirror().fetchAndResolve(o.commit)).sha;
+        const commit = (await ctx.mirror().fetchAndResolve(optionalCommitRef('--commit', o.commit))).sha;
         try {
           const { fleet, gates, images } = await ctx.gatedAt(commit);
           const clusters = [...fleet.clusters.keys()];

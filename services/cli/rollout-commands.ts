@@ -1,10 +1,12 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import { startRollout } from '../../activities/control/rollout-trigger';
+import { commitRef, optionalCommitRef } from '../../common/input-ids';
+import { RetryRefused, retryRollout, startRollout } from '../../triggers/rollout-trigger';
 import { payloadKeys } from '../../config/payload-keys';
 import { lucidDataConverter } from '../../workers/payload-codec';
 import type { rollout } from '../../workflows';
-import type { Approval, RolloutStatus } from '../../workflows/rollout-types';
+import { approveUpdate, operatorSignals, statusQuery } from '../../workflows/rollout-messages';
+import type { RolloutStatus } from '../../workflows/rollout-types';
 import { rolloutWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
 import { rolloutTimeline } from '../rollout-timeline';
@@ -49,7 +51,19 @@ export function registerRolloutCommands(program: Command, run: (fn: (ctx: Consol
   const cmd = program.command('rollout').description('roll commits out to the fleet in waves');
 
   /** Full sha of a commit the console knows; rollouts are addressed by it. */
-  const resolve = async (ctx: ConsoleContext, ref: string) => (await ctx.mirror().fetchAndResolve(ref)).sha;
+  const resolve = async (ctx: ConsoleContext, ref: string) => (await ctx.mirror().fetchAndResolve(commitRef('<sha>', ref))).sha;
+  /** A rollout's commit, also when the repo never served it (a rollout that halted waiting for its commit). */
+  const rolloutCommit = async (ctx: ConsoleContext, raw: string) => {
+    const ref = commitRef('<sha>', raw);
+    if (/^[0-9a-f]{40}$/.test(ref)) return ref;
+    try {
+      return await resolve(ctx, ref);
+    } catch (err) {
+      const known = await (await ctx.rollouts()).commitsStartingWith(ref);
+      if (known.length === 1) return known[0]!;
+      throw err;
+    }
+  };
 
   cmd
     .command('start')
@@ -59,7 +73,7 @@ export function registerRolloutCommands(program: Command, run: (fn: (ctx: Consol
     .option('--json', 'JSON on stdout')
     .action((o: { commit?: string; wait?: boolean; json?: boolean }) =>
       run(async (ctx) => {
-        const { commit } = await ctx.gatedAt(o.commit);
+        const { commit } = await ctx.gatedAt(optionalCommitRef('--commit', o.commit));
         const client = await ctx.temporal();
         const { workflowId, started } = await startRollout(client, commit.sha, { source: 'cli', by: operator() });
         say(`${started ? 'started' : 'already exists:'} ${workflowId} (${commit.subject})`);
@@ -79,16 +93,42 @@ export function registerRolloutCommands(program: Command, run: (fn: (ctx: Consol
     .option('--json', 'JSON on stdout')
     .action((sha: string, o: { json?: boolean }) =>
       run(async (ctx) => {
-        const full = await resolve(ctx, sha);
+        const full = await rolloutCommit(ctx, sha);
         const client = await ctx.temporal();
         const status =
           (await client.workflow
             .getHandle<typeof rollout>(rolloutWorkflowId(full))
-            .query<RolloutStatus>('status')
+            .query(statusQuery)
             .catch(() => undefined)) ?? (await (await ctx.rollouts()).get(full));
         if (!status) throw new CliExit(EXIT.badInput, `no rollout of ${full}`);
         printStatus(status, o.json);
         return EXIT.ok;
+      }, o.json),
+    );
+
+  cmd
+    .command('retry <sha>')
+    .description('run a halted or aborted rollout again under the same id; clears the commit\'s bad mark, recorded in history')
+    .requiredOption('--by <name>', 'who retries (recorded in the rollout\'s history)')
+    .option('--reason <text>', 'why')
+    .option('--wait', 'wait for the end; exit codes as for start')
+    .option('--json', 'JSON on stdout')
+    .action((sha: string, o: { by: string; reason?: string; wait?: boolean; json?: boolean }) =>
+      run(async (ctx) => {
+        const full = await rolloutCommit(ctx, sha);
+        const client = await ctx.temporal();
+        const { workflowId } = await retryRollout(client, full, o.by, o.reason).catch((err: unknown) => {
+          if (err instanceof RetryRefused) throw new CliExit(EXIT.badInput, err.message);
+          throw err;
+        });
+        say(`retrying ${workflowId} (by ${o.by})`);
+        if (!o.wait) {
+          if (o.json) printJson({ workflowId, commit: full, started: true });
+          return EXIT.ok;
+        }
+        const status = await client.workflow.getHandle<typeof rollout>(workflowId).result();
+        printStatus(status, o.json);
+        return STATE_EXIT[status.state];
       }, o.json),
     );
 
@@ -98,7 +138,7 @@ export function registerRolloutCommands(program: Command, run: (fn: (ctx: Consol
     .option('--json', 'JSON on stdout')
     .action((sha: string, o: { json?: boolean }) =>
       run(async (ctx) => {
-        const full = await resolve(ctx, sha);
+        const full = await rolloutCommit(ctx, sha);
         const codecs = lucidDataConverter(payloadKeys())?.payloadCodecs ?? [];
         const entries = await rolloutTimeline(await ctx.temporal(), rolloutWorkflowId(full), codecs).catch((err: Error) => {
           throw new CliExit(EXIT.badInput, `cannot read the history of rollout-${full}: ${err.message}`);
@@ -119,7 +159,7 @@ export function registerRolloutCommands(program: Command, run: (fn: (ctx: Consol
       run(async (ctx) => {
         const handle = (await ctx.temporal()).workflow.getHandle<typeof rollout>(rolloutWorkflowId(await resolve(ctx, sha)));
         const approval = await handle
-          .executeUpdate<Approval, [{ wave?: string; by: string }]>('approve', { args: [{ wave: o.wave, by: o.by ?? operator() }] })
+          .executeUpdate(approveUpdate, { args: [{ wave: o.wave, by: o.by ?? operator() }] })
           .catch((err: Error) => {
             throw new CliExit(EXIT.badInput, `approval refused: ${err.cause instanceof Error ? err.cause.message : err.message}`);
           });
@@ -142,7 +182,7 @@ export function registerRolloutCommands(program: Command, run: (fn: (ctx: Consol
       .action((sha: string, o: { by?: string; reason?: string }) =>
         run(async (ctx) => {
           const handle = (await ctx.temporal()).workflow.getHandle(rolloutWorkflowId(await resolve(ctx, sha)));
-          await handle.signal(name, { by: o.by ?? operator(), reason: o.reason });
+          await handle.signal(operatorSignals[name], { by: o.by ?? operator(), reason: o.reason });
           say(`${name} sent to ${handle.workflowId}`);
           return EXIT.ok;
         }),

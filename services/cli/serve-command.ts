@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { startRollout } from '../../activities/control/rollout-trigger';
+import { startRollout } from '../../triggers/rollout-trigger';
 import { payloadKeys } from '../../config/payload-keys';
 import { lucidDataConverter } from '../../workers/payload-codec';
 import { consoleMetrics } from '../console-metrics';
 import type { ConsoleContext } from '../console-context';
 import { createConsoleServer } from '../webhook/console-server';
+import { pushSecretProblem } from '../webhook/push-signature';
 import { CliExit, EXIT, say } from './cli-output';
 
 /** The console's HTTP side: `POST /hooks/git` starts `rollout-<sha>`, `GET /metrics` for Prometheus. */
@@ -19,11 +20,21 @@ export function registerServeCommand(program: Command, run: (fn: (ctx: ConsoleCo
       run(async (ctx) => {
         const secret = process.env.LUCID_WEBHOOK_SECRET;
         if (!secret) throw new CliExit(EXIT.badInput, 'environment: LUCID_WEBHOOK_SECRET: is not set (the webhook HMAC secret)');
+        const weak = pushSecretProblem(secret);
+        if (weak) throw new CliExit(EXIT.badInput, `environment: LUCID_WEBHOOK_SECRET: ${weak}`);
         const client = await ctx.temporal();
         const converter = lucidDataConverter(payloadKeys());
         const codecToken = process.env.LUCID_CODEC_TOKEN;
         if (converter && !codecToken) say('lucid serve: payloads are encrypted but LUCID_CODEC_TOKEN is unset: no /codec endpoint for the UI');
-        const registry = consoleMetrics(await ctx.db());
+        // Anchoring's gauges only where a chain is configured; an unreachable one shows as such, it does not fail the scrape.
+        const chain = (() => {
+          try {
+            return ctx.chainEndpoint();
+          } catch {
+            return undefined;
+          }
+        })();
+        const registry = consoleMetrics(await ctx.db(), chain && (() => chain));
         const server = createConsoleServer({
           secret,
           branch: o.branch,

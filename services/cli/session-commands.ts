@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import { verifyProofOnChain } from '../../anchoring/proof-document';
+import { AnchorStore } from '../../stores/anchor-store';
+import { sessionProofDocument } from '../session-proof';
 import type { Command } from 'commander';
-import { ChunkStore } from '../../activities/node/chunk-store';
-import { nodeStorePaths } from '../../activities/node/node-activities';
-import { SessionStore } from '../../activities/control/session-store';
+import { ChunkStore } from '../../sessions/chunk-store';
+import { nodeStorePaths } from '../../sessions/node-store-paths';
+import { SessionStore } from '../../stores/session-store';
 import { nodeEnv, nodeKey } from '../../config/node-config';
-import type { session } from '../../workflows';
+import { session } from '../../workflows/session';
 import type { SessionManifest } from '../../workflows/session-types';
-import { CONTROL_QUEUE, sessionWorkflowId } from '../../workflows/task-queues';
+import { CONTROL_QUEUE, nodeQueue, sessionWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
+import { queueHasWorker } from '../queue-workers';
 import { readStackState } from '../stack/embedded-stack';
 import { CliExit, EXIT, counted, printJson, say } from './cli-output';
 import { ProgressBar } from './progress-bar';
@@ -46,6 +51,13 @@ async function audit(
   return report.ok ? EXIT.ok : SESSION_INTEGRITY_FAILED;
 }
 
+/** Nodes this console has heard of: the embedded stack's and those that recorded sessions. */
+async function knownNodes(ctx: ConsoleContext): Promise<string[]> {
+  const fromStack = Object.keys(readStackState(ctx.env.LUCID_DATA_DIR)?.nodes ?? {});
+  const fromSessions = (await new SessionStore(await ctx.db()).list()).map((s) => s.nodeId);
+  return [...new Set([...fromStack, ...fromSessions])].sort();
+}
+
 export function registerSessionCommands(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) => void): void {
   const cmd = program.command('session').description('recorded sessions: record, verify, export, list');
 
@@ -59,9 +71,18 @@ export function registerSessionCommands(program: Command, run: (fn: (ctx: Consol
       run(async (ctx) => {
         const seconds = Number(o.seconds);
         if (!Number.isFinite(seconds) || seconds <= 0) throw new CliExit(EXIT.badInput, `--seconds: '${o.seconds}' is not a positive number`);
-        const sessionId = randomUUID();
         const client = await ctx.temporal();
-        const handle = await client.workflow.start<typeof session>('session', {
+        if (!(await queueHasWorker(client, nodeQueue(o.node)))) {
+          const known = await knownNodes(ctx);
+          const alive = [];
+          for (const id of known) if (await queueHasWorker(client, nodeQueue(id))) alive.push(id);
+          throw new CliExit(
+            EXIT.badInput,
+            `no worker serves node '${o.node}' (task queue ${nodeQueue(o.node)}); nodes with a worker now: ${alive.join(', ') || 'none'}`,
+          );
+        }
+        const sessionId = randomUUID();
+        const handle = await client.workflow.start(session, {
           taskQueue: CONTROL_QUEUE,
           workflowId: sessionWorkflowId(sessionId),
           args: [{ sessionId, nodeId: o.node, seconds }],
@@ -81,9 +102,48 @@ export function registerSessionCommands(program: Command, run: (fn: (ctx: Consol
   cmd
     .command('verify <sessionId>')
     .description('check every leaf, the root, and that every chunk decrypts; names the first bad chunk')
+    .option('--anchored', "also check the session's anchor against the chain itself (the event, the root, confirmations)")
+    .option('--confirmations <n>', 'with --anchored: confirmations the anchor needs', '1')
     .option('--json', 'JSON on stdout')
-    .action((sessionId: string, o: { json?: boolean }) =>
-      run((ctx) => audit(ctx, sessionId, 'verify', verifySession, o.json), o.json),
+    .action((sessionId: string, o: { json?: boolean; anchored?: boolean; confirmations: string }) =>
+      run(async (ctx) => {
+        const code = await audit(ctx, sessionId, 'verify', verifySession, o.json && !o.anchored);
+        if (!o.anchored || code !== EXIT.ok) return code;
+        const db = await ctx.db();
+        const doc = await sessionProofDocument({ anchors: new AnchorStore(db), sessions: new SessionStore(db) }, sessionId).catch((err: Error) => {
+          throw new CliExit(SESSION_INTEGRITY_FAILED, err.message);
+        });
+        const verdict = await verifyProofOnChain(doc, ctx.chainEndpoint().rpcUrl, Number(o.confirmations));
+        if (o.json) printJson(verdict);
+        say(verdict.ok
+          ? `session ${sessionId}: anchored in batch ${doc.batch.id} (tx ${doc.anchor.txHash}, block ${doc.anchor.blockNumber}), checked against the chain`
+          : `session ${sessionId}: anchor check FAILED: ${verdict.failure}`);
+        return verdict.ok ? EXIT.ok : SESSION_INTEGRITY_FAILED;
+      }, o.json),
+    );
+
+  cmd
+    .command('proof <sessionId>')
+    .description('a self-contained proof document: the session root in its anchored batch (and with --chunk, a chunk in the session)')
+    .option('--chunk <n>', 'extend the proof down to chunk n')
+    .option('-o, --output <file>', 'write the document to a file instead of stdout')
+    .option('--json', 'JSON on stdout (the document itself)')
+    .action((sessionId: string, o: { chunk?: string; output?: string; json?: boolean }) =>
+      run(async (ctx) => {
+        const chunk = o.chunk === undefined ? undefined : Number(o.chunk);
+        if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 0)) throw new CliExit(EXIT.badInput, `--chunk: '${o.chunk}' is not a chunk index`);
+        const db = await ctx.db();
+        const stores = { anchors: new AnchorStore(db), sessions: new SessionStore(db) };
+        const doc = await sessionProofDocument(stores, sessionId, chunk).catch((err: Error) => {
+          throw new CliExit(EXIT.badInput, err.message);
+        });
+        const text = `${JSON.stringify(doc, null, 2)}\n`;
+        if (o.output) fs.writeFileSync(o.output, text);
+        else process.stdout.write(text);
+        say(`session ${sessionId}: batch ${doc.batch.id}, tx ${doc.anchor.txHash}, block ${doc.anchor.blockNumber}${doc.chunk ? `, chunk ${doc.chunk.index}` : ''}`);
+        say(`check it: lucid proof verify ${o.output ?? '<file>'} --rpc <EVM RPC URL>`);
+        return EXIT.ok;
+      }, o.json),
     );
 
   cmd
@@ -103,7 +163,7 @@ export function registerSessionCommands(program: Command, run: (fn: (ctx: Consol
       run(async (ctx) => {
         const rows = await new SessionStore(await ctx.db()).list();
         if (o.json) printJson(rows);
-        else for (const r of rows) say(`${r.sessionId}  node ${r.nodeId}  ${r.startedAt}  ${counted(r.chunks, 'chunk')}  ${r.bytes} bytes${r.cancelled ? '  (stopped)' : ''}`);
+        else for (const r of rows) say(`${r.sessionId}  node ${r.nodeId}  ${r.startedAt}  ${counted(r.chunks, 'chunk')}  ${r.bytes} bytes${r.cancelled ? '  (stopped)' : ''}${r.anchored ? `  anchored tx ${r.anchored.txHash.slice(0, 12)}` : ''}`);
         return EXIT.ok;
       }, o.json),
     );

@@ -11,6 +11,8 @@ import { createClusterWorker } from '../../workers/cluster';
 import { createControlWorker } from '../../workers/control';
 import { createNodeWorker, nodeWorkerContext } from '../../workers/node';
 import { nodeKey } from '../../config/node-config';
+import { chainEndpoint, chainKey, requireChainEndpoint } from '../../config/chain-config';
+import { createChainWorker } from '../../workers/chain';
 import { installJsonLogger } from '../../workers/json-logger';
 import { CliExit, EXIT } from './cli-output';
 
@@ -46,6 +48,7 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
             db: mongo.db(env.LUCID_DB),
             repo: env.LUCID_CONFIG_REPO ? { url: env.LUCID_CONFIG_REPO, dataDir: env.LUCID_DATA_DIR } : undefined,
             dataConverter: lucidDataConverter(payloadKeys()),
+            chain: chainEndpoint(),
           });
           await w.run();
         } finally {
@@ -93,6 +96,32 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
           }),
         ),
       ),
+    );
+
+  registerChainWorker(worker, run);
+}
+
+/** The chain plane's worker: the only process that reads LUCID_CHAIN_KEY_FILE. */
+function registerChainWorker(worker: Command, run: (fn: () => Promise<number>) => void): void {
+  worker
+    .command('chain')
+    .description('the chain worker (task queue chain): signs, broadcasts and confirms anchors; the only holder of the anchoring key')
+    .action(() =>
+      run(async () => {
+        const env = runtimeEnv();
+        const endpoint = requireChainEndpoint();
+        const privateKey = chainKey();
+        installJsonLogger();
+        const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+        try {
+          const dataConverter = lucidDataConverter(payloadKeys());
+          const w = await createChainWorker({ connection, namespace: env.LUCID_NAMESPACE, endpoint, privateKey, dataConverter });
+          await w.run();
+        } finally {
+          await connection.close();
+        }
+        return EXIT.ok;
+      }),
     );
 }
 

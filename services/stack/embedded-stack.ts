@@ -2,9 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import { redactUrl } from '../../activities/cluster/redact-url';
+import type { Address } from 'viem';
+import { AnchorChain } from '../../chain/anchor-chain';
+import { anvilArgs, rpcChainId } from '../../chain/anvil';
+import { readChainKeyFile } from '../../chain/chain-key';
+import { provisionAnchor } from '../../chain/provision-anchor';
+import { redactUrl } from '../../repo/redact-url';
 import { ManagedProcess, portOpen, waitFor } from './managed-process';
-import { ensureNodeKeyFile } from './node-key-file';
+import { ensureChainKeyFile, ensureNodeKeyFile } from './node-key-file';
 import { ensureSearchAttributes } from './search-attribute-registry';
 import { toolPaths } from './tool-paths';
 
@@ -22,6 +27,10 @@ export interface StackOptions {
   registry?: string;
   /** The embedded OCI registry (the stand-in for the fleet's registry mirror). */
   registryPort?: number;
+  /** Set: anchor on this EVM chain (LUCID_CHAIN_RPC) and start none. */
+  chainRpc?: string;
+  /** The embedded chain's (anvil's) port. */
+  chainPort?: number;
   repoUrl?: string;
   /** Where the Temporal UI asks to decode encrypted payloads (`lucid serve`'s /codec). */
   uiCodecEndpoint?: string;
@@ -36,6 +45,23 @@ export interface ComponentStatus {
   address?: string;
   pid?: number;
   log?: string;
+  /** The chain's head block number. */
+  head?: number;
+}
+
+/** The anchoring chain as `dev up` left it: where to send, what to call, which key signs. */
+export interface ChainState {
+  rpc: string;
+  chainId: number;
+  /** LucidAnchor's address. */
+  contract: Address;
+  /** The block it was deployed in, where an indexer starts. */
+  deployBlock: number;
+  /** The anchoring key (0x-hex, a 0400 file on tmpfs) that only the chain worker reads. */
+  keyFile: string;
+  /** The anchoring key's address, authorised on the contract. */
+  sender: Address;
+  embedded: boolean;
 }
 
 export interface StackState {
@@ -50,6 +76,7 @@ export interface StackState {
   workers: string[];
   /** Node workers' key files (on tmpfs), for the session commands on this machine. */
   nodes?: Record<string, { keyFile: string }>;
+  chain?: ChainState;
 }
 
 const HOST = '127.0.0.1';
@@ -127,9 +154,11 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
 
   if (!opts.registry) await ensureRegistry(opts.dataDir, registryPort);
 
+  const previous = readStackState(opts.dataDir);
+  const chain = await ensureChain(opts, previous?.chain);
+
   // Workers of a previous `dev up` that this one no longer wants (a cluster left the inventory, the repo
   // changed) are stopped, or they would run on unmanaged and `dev down` would no longer know them.
-  const previous = readStackState(opts.dataDir);
   for (const w of previous?.workers ?? []) {
     if (!(opts.workers ?? []).includes(w) || previous?.repoUrl !== opts.repoUrl) await proc(opts.dataDir, `worker-${w}`).stop();
   }
@@ -146,15 +175,20 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
     nodes: Object.fromEntries(
       (opts.workers ?? []).filter((w) => w.startsWith('node:')).map((w) => [w.slice(5), { keyFile: ensureNodeKeyFile(opts.dataDir, w.slice(5)) }]),
     ),
+    chain,
   };
   fs.writeFileSync(path.join(dir, 'stack.json'), JSON.stringify(state, null, 2));
 
+  // The anchoring key's file is handed to the chain worker alone, never inherited by the others.
+  const { LUCID_CHAIN_KEY_FILE: _chainKey, ...inherited } = process.env;
   const workerEnv: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     TEMPORAL_ADDRESS: temporalAddress,
     MONGO_URL: mongoUrl,
     LUCID_NAMESPACE: opts.namespace,
     LUCID_DATA_DIR: opts.dataDir,
+    LUCID_CHAIN_RPC: chain.rpc,
+    LUCID_CHAIN_CONTRACT: chain.contract,
     ...(opts.repoUrl ? { LUCID_CONFIG_REPO: opts.repoUrl } : {}),
   };
   for (const w of state.workers) {
@@ -162,13 +196,19 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
     if (p.running()) continue;
     const [kind, id] = w.split(':') as [string, string | undefined];
     const args =
-      kind === 'control' ? ['worker', 'control'] : kind === 'console' ? ['serve', '--port', String(CONSOLE_PORT)] : ['worker', kind, '--id', id!];
-    const env = kind === 'node' && !process.env.LUCID_NODE_KEY && !process.env.LUCID_NODE_KEY_FILE
-      ? { ...workerEnv, LUCID_NODE_KEY_FILE: state.nodes![id!]!.keyFile }
-      : workerEnv;
-    p.start(process.execPath, [tools.lucidCli, ...args], env);
+      kind === 'control' || kind === 'chain' ? ['worker', kind] : kind === 'console' ? ['serve', '--port', String(CONSOLE_PORT)] : ['worker', kind, '--id', id!];
+    p.start(process.execPath, [tools.lucidCli, ...args], workerEnvOf(kind, id));
   }
   return state;
+
+  /** Each key reaches only its own plane's worker: the node key the node worker, the anchoring key the chain worker. */
+  function workerEnvOf(kind: string, id: string | undefined): NodeJS.ProcessEnv {
+    if (kind === 'node' && !process.env.LUCID_NODE_KEY && !process.env.LUCID_NODE_KEY_FILE) {
+      return { ...workerEnv, LUCID_NODE_KEY_FILE: state.nodes![id!]!.keyFile };
+    }
+    if (kind === 'chain') return { ...workerEnv, LUCID_CHAIN_KEY_FILE: _chainKey ?? chain.keyFile };
+    return workerEnv;
+  }
 }
 
 export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
@@ -200,6 +240,12 @@ export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
       ? { name: 'registry', embedded: false, running: await registryReady(state.registry), address: state.registry }
       : embedded('registry', state?.registry),
   );
+  if (state?.chain) {
+    const { rpc, embedded: isEmbedded } = state.chain;
+    const head = await new AnchorChain({ rpcUrl: rpc, contract: state.chain.contract }).head().catch(() => undefined);
+    const base = isEmbedded ? embedded('chain', rpc) : { name: 'chain', embedded: false, running: true, address: rpc };
+    out.push({ ...base, running: base.running && head !== undefined, ...(head ? { head: head.number } : {}) });
+  }
   for (const w of state?.workers ?? []) {
     const address = w === 'control' ? 'lucid-control' : w === 'console' ? `http://${HOST}:${CONSOLE_PORT}` : w.replace(':', '-');
     out.push({ ...embedded(`worker-${w}`), name: `worker:${w}`, address });
@@ -210,7 +256,8 @@ export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
 /** Stops only what this stack started, workers first so they drain against live servers. */
 export async function downStack(dataDir: string): Promise<string[]> {
   const state = readStackState(dataDir);
-  const names = [...(state?.workers ?? []).map((w) => `worker-${w}`), 'registry', 'ferretdb', 'temporal'];
+  // SIGTERM lets anvil dump its state file; only a hard kill loses its newest blocks.
+  const names = [...(state?.workers ?? []).map((w) => `worker-${w}`), 'chain', 'registry', 'ferretdb', 'temporal'];
   const stopped: string[] = [];
   for (const n of names) if (await proc(dataDir, n).stop()) stopped.push(n);
   return stopped;
@@ -256,6 +303,32 @@ export async function ensureRegistry(dataDir: string, port: number): Promise<str
   }
   await waitFor('registry', () => registryReady(address), 30000, () => `\n${registry.logTail()}`);
   return address;
+}
+
+/**
+ * Starts the embedded anvil unless it runs (or LUCID_CHAIN_RPC names another chain), then makes
+ * LucidAnchor ready for this stack's anchoring key: the contract `dev up` recorded when its code
+ * is still on that chain, a fresh deployment otherwise.
+ */
+async function ensureChain(opts: StackOptions, recorded: ChainState | undefined): Promise<ChainState> {
+  const port = opts.chainPort ?? 8545;
+  const rpc = opts.chainRpc ?? `http://${HOST}:${port}`;
+  const anvil = proc(opts.dataDir, 'chain');
+  if (!opts.chainRpc && !anvil.running()) {
+    const bin = toolPaths().anvil;
+    need(bin, 'anvil');
+    await portFree(port, 'chain', '--chain-port, or LUCID_CHAIN_RPC for another EVM chain');
+    anvil.start(bin, anvilArgs({ port, stateFile: path.join(stackDir(opts.dataDir), 'chain-state.json') }));
+  }
+  await waitFor('chain', async () => (await rpcChainId(rpc)) !== undefined, 30000, () => (opts.chainRpc ? ` at ${rpc}` : `\n${anvil.logTail()}`));
+  const keyFile = ensureChainKeyFile(opts.dataDir, 'anchor');
+  const p = await provisionAnchor({
+    rpcUrl: rpc,
+    anchorKey: readChainKeyFile(keyFile),
+    ownerKey: readChainKeyFile(ensureChainKeyFile(opts.dataDir, 'owner')),
+    recorded: recorded?.rpc === rpc ? recorded : undefined,
+  });
+  return { rpc, chainId: p.chainId, contract: p.contract, deployBlock: p.deployBlock, keyFile, sender: p.sender, embedded: !opts.chainRpc };
 }
 
 /** Filesystem storage under the data dir; deletes allowed so an operator can garbage-collect old digests. */

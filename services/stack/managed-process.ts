@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { processStartTime } from '../../activities/cluster/process-identity';
+import { processStartTime } from '../../repo/process-identity';
 
 /** A background process Lucid started, known by its pid file; `stop` never touches anything else. */
 export class ManagedProcess {

@@ -2,7 +2,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../config/runtime-env';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const versions = require(path.join(PROJECT_ROOT, 'scripts', 'tool-versions.json')) as {
   temporalBin: string;
   ferretdb: string;
@@ -19,5 +18,7 @@ export function toolPaths(toolsDir = process.env.LUCID_TOOLS_DIR ?? path.join(os
     registry: path.join(toolsDir, 'bin', `registry-${versions.registry}`),
     cosign: path.join(toolsDir, 'bin', `cosign-${versions.cosign}`),
     lucidCli: path.join(PROJECT_ROOT, 'dist', 'services', 'cli.js'),
+    // npm installs only this machine's platform package of the pinned anvil (package.json optionalDependencies).
+    anvil: path.join(PROJECT_ROOT, 'node_modules', '@foundry-rs', `anvil-${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`, 'bin', 'anvil'),
   };
 }

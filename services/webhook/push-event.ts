@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
+import { FULL_SHA_PATTERN, FULL_SHA_RULE } from '../../common/input-ids';
 import { fieldPath } from '../../config/config-files';
 
 export type PushProvider = 'github' | 'gitea';
@@ -64,7 +65,8 @@ export function webhookEvent(headers: IncomingHttpHeaders): WebhookEvent {
 
 const ZERO_SHA = '0'.repeat(40);
 
-const shaSchema = z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-character lowercase hex commit sha');
+// `after` becomes a git argument and the rollout's workflow id: the same rule as every other commit input.
+const shaSchema = z.string().regex(FULL_SHA_PATTERN, FULL_SHA_RULE);
 
 /** Only the fields the console reads; both servers send many more, which are dropped. */
 const pushPayloadSchema = z.object({

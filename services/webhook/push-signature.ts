@@ -11,11 +11,26 @@ const SIGNATURE_HEADERS = [
   { name: 'x-gogs-signature', pattern: /^([0-9a-f]{64})$/i },
 ] as const;
 
-/** Anyone can compute an HMAC with an empty key, so an empty secret would let every forged push through. */
-export function assertPushSecret(secret: string): void {
-  if (secret.length === 0) {
-    throw new Error('webhook secret is empty: set the secret configured on the git server webhook');
+/** Below this, one signed delivery lets an attacker guess the secret offline and forge pushes. */
+export const MIN_PUSH_SECRET_BYTES = 32;
+
+/** Why a webhook secret cannot be used, or undefined when it can. */
+export function pushSecretProblem(secret: string): string | undefined {
+  // Anyone can compute an HMAC with an empty key, so an empty secret would let every forged push through.
+  if (secret.length === 0) return 'webhook secret is empty: set the secret configured on the git server webhook';
+  const bytes = Buffer.byteLength(secret, 'utf8');
+  if (bytes < MIN_PUSH_SECRET_BYTES) {
+    return (
+      `webhook secret is ${bytes} bytes, under the minimum of ${MIN_PUSH_SECRET_BYTES}: a short secret can be guessed offline ` +
+      'from one signed delivery, and then pushes forged; make one with `openssl rand -hex 32` and set it on the git server webhook too'
+    );
   }
+  return undefined;
+}
+
+export function assertPushSecret(secret: string): void {
+  const problem = pushSecretProblem(secret);
+  if (problem) throw new Error(problem);
 }
 
 /**

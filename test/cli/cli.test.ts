@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import type { SampleCluster } from '../../compose/sample-fleet';
+import type { SampleCluster } from '../../demo/sample-fleet';
 import { toolPaths } from '../../services/stack/tool-paths';
-import { sampleFleetFiles } from '../../compose/sample-fleet';
+import { sampleFleetFiles } from '../../demo/sample-fleet';
 import { stackDir } from '../../services/stack/embedded-stack';
 import { ManagedProcess, portOpen } from '../../services/stack/managed-process';
 import { FleetHarness } from '../support/fleet-harness';
@@ -87,6 +87,8 @@ describe('lucid CLI', () => {
   });
 
   it('cluster status of a cluster whose worker is down says so and is not healthy', async () => {
+    // Back in the inventory (status refuses clusters that are not), but nothing runs its worker.
+    await h.repo.commit(sampleFleetFiles({ clusters: CLUSTERS, version: 'v1' }), 'cl-ss back in the fleet', { replaceAll: true });
     await h.cli(['dev', 'down']);
     const out = await h.cli(['cluster', 'status', 'cl-ss', '--json']);
     expect(out.code).toBe(0);

@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SessionJournal } from '../../activities/node/session-journal';
-import { nodeStorePaths } from '../../activities/node/node-activities';
-import { ffmpegArgs } from '../../activities/node/recorder';
+import { SessionJournal } from '../../sessions/session-journal';
+import { nodeStorePaths } from '../../sessions/node-store-paths';
+import { ffmpegArgs } from '../../sessions/recorder';
 import type { SessionManifest, SessionResult } from '../../workflows/session-types';
 import type { session } from '../../workflows';
 import { CONTROL_QUEUE, sessionWorkflowId } from '../../workflows/task-queues';
 import { FleetHarness } from '../support/fleet-harness';
+import { eventually } from '../anchoring/anchor-fixtures';
 
 let h: FleetHarness;
 let work: string;
@@ -29,13 +30,17 @@ function probe(file: string): { streams: Array<{ codec_type: string; codec_name:
 }
 
 beforeAll(async () => {
+  // A recorded session is anchored in a batch closed a second after it arrives.
+  process.env.LUCID_ANCHOR_MAX_WAIT_SECONDS = '1';
   h = await FleetHarness.start('sessions', []);
   work = path.join(h.dataDir, 'work');
   fs.mkdirSync(work, { recursive: true });
   await h.startControlWorker();
+  await h.startChainWorker();
   await h.startNodeWorker('n-xvfb', XVFB);
 });
 afterAll(async () => {
+  delete process.env.LUCID_ANCHOR_MAX_WAIT_SECONDS;
   await h?.close();
 });
 
@@ -66,6 +71,27 @@ describe('session recording on a node worker', () => {
     expect(info.streams.map((s) => `${s.codec_type}/${s.codec_name}`)).toEqual(['video/h264']);
     expect(Number(info.format.duration)).toBeGreaterThan(2);
     expect(Number(info.format.duration)).toBeLessThan(4);
+  });
+
+  it('the recorded session is queued, anchored, and session verify --anchored checks it against the chain', async () => {
+    const anchored = await eventually('the session anchored', async () => (await manifest(recorded.sessionId)).anchored);
+    expect(anchored.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    const verify = await h.cli(['session', 'verify', recorded.sessionId, '--anchored']);
+    expect(verify.code).toBe(0);
+    expect(verify.stderr).toMatch(new RegExp(`anchored in batch ${anchored.batchId} \\(tx ${anchored.txHash}, block ${anchored.blockNumber}\\), checked against the chain`));
+    const list = JSON.parse((await h.cli(['session', 'list', '--json'])).stdout) as Array<{ sessionId: string; anchored?: unknown }>;
+    expect(list.find((r) => r.sessionId === recorded.sessionId)?.anchored).toEqual(anchored);
+  });
+
+  it('a record on a node no worker serves fails at once, naming the nodes that have a worker (after a recording made n-xvfb known)', async () => {
+    const started = Date.now();
+    const r = await h.cli(['session', 'record', '--node', '1', '--seconds', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no worker serves node '1' \(task queue node-1\); nodes with a worker now: n-xvfb/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    let started1 = false;
+    for await (const _ of h.client.workflow.list({ query: `WorkflowType = 'session' AND ExecutionStatus = 'Running'` })) started1 = true;
+    expect(started1).toBe(false);
   });
 
   it("an export's bytes equal the recorder's raw output", async () => {
@@ -109,7 +135,9 @@ describe('session recording on a node worker', () => {
     expect(new Set(m.chunks.map((c) => c.nonce)).size).toBe(m.chunks.length);
 
     const history = await h.client.workflow.getHandle(`session-${result.sessionId}`).fetchHistory();
-    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
+    const attempts = history.events!
+      .filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
     expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
     expect((await h.cli(['session', 'verify', result.sessionId])).code).toBe(0);
     worker.kill('SIGTERM');

@@ -1,5 +1,5 @@
 import { parse, stringify } from 'yaml';
-import { sampleFleetFiles, type SampleCluster } from '../../compose/sample-fleet';
+import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
 import { FleetHarness } from '../support/fleet-harness';
 
 const CLUSTER: SampleCluster = { id: 'bi-bc', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };

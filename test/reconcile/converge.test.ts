@@ -1,5 +1,5 @@
-import { DEMO_APP } from '../../compose/demo-images';
-import type { SampleCluster } from '../../compose/sample-fleet';
+import { DEMO_APP } from '../../demo/demo-images';
+import type { SampleCluster } from '../../demo/sample-fleet';
 import { FleetHarness } from '../support/fleet-harness';
 
 const CLUSTER: SampleCluster = { id: 'cv-bc', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };

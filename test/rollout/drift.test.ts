@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runCompose } from '../../activities/cluster/compose-cli';
-import { DEMO_APP } from '../../compose/demo-images';
-import type { SampleCluster } from '../../compose/sample-fleet';
-import { driftScheduleId, ensureDriftSchedule } from '../../activities/control/schedules';
+import { runCompose } from '../../compose/compose-cli';
+import { DEMO_APP } from '../../demo/demo-images';
+import type { SampleCluster } from '../../demo/sample-fleet';
+import { driftScheduleId, ensureDriftSchedule } from '../../triggers/schedules';
 import { FleetHarness, type ContainerView } from '../support/fleet-harness';
 
 const CLUSTER: SampleCluster = { id: 'dr-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };
@@ -72,6 +72,8 @@ describe('drift correction by the per-cluster Schedule', () => {
         now.every((c) => c.configHash === byName(good, c.service).configHash)
       );
     });
+    // The drift check records its correction after the reconcile it started ends, a moment after the containers are healthy.
+    await until('the correction to be recorded', async () => (await h.store.driftCorrections(CLUSTER.id)).length > 0);
     const corrections = await h.store.driftCorrections(CLUSTER.id);
     const problems = corrections.flatMap((c) => c.problems.map((p) => `${p.service}: ${p.problem}`));
     expect(problems).toEqual(

@@ -1,4 +1,4 @@
-import type { SampleCluster } from '../../compose/sample-fleet';
+import type { SampleCluster } from '../../demo/sample-fleet';
 import { reconcileWorkflowId } from '../../workflows/task-queues';
 import { FleetHarness } from '../support/fleet-harness';
 

@@ -1,36 +1,21 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { ensurePollSchedule } from '../../activities/control/schedules';
-import type { SampleCluster } from '../../compose/sample-fleet';
-import { toolPaths } from '../../services/stack/tool-paths';
+import { ensurePollSchedule } from '../../triggers/schedules';
+import type { SampleCluster } from '../../demo/sample-fleet';
 import type { RolloutStatus } from '../../workflows/rollout-types';
 import { FleetHarness } from '../support/fleet-harness';
 import { SECRET, editedFixture, giteaHeaders, githubHeaders } from '../webhook/push-delivery';
 
 const CLUSTER: SampleCluster = { id: 'tg-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };
-const PORT = 18780;
+const PORT = 18780 + Number(process.env.LUCID_TEST_PORT_OFFSET ?? 0);
 const URL = `http://127.0.0.1:${PORT}`;
 let h: FleetHarness;
-let server: ChildProcess;
 
 beforeAll(async () => {
   h = await FleetHarness.start('triggers', [CLUSTER]);
   await h.startControlWorker();
   await h.startClusterWorker(CLUSTER.id);
-  server = spawn(process.execPath, [toolPaths().lucidCli, 'serve', '--port', String(PORT)], {
-    env: { ...h.env, LUCID_WEBHOOK_SECRET: SECRET },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`${URL}/healthz`).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('lucid serve did not come up');
+  await h.serve(PORT, { LUCID_WEBHOOK_SECRET: SECRET });
 });
-afterAll(async () => {
-  server?.kill('SIGTERM');
-  await h?.close();
-});
+afterAll(() => h?.close());
 
 /** A GitHub push of `sha` to main, as GitHub would send it for this repo. */
 function push(sha: string, provider: 'github' | 'gitea' = 'github', secret = SECRET) {
@@ -83,7 +68,7 @@ describe('rollout triggers', () => {
     expect(await runsOf(`rollout-${sha}`)).toBe(1);
   });
 
-  it('serves Prometheus metrics for rollouts and reconciles', async () => {
+  it('serves Prometheus metrics counting the two rollouts above and their reconciles', async () => {
     const res = await fetch(`${URL}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();

@@ -1,4 +1,4 @@
-import type { SampleCluster } from '../../compose/sample-fleet';
+import type { SampleCluster } from '../../demo/sample-fleet';
 import { FleetHarness } from '../support/fleet-harness';
 
 const CLUSTERS: SampleCluster[] = [
@@ -37,5 +37,8 @@ describe('a cluster whose worker does not pick up work', () => {
     expect(status.waves[0]!.clusters.find((c) => c.id === 'un-a')).toMatchObject({ state: 'reverted' });
     expect(status.waves[1]).toMatchObject({ state: 'skipped' });
     expect((await h.containers('un-c')).map((c) => c.id)).toEqual(before.map((c) => c.id));
+    // An offline Pi says nothing about the commit: it is not marked bad, and the reverted cluster's last good is what it was.
+    expect(await h.db.collection('commits').findOne({ _id: sha as never })).toBeNull();
+    expect((await h.store.get('un-a')).lastGoodCommit).toBe(status.waves[0]!.clusters.find((c) => c.id === 'un-a')!.commit);
   });
 });

@@ -1,5 +1,5 @@
-import { DEMO_APP } from '../../compose/demo-images';
-import type { SampleCluster } from '../../compose/sample-fleet';
+import { DEMO_APP } from '../../demo/demo-images';
+import type { SampleCluster } from '../../demo/sample-fleet';
 import { FleetHarness } from '../support/fleet-harness';
 
 // Two waves: canary holds a blockchain and a sessions cluster, core one more blockchain cluster.

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { sampleFleetFiles, type SampleCluster } from '../../compose/sample-fleet';
+import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
 import { FleetHarness } from '../support/fleet-harness';
 import { generateAgeKey, runTool, secretTools, type AgeKey } from './secret-tools';
 

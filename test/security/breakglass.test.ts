@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BREAKGLASS_NAMESPACE, BREAKGLASS_SIGNERS, breakglassMessage } from '../../activities/cluster/breakglass-signature';
-import { sampleFleetFiles, type SampleCluster } from '../../compose/sample-fleet';
+import { BREAKGLASS_NAMESPACE, BREAKGLASS_SIGNERS, breakglassMessage } from '../../repo/breakglass-signature';
+import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
 import { FleetHarness } from '../support/fleet-harness';
 
 const CLUSTERS: SampleCluster[] = [

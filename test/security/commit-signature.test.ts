@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { sampleFleetFiles, type SampleCluster } from '../../compose/sample-fleet';
+import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
 import { FleetHarness } from '../support/fleet-harness';
 
 const CLUSTER: SampleCluster = { id: 'cs-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };

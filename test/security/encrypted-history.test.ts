@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { payloadKeys } from '../../config/payload-keys';
-import type { SampleCluster } from '../../compose/sample-fleet';
+import type { SampleCluster } from '../../demo/sample-fleet';
 import { toolPaths } from '../../services/stack/tool-paths';
 import { EncryptionCodec } from '../../workers/payload-codec';
 import { CONTROL_QUEUE } from '../../workflows/task-queues';
@@ -13,7 +13,7 @@ import { TEST_PAYLOAD_KEYS, testKeys } from '../support/test-payload-keys';
 
 const CLUSTER: SampleCluster = { id: 'en-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };
 const MARKER = `operator-${randomBytes(8).toString('hex')}`;
-const PORT = 18781;
+const PORT = 18781 + Number(process.env.LUCID_TEST_PORT_OFFSET ?? 0);
 const TOKEN = `codec-${randomBytes(8).toString('hex')}`;
 let h: FleetHarness;
 let server: ChildProcess;
@@ -67,7 +67,7 @@ describe('encrypted workflow history on the real server', () => {
     await h.startControlWorker();
     await h.startClusterWorker(CLUSTER.id);
     server = spawn(process.execPath, [toolPaths().lucidCli, 'serve', '--port', String(PORT)], {
-      env: { ...h.env, LUCID_WEBHOOK_SECRET: 'unused-here', LUCID_CODEC_TOKEN: TOKEN },
+      env: { ...h.env, LUCID_WEBHOOK_SECRET: 'unused-here-but-32-bytes-or-longer', LUCID_CODEC_TOKEN: TOKEN },
       stdio: 'ignore',
     });
     for (let i = 0; i < 100; i++) {

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { cosignTag, parseImageReference } from '../../activities/supply-chain/image-reference';
+import { cosignTag, parseImageReference } from '../../supply-chain/image-reference';
 import { DEFAULT_ALLOWLIST } from '../../config/fleet-taxonomy';
-import { DEMO_APP } from '../../compose/demo-images';
+import { DEMO_APP } from '../../demo/demo-images';
 import {
   attestImage,
   generateReleaseKey,
@@ -13,8 +13,8 @@ import {
   vulnerabilityReport,
   type Findings,
   type ReleaseKey,
-} from '../../compose/image-release';
-import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '../../compose/sample-fleet';
+} from '../../demo/image-release';
+import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '../../demo/sample-fleet';
 import { FleetHarness } from '../support/fleet-harness';
 
 const CLUSTER: SampleCluster = { id: 'ig-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };

@@ -6,17 +6,20 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { MongoClient, type Db } from 'mongodb';
-import { runCompose } from '../../activities/cluster/compose-cli';
-import { LABELS, projectName } from '../../activities/cluster/compose-labels';
-import { ClusterStore } from '../../activities/control/cluster-store';
-import { POLL_SCHEDULE_ID, driftScheduleId } from '../../activities/control/schedules';
+import { runCompose } from '../../compose/compose-cli';
+import { LABELS, projectName } from '../../compose/compose-labels';
+import { ClusterStore } from '../../stores/cluster-store';
+import { POLL_SCHEDULE_ID, driftScheduleId } from '../../triggers/schedules';
 import { stackDir, upStack } from '../../services/stack/embedded-stack';
 import { ManagedProcess } from '../../services/stack/managed-process';
-import { ConfigRepoWriter } from '../../compose/config-repo-writer';
-import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '../../compose/sample-fleet';
+import { ConfigRepoWriter } from '../../demo/config-repo-writer';
+import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '../../demo/sample-fleet';
 import { toolPaths } from '../../services/stack/tool-paths';
 import { createClusterWorker } from '../../workers/cluster';
+import { createChainWorker } from '../../workers/chain';
 import { createControlWorker } from '../../workers/control';
+import { readChainKeyFile } from '../../chain/chain-key';
+import type { ChainEndpoint } from '../../config/chain-config';
 import { createNodeWorker, nodeWorkerContext } from '../../workers/node';
 import { payloadKeys } from '../../config/payload-keys';
 import { lucidDataConverter } from '../../workers/payload-codec';
@@ -94,6 +97,8 @@ export class FleetHarness {
       TEMPORAL_ADDRESS: this.stack.temporalAddress,
       MONGO_URL: this.stack.mongoUrl,
       LUCID_REGISTRY: this.stack.registry,
+      LUCID_CHAIN_RPC: this.stack.chainRpc,
+      LUCID_CHAIN_CONTRACT: this.stack.chainContract,
       LUCID_NAMESPACE: this.stack.namespace,
       LUCID_DB: dbName(this.name),
       LUCID_DATA_DIR: this.dataDir,
@@ -104,11 +109,11 @@ export class FleetHarness {
     };
   }
 
-  commit(opts: SampleFleetOptions, message: string): Promise<string> {
-    return this.repo.commit(sampleFleetFiles({ clusters: this.clusters, ...opts }), message, { replaceAll: true });
+  commit(opts: SampleFleetOptions, message: string, write: { push?: boolean } = {}): Promise<string> {
+    return this.repo.commit(sampleFleetFiles({ clusters: this.clusters, ...opts }), message, { replaceAll: true, ...write });
   }
 
-  async startControlWorker(): Promise<void> {
+  async startControlWorker(chain?: ChainEndpoint): Promise<void> {
     this.track(
       'control',
       await createControlWorker({
@@ -118,8 +123,26 @@ export class FleetHarness {
         db: this.db,
         repo: { url: this.repo.bareDir, dataDir: this.dataDir },
         dataConverter: converterOf(this.payloadKeys),
+        chain: chain ?? this.chainEndpoint,
       }),
     );
+  }
+
+  /** The test stack's chain and LucidAnchor contract. */
+  get chainEndpoint(): ChainEndpoint {
+    return { rpcUrl: this.stack.chainRpc, contract: this.stack.chainContract };
+  }
+
+  /** The chain plane's worker in this process, with the stack's authorised anchoring key unless another is given. */
+  async startChainWorker(opts: { privateKey?: `0x${string}`; endpoint?: ChainEndpoint } = {}): Promise<void> {
+    const worker = await createChainWorker({
+      connection: this.nativeConnection,
+      namespace: this.stack.namespace,
+      endpoint: opts.endpoint ?? this.chainEndpoint,
+      privateKey: opts.privateKey ?? readChainKeyFile(this.stack.chainKeyFile),
+      dataConverter: converterOf(this.payloadKeys),
+    });
+    this.track('chain', worker);
   }
 
   async startClusterWorker(clusterId: string, secrets: { ageIdentities?: string[]; secretsDir?: string } = {}): Promise<void> {
@@ -155,10 +178,14 @@ export class FleetHarness {
     await w.done;
   }
 
-  /** `lucid worker <kind> --id <id>` as its own process, as a Pi runs it; `vars` add to the fleet's environment. */
-  spawnWorker(kind: 'cluster' | 'node', id: string, vars: NodeJS.ProcessEnv = {}): ChildProcess {
+  /**
+   * `lucid worker <kind> --id <id>` as its own process, as a Pi runs it; `vars` add to the fleet's environment.
+   * `lucid worker chain` takes no id (`id` names its log file); give it LUCID_CHAIN_KEY_FILE in `vars`.
+   */
+  spawnWorker(kind: 'cluster' | 'node' | 'chain', id: string, vars: NodeJS.ProcessEnv = {}): ChildProcess {
     const logFile = fs.openSync(path.join(this.dataDir, `worker-${id}.log`), 'a');
-    const child = spawn(process.execPath, [toolPaths().lucidCli, 'worker', kind, '--id', id], {
+    const args = kind === 'chain' ? ['worker', 'chain'] : ['worker', kind, '--id', id];
+    const child = spawn(process.execPath, [toolPaths().lucidCli, ...args], {
       env: { ...this.env, ...vars },
       stdio: ['ignore', logFile, logFile],
     });
@@ -168,10 +195,26 @@ export class FleetHarness {
     return child;
   }
 
-  /** Runs the `lucid` CLI against this fleet; resolves with its exit code and stdout. */
-  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  /** `lucid serve` for this fleet on a port, once its /healthz answers; killed when the fleet closes. */
+  async serve(port: number, vars: NodeJS.ProcessEnv): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [toolPaths().lucidCli, 'serve', '--port', String(port)], { env: { ...this.env, ...vars }, stdio: 'ignore' });
+    this.children.add(child);
+    child.on('exit', () => this.children.delete(child));
+    for (let i = 0; i < 100; i++) {
+      if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return child;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`lucid serve did not come up on port ${port}`);
+  }
+
+  /** Runs the `lucid` CLI against this fleet (`vars` add to its environment); resolves with its exit code and output. */
+  cli(args: string[], vars: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    return this.cliWith({ ...this.env, ...vars }, args);
+  }
+
+  cliWith(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [toolPaths().lucidCli, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [toolPaths().lucidCli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -252,11 +295,17 @@ export class FleetHarness {
       temporalPort: this.stack.temporalPort,
       mongoPort: this.stack.mongoPort,
       registryPort: this.stack.registryPort,
+      chainPort: this.stack.chainPort,
       workers: [],
     });
   }
 
   async close(): Promise<void> {
+    // Anchoring's long-running workflows are one per namespace: the next fleet's control worker must not pick up this one's.
+    const anchoring = `WorkflowType IN ('anchorBatcher', 'anchorBatch', 'anchorIndexer') AND ExecutionStatus = 'Running'`;
+    for await (const wf of this.client.workflow.list({ query: anchoring })) {
+      await this.client.workflow.getHandle(wf.workflowId, wf.runId).terminate('test fleet closed').catch(() => undefined);
+    }
     const schedules = [POLL_SCHEDULE_ID, ...this.clusters.map((c) => driftScheduleId(c.id))];
     for (const id of schedules) await this.client.schedule.getHandle(id).delete().catch(() => undefined);
     for (const key of [...this.workers.keys()]) await this.stopWorker(key);

@@ -15,6 +15,13 @@ export interface TestStack {
   /** host:port of the run's registry. */
   registry: string;
   registryPort: number;
+  /** The run's anvil: its RPC, LucidAnchor's address and the anchoring key file, as `dev up` records them. */
+  chainPort: number;
+  chainRpc: string;
+  chainId: number;
+  chainContract: `0x${string}`;
+  chainKeyFile: string;
+  chainDeployBlock: number;
   workflowBundle: string;
 }
 
@@ -25,5 +32,8 @@ export const TEST_STACK_FILE = path.join(
 );
 
 export function testStack(): TestStack {
+  if (!fs.existsSync(TEST_STACK_FILE)) {
+    throw new Error('no test stack: a suite that needs it belongs to the integration tier (*.test.ts, not *.unit.test.ts)');
+  }
   return JSON.parse(fs.readFileSync(TEST_STACK_FILE, 'utf8')) as TestStack;
 }

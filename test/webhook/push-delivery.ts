@@ -4,7 +4,7 @@ import * as path from 'node:path';
 
 /** Deliveries the way GitHub and Gitea send them, built from the payloads under fixtures/. */
 
-export const SECRET = 'lucid-webhook-test-secret';
+export const SECRET = 'lucid-webhook-test-secret-of-32-bytes-or-more';
 
 export type Fixture = 'github-push' | 'github-branch-deleted' | 'github-ping' | 'gitea-push';
 

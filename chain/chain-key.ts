@@ -1,0 +1,23 @@
+import * as fs from 'node:fs';
+import type { Hex } from 'viem';
+
+/**
+ * Reads the anchoring key (LUCID_CHAIN_KEY_FILE): 0x and 64 hex digits, in a file only this user
+ * can read. Errors name the file and what is wrong with it, never its contents.
+ */
+export function readChainKeyFile(file: string): Hex {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    throw new Error(`chain key ${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const uid = process.getuid?.();
+  if ((uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+    throw new Error(`chain key ${file}: must be a private file of this user (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)}; chmod 400 it)`);
+  }
+  const text = fs.readFileSync(file, 'utf8').trim();
+  const key = text.startsWith('0x') ? text : `0x${text}`;
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new Error(`chain key ${file}: not a 32-byte hex key (0x and 64 hex digits)`);
+  return key as Hex;
+}

@@ -1,0 +1,69 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+
+/**
+ * A config repo the way an operator's console makes it: a bare repository
+ * (what clusters pull from) and a work clone that commits and pushes to it.
+ */
+export class ConfigRepoWriter {
+  private constructor(
+    readonly bareDir: string,
+    readonly workDir: string,
+    private readonly git: SimpleGit,
+  ) {}
+
+  static async open(bareDir: string, workDir = `${bareDir.replace(/\.git$/, '')}-work`): Promise<ConfigRepoWriter> {
+    if (!fs.existsSync(path.join(bareDir, 'HEAD'))) {
+      fs.mkdirSync(bareDir, { recursive: true });
+      await simpleGit(bareDir).init(true, ['--initial-branch=main', '--quiet']);
+    }
+    if (!fs.existsSync(path.join(workDir, '.git'))) {
+      fs.rmSync(workDir, { recursive: true, force: true });
+      await simpleGit().clone(bareDir, workDir, ['--quiet']);
+    }
+    const git = simpleGit(workDir);
+    await git.addConfig('user.name', 'Lucid Operator').addConfig('user.email', 'operator@lucid.invalid');
+    await git.raw(['checkout', '-q', '-B', 'main']);
+    return new ConfigRepoWriter(bareDir, workDir, git);
+  }
+
+  /** Writes (string) or deletes (null) files, commits and pushes; returns the new sha. */
+  async commit(
+    files: Record<string, string | null>,
+    message: string,
+    opts: {
+      replaceAll?: boolean;
+      /** An SSH private key file: the commit is signed with it. */
+      signingKey?: string;
+      /** false: commit locally only, as a push that has not reached the repo the fleet pulls from yet. */
+      push?: boolean;
+    } = {},
+  ): Promise<string> {
+    if (opts.replaceAll) {
+      for (const entry of fs.readdirSync(this.workDir)) {
+        if (entry !== '.git') fs.rmSync(path.join(this.workDir, entry), { recursive: true, force: true });
+      }
+    }
+    for (const [rel, body] of Object.entries(files)) {
+      const full = path.join(this.workDir, rel);
+      if (body === null) fs.rmSync(full, { force: true });
+      else {
+        fs.mkdirSync(path.dirname(full), { recursive: true });
+        fs.writeFileSync(full, body);
+      }
+    }
+    await this.git.add(['-A', '.']);
+    if (opts.signingKey) {
+      await this.git.raw(['-c', 'gpg.format=ssh', '-c', `user.signingkey=${opts.signingKey}`, 'commit', '-q', '-S', '--allow-empty', '-m', message]);
+    } else {
+      await this.git.commit(message, undefined, { '--allow-empty': null });
+    }
+    if (opts.push !== false) await this.push();
+    return (await this.git.revparse(['HEAD'])).trim();
+  }
+
+  async push(): Promise<void> {
+    await this.git.push('origin', 'main', ['--quiet']);
+  }
+}

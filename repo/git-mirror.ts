@@ -1,0 +1,98 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { simpleGit } from 'simple-git';
+import { InvalidInputError, commitRef, fullSha } from '../common/input-ids';
+import type { CommitInfo } from '../workflows/reconcile-types';
+import { withFileLock } from './file-lock';
+import { redactUrl } from './redact-url';
+
+export class UnknownCommitError extends Error {
+  constructor(readonly repo: string, readonly ref: string) {
+    super(`commit '${ref}' not found in config repo ${redactUrl(repo)}`);
+    this.name = 'UnknownCommitError';
+  }
+}
+
+/**
+ * A local bare mirror of the config repo. Clusters and the console each keep
+ * one, so a commit is fetched once and every work tree is a cheap local clone.
+ * Every value from outside reaches git after `--` or `--end-of-options`, and
+ * is checked first, so it can never be read as an option.
+ */
+export class GitMirror {
+  constructor(
+    readonly repoUrl: string,
+    readonly mirrorDir: string,
+  ) {
+    if (repoUrl.startsWith('-')) {
+      throw new InvalidInputError('config repo URL', JSON.stringify(redactUrl(repoUrl)), "must not start with '-': git would read it as an option");
+    }
+  }
+
+  async fetch(): Promise<void> {
+    fs.mkdirSync(path.dirname(this.mirrorDir), { recursive: true });
+    await withFileLock(`${this.mirrorDir}.lock`, () => this.fetchUnlocked());
+  }
+
+  private async fetchUnlocked(): Promise<void> {
+    if (!fs.existsSync(path.join(this.mirrorDir, 'HEAD'))) {
+      const tmp = `${this.mirrorDir}.tmp-${process.pid}`;
+      fs.rmSync(tmp, { recursive: true, force: true });
+      await simpleGit().raw(['clone', '--mirror', '--quiet', '--', this.repoUrl, tmp]);
+      fs.renameSync(tmp, this.mirrorDir);
+      return;
+    }
+    await simpleGit(this.mirrorDir).fetch(['--prune', '--quiet', 'origin']);
+  }
+
+  /** Resolves a sha (full or short) or, with no ref, the head of the default branch. */
+  async resolve(ref?: string): Promise<CommitInfo> {
+    const git = simpleGit(this.mirrorDir);
+    const want = ref === undefined ? 'HEAD' : commitRef('commit', ref);
+    let out: string;
+    try {
+      out = await git.raw(['log', '-1', '--format=%H%x00%an <%ae>%x00%s%x00%cI', '--end-of-options', `${want}^{commit}`, '--']);
+    } catch {
+      throw new UnknownCommitError(this.repoUrl, want);
+    }
+    const [sha, author, subject, committedAt] = out.trim().split('\0');
+    return { sha: sha!, author: author!, subject: subject!, committedAt: committedAt! };
+  }
+
+  async fetchAndResolve(ref?: string): Promise<CommitInfo> {
+    const want = ref === undefined ? undefined : commitRef('commit', ref);
+    if (want !== undefined && fs.existsSync(path.join(this.mirrorDir, 'HEAD'))) {
+      try {
+        return await this.resolve(want);
+      } catch (err) {
+        if (!(err instanceof UnknownCommitError)) throw err;
+        // not here yet: fetch below
+      }
+    }
+    await this.fetch();
+    return this.resolve(want);
+  }
+
+  /**
+   * A plain checkout of one commit under `treesDir/<sha>`, made in a temp dir
+   * and renamed into place so a crash never leaves a half-written tree.
+   */
+  async materialize(sha: string, treesDir: string): Promise<string> {
+    fullSha('commit', sha);
+    const dir = path.join(treesDir, sha);
+    if (fs.existsSync(dir)) return dir;
+    fs.mkdirSync(treesDir, { recursive: true });
+    const tmp = fs.mkdtempSync(path.join(treesDir, `.${sha.slice(0, 12)}-`));
+    try {
+      await simpleGit().raw(['clone', '--shared', '--no-checkout', '--quiet', '--', this.mirrorDir, tmp]);
+      // `switch`, not `checkout`: git 2.39's checkout --detach refuses --end-of-options.
+      await simpleGit(tmp).raw(['switch', '--quiet', '--detach', '--end-of-options', sha]);
+      fs.renameSync(tmp, dir);
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      if (fs.existsSync(dir)) return dir;
+      throw err;
+    }
+    return dir;
+  }
+}

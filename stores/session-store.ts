@@ -1,0 +1,76 @@
+import type { Collection, Db } from 'mongodb';
+import type { SessionManifest } from '../workflows/session-types';
+
+interface SessionDoc extends Omit<SessionManifest, 'startedAt' | 'endedAt'> {
+  _id: string;
+  startedAt: Date;
+  endedAt: Date;
+}
+
+export interface Incident {
+  sessionId: string;
+  nodeId: string;
+  chunkIndex: number;
+  leaf: string;
+  kind: string;
+  reason: string;
+  at: Date;
+}
+
+/** Session manifests and the incidents raised while reading their chunks. */
+export class SessionStore {
+  private readonly sessions: Collection<SessionDoc>;
+  private readonly incidents: Collection<Incident>;
+
+  constructor(db: Db) {
+    this.sessions = db.collection<SessionDoc>('sessions');
+    this.incidents = db.collection<Incident>('incidents');
+  }
+
+  async save(m: SessionManifest): Promise<void> {
+    const doc: SessionDoc = { ...m, _id: m.sessionId, startedAt: new Date(m.startedAt), endedAt: new Date(m.endedAt) };
+    await this.sessions.replaceOne({ _id: m.sessionId }, doc, { upsert: true });
+  }
+
+  async get(sessionId: string): Promise<SessionManifest | undefined> {
+    const doc = await this.sessions.findOne({ _id: sessionId });
+    if (!doc) return undefined;
+    const { _id, ...rest } = doc;
+    return { ...rest, startedAt: doc.startedAt.toISOString(), endedAt: doc.endedAt.toISOString() };
+  }
+
+  async list(): Promise<Array<Pick<SessionManifest, 'sessionId' | 'nodeId' | 'bytes' | 'root' | 'startedAt' | 'cancelled' | 'anchored'> & { chunks: number }>> {
+    const docs = await this.sessions.find({}).sort({ startedAt: -1 }).toArray();
+    return docs.map((d) => ({
+      sessionId: d.sessionId,
+      nodeId: d.nodeId,
+      chunks: d.chunks.length,
+      bytes: d.bytes,
+      root: d.root,
+      startedAt: d.startedAt.toISOString(),
+      cancelled: d.cancelled,
+      anchored: d.anchored,
+    }));
+  }
+
+  async markAnchored(sessionId: string, anchored: NonNullable<SessionManifest['anchored']>): Promise<void> {
+    await this.sessions.updateOne({ _id: sessionId }, { $set: { anchored } });
+  }
+
+  async unmarkAnchored(sessionIds: string[]): Promise<void> {
+    await this.sessions.updateMany({ _id: { $in: sessionIds } }, { $unset: { anchored: '' } });
+  }
+
+  /** Sessions with a stored manifest and chunks whose root is not anchored yet. */
+  async unanchoredCount(): Promise<number> {
+    return this.sessions.countDocuments({ anchored: { $exists: false }, 'chunks.0': { $exists: true } });
+  }
+
+  async recordIncident(incident: Omit<Incident, 'at'>): Promise<void> {
+    await this.incidents.insertOne({ ...incident, at: new Date() });
+  }
+
+  async incidentsOf(sessionId: string): Promise<Incident[]> {
+    return this.incidents.find({ sessionId }, { projection: { _id: 0 } }).sort({ at: 1 }).toArray();
+  }
+}
