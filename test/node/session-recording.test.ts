@@ -6,7 +6,7 @@ import { nodeStorePaths } from '../../sessions/node-store-paths';
 import { ffmpegArgs } from '../../sessions/recorder';
 import type { SessionManifest, SessionResult } from '../../workflows/session-types';
 import type { session } from '../../workflows';
-import { CONTROL_QUEUE, sessionWorkflowId } from '../../workflows/task-queues';
+import { CONTROL_QUEUE, nodeQueue, sessionWorkflowId } from '../../workflows/task-queues';
 import { FleetHarness } from '../support/fleet-harness';
 import { eventually } from '../anchoring/anchor-fixtures';
 
@@ -111,6 +111,7 @@ describe('session recording on a node worker', () => {
   it('kill -9 of the node worker mid-recording: the session completes after a restart, contiguous, nothing lost or repeated', async () => {
     const vars = { LUCID_RECORD_INPUT: 'lavfi:testsrc2=size=640x360:rate=25', LUCID_CHUNK_BYTES: String(64 * 1024) };
     let worker = h.spawnWorker('node', 'n-kill', vars);
+    await h.untilServed(nodeQueue('n-kill'));
     const started = h.cli(['session', 'record', '--node', 'n-kill', '--seconds', '20', '--json']);
     const journalDir = nodeStorePaths(h.dataDir, 'n-kill').journalDir;
     const before = await until(() => {

@@ -12,6 +12,7 @@ import { ClusterStore } from '../../stores/cluster-store';
 import { POLL_SCHEDULE_ID, driftScheduleId } from '../../triggers/schedules';
 import { stackDir, upStack } from '../../services/stack/embedded-stack';
 import { ManagedProcess } from '../../services/stack/managed-process';
+import { queueHasWorker } from '../../services/queue-workers';
 import { ConfigRepoWriter } from '../../demo/config-repo-writer';
 import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '../../demo/sample-fleet';
 import { toolPaths } from '../../services/stack/tool-paths';
@@ -193,6 +194,15 @@ export class FleetHarness {
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
     return child;
+  }
+
+  /** Resolves once a worker polls `taskQueue`: a spawned worker takes seconds to connect, longer on a loaded machine. */
+  async untilServed(taskQueue: string, timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await queueHasWorker(this.client, taskQueue))) {
+      if (Date.now() > deadline) throw new Error(`no worker polled ${taskQueue} within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** `lucid serve` for this fleet on a port, once its /healthz answers; killed when the fleet closes. */
