@@ -28,7 +28,7 @@ const policySchema = z
     caps: z.strictObject({ perNodePerMonth: amount, perBatch: amount, perMonth: amount }),
     /** Recipients per payBatch transaction (bench:payouts measures the gas per recipient it gives). */
     batchSize: z.number().int().min(1, 'at least 1').max(1000, 'at most 1000').default(200),
-    /** Lines at or above `kycAbove` go through the PRKYC router; their node must be listed in `kyc` (node ids; PRKYC checks its own list on chain too). */
+    /** Lines at or above `kycAbove` go through PRKYC; their node must be in `kyc` (node ids; PRKYC checks its own list on chain too). */
     routing: z.strictObject({ kycAbove: amount, kyc: z.array(name).default([]) }),
     approvals: z.strictObject({
       approvers: z.array(name).min(1, 'list at least one approver').refine((a) => new Set(a).size === a.length, 'names an approver twice'),

@@ -19,7 +19,8 @@ export interface PlanInput {
 /** The whole pure side of a month: aggregate, state, split into batches, trip the breakers. */
 export function planPayout(input: PlanInput): { plan: PayoutPlan; statement: StatementLine[] } {
   const { policy } = input;
-  const statement = buildStatement({ usage: aggregateMonth(input.sessions, input.month), carryIn: input.carryIn, addresses: input.addresses, policy });
+  const usage = aggregateMonth(input.sessions, input.month);
+  const statement = buildStatement({ usage, carryIn: input.carryIn, addresses: input.addresses, policy });
   const batches = planBatches(input.chain, input.month, statement, policy);
   const holdReasons = tripBreakers(statement, batches, policy, input.history);
   const total = statementTotal(statement);

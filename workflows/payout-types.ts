@@ -81,9 +81,7 @@ export interface BatchReceipt {
 export type PayoutReceiptWait =
   | { state: 'confirmed'; receipt: BatchReceipt }
   /** Not mined, or vanished with its block: broadcast the same bytes again. */
-  | { state: 'missing' }
-  /** The nonce went to another transaction and the batch is unpaid: sign again. */
-  | { state: 'replaced' };
+  | { state: 'missing' };
 
 export type PayoutState = 'previewing' | 'held' | 'awaiting-approval' | 'submitting' | 'paid' | 'failed';
 
