@@ -54,6 +54,7 @@ export async function monthlyPayout(input: MonthlyPayoutInput): Promise<PayoutSt
     plan = await control.preparePayout({ month, chain, dryRun: input.dryRun === true });
     Object.assign(status, {
       total: plan.total,
+      token: plan.token,
       nodes: plan.nodes.map((n) => ({ node: n.node, address: n.address, amount: n.amount, reasons: n.reasons })),
       holdReasons: [...plan.holdReasons],
     });

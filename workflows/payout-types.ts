@@ -99,6 +99,8 @@ export interface PayoutStatus {
   txs: string[];
   approvals: PayoutApproval[];
   holdReasons: string[];
+  /** Amounts are base units of this token. */
+  token?: { symbol: string; decimals: number };
   /** Set when the payout failed or was refused. */
   error?: string;
 }
