@@ -86,6 +86,12 @@ export class EvmPayoutChain implements PayoutChain {
     });
   }
 
+  /** The only address the router takes payBatch from: the wallet's, once a rotation has landed. */
+  async payerOf(router: RouterName): Promise<Address> {
+    const payer = await this.call('payerOf', () => this.client.readContract({ address: this.routers[router], abi: lucidPayoutRouterAbi, functionName: 'payer' }), { router });
+    return getAddress(payer);
+  }
+
   async balanceOf(holder: Address): Promise<bigint> {
     return this.call('balanceOf', () => this.client.readContract({ address: this.token, abi: lucidTestTokenAbi, functionName: 'balanceOf', args: [holder] }));
   }

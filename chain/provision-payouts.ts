@@ -29,13 +29,14 @@ const ROUTERS: readonly RouterName[] = ['PR0', 'PRKYC'];
  * the test token and the routers (PR0 pays anyone, PRKYC only its KYC list). Then it brings them
  * to what is asked: the routers' payer is `wallet` (how a rotated wallet key lands on chain),
  * their cap `batchCap`, their token balance at least `fund` (minted: this is the test token,
- * never USDT), PRKYC's list exactly `kyc`; and the owner and wallet have gas money.
+ * never USDT), PRKYC's list exactly `kyc` when given; and the owner and wallet have gas money.
  */
 export async function provisionPayouts(opts: {
   rpcUrl: string;
   ownerKey: Hex;
   wallet: Address;
-  kyc: Address[];
+  /** PRKYC's list, exactly; left as it is when not given. */
+  kyc?: Address[];
   batchCap: bigint;
   fund: bigint;
   recorded?: RecordedPayouts;
@@ -59,7 +60,7 @@ export async function provisionPayouts(opts: {
       await o.send(o.wallet.writeContract({ address: token, abi: lucidTestTokenAbi, functionName: 'mint', args: [routers[name], top], chain: null }), `minting ${top} to ${name}`);
     }
   }
-  await setKycList({ ...o, router: routers.PRKYC, fromBlock: deployBlock, kyc: opts.kyc });
+  if (opts.kyc) await setKycList({ ...o, router: routers.PRKYC, fromBlock: deployBlock, kyc: opts.kyc });
   return { chainId, token, routers, wallet, deployBlock, deployed: !reused };
 }
 

@@ -7,7 +7,7 @@ import { runtimeEnv } from '../../config/runtime-env';
 import { ConsoleContext } from '../console-context';
 import Docker from 'dockerode';
 import { clusterContainerCounts, removeClusterContainers } from '../../compose/cluster-containers';
-import { CONSOLE_PORT, downStack, readStackState, stackStatus, upStack } from '../stack/embedded-stack';
+import { CONSOLE_PORT, downStack, readStackState, stackStatus, upStack, type ComponentStatus } from '../stack/embedded-stack';
 import { counted, printJson, say } from './cli-output';
 
 /** A local path becomes absolute (workers run from other dirs); URLs pass through. */
@@ -82,7 +82,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
         }
         const status = await stackStatus(env.LUCID_DATA_DIR);
         if (o.json) printJson(status);
-        else for (const c of status) say(`${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}${c.head !== undefined ? ` (block ${c.head})` : ''}`);
+        else for (const c of status) say(statusLine(c));
         return 0;
       }, o.json),
     );
@@ -96,7 +96,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
         const env = runtimeEnv();
         const status = await stackStatus(env.LUCID_DATA_DIR);
         if (o.json) printJson(status);
-        else for (const c of status) say(`${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}${c.head !== undefined ? ` (block ${c.head})` : ''}${c.embedded ? '' : ' (external)'}`);
+        else for (const c of status) say(statusLine(c, true));
         return 0;
       }, o.json),
     );
@@ -122,4 +122,10 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
         return 0;
       }),
     );
+}
+
+function statusLine(c: ComponentStatus, external = false): string {
+  const head = c.head !== undefined ? ` (block ${c.head})` : '';
+  const detail = c.detail ? ` ${c.detail}` : '';
+  return `${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}${head}${detail}${external && !c.embedded ? ' (external)' : ''}`;
 }
