@@ -21,6 +21,9 @@ export function payoutPolicyYaml(policy: Record<string, unknown> = samplePayoutP
   return stringify(policy);
 }
 
+/** `lucid dev up`'s node (DEV_NODE): a valid TRON address nobody holds, so the demo pays into the void, never to a person. */
+export const DEMO_PAYOUT_ADDRESSES: Record<string, string> = { 'node-1': 'TJBKPeDGat88tTiCXqkW3ua2ayiv6mVURT' };
+
 export function payoutAddressesYaml(nodes: Record<string, string>): string {
   return stringify({ nodes });
 }

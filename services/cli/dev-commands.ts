@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ensureAnchorIndexer } from '../../triggers/anchor-indexer';
 import { ensureDriftSchedule, ensurePollSchedule } from '../../triggers/schedules';
+import { ensurePayoutSchedule } from '../../triggers/payout-schedule';
 import type { Inventory } from '../../config/inventory';
 import { runtimeEnv } from '../../config/runtime-env';
 import { ConsoleContext } from '../console-context';
@@ -23,7 +24,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
 
   dev
     .command('up')
-    .description('start Temporal, FerretDB, the registry, the chain (anvil), the control worker, one worker per cluster and one node worker, in the background')
+    .description('start Temporal, FerretDB, the registry, the chain (anvil), the control worker, one worker per cluster, one node worker, the chain and wallet workers, in the background')
     .option('--repo <path|url>', 'config repo (default: $LUCID_CONFIG_REPO)')
     .option('--temporal-port <port>', 'Temporal frontend port', '7233')
     .option('--ui-port <port>', 'Temporal UI port (default: frontend port + 1000)')
@@ -70,6 +71,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
             ...clusters.map((id) => `cluster:${id}`),
             `node:${DEV_NODE}`,
             'chain',
+            'wallet',
           ],
         });
         if (inventory) {
@@ -77,6 +79,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
           const client = await ctx.temporal();
           await ensurePollSchedule(client, Number(o.pollSeconds));
           await ensureAnchorIndexer(client);
+          await ensurePayoutSchedule(client);
           for (const id of clusters) await ensureDriftSchedule(client, id, inventory.driftCheckSeconds);
           await ctx.close();
         }

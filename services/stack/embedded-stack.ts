@@ -207,7 +207,7 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
     if (p.running()) continue;
     const [kind, id] = w.split(':') as [string, string | undefined];
     const args =
-      kind === 'control' || kind === 'chain' ? ['worker', kind] : kind === 'console' ? ['serve', '--port', String(CONSOLE_PORT)] : ['worker', kind, '--id', id!];
+      kind === 'control' || kind === 'chain' || kind === 'wallet' ? ['worker', kind] : kind === 'console' ? ['serve', '--port', String(CONSOLE_PORT)] : ['worker', kind, '--id', id!];
     p.start(process.execPath, [tools.lucidCli, ...args], workerEnvOf(kind, id));
   }
   return state;
@@ -218,8 +218,20 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
       return { ...workerEnv, LUCID_NODE_KEY_FILE: state.nodes![id!]!.keyFile };
     }
     if (kind === 'chain') return { ...workerEnv, LUCID_CHAIN_KEY_FILE: _chainKey ?? chain.keyFile };
+    if (kind === 'wallet') return { ...workerEnv, ...walletEnv(chain.payouts) };
     return workerEnv;
   }
+}
+
+/** The wallet worker's variables: the routers it pays through and where its keystore is; never the key itself. */
+function walletEnv(p: ChainState['payouts']): NodeJS.ProcessEnv {
+  return {
+    LUCID_PAYOUT_TOKEN: p.token,
+    LUCID_PAYOUT_ROUTER_PR0: p.routers.PR0,
+    LUCID_PAYOUT_ROUTER_PRKYC: p.routers.PRKYC,
+    LUCID_WALLET_KEYSTORE: p.keystoreFile,
+    LUCID_WALLET_PASSWORD_FILE: p.passwordFile,
+  };
 }
 
 export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
