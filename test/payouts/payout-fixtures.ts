@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +10,6 @@ import { payoutAddressesYaml, payoutPolicyYaml, samplePayoutPolicy } from '../..
 import { sampleFleetFiles } from '../../demo/sample-fleet';
 import { codecParameters } from '../../sessions/chunk-codec';
 import { leafHash, merkleRoot } from '../../sessions/merkle-tree';
-import { toolPaths } from '../../services/stack/tool-paths';
 import { SessionStore } from '../../stores/session-store';
 import { queueForAnchoring } from '../../triggers/anchor-batcher';
 import { createKeystore } from '../../wallet/keystore';
@@ -133,14 +131,15 @@ export async function anchorAll(h: FleetHarness, manifests: readonly SessionMani
   for (const m of manifests) await eventually(`session ${m.sessionId} to be anchored`, async () => (await sessions.get(m.sessionId))?.anchored, 120_000);
 }
 
-/** `lucid <args>` against the fleet: its exit code, stdout (JSON with --json) and stderr. */
-export function lucid(h: FleetHarness, args: string[], vars: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [toolPaths().lucidCli, ...args], { env: { ...h.env, ...vars } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+
+/** Every file under `dir` (recursively, those `only` keeps) that holds one of the needles, as bytes. */
+export function filesHolding(dir: string, needles: readonly Buffer[], only: (file: string) => boolean = () => true): string[] {
+  const hits: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !only(entry.name)) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const bytes = fs.readFileSync(file);
+    if (needles.some((n) => bytes.includes(n))) hits.push(file);
+  }
+  return hits;
 }

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Address } from 'viem';
 import { monthPaidAt } from '../../common/payout-month';
@@ -9,7 +10,7 @@ import type { PayoutStatus } from '../../workflows/payout-types';
 import { PAYOUT_SCHEDULE_ID, payoutWorkflowId } from '../../workflows/task-queues';
 import { eventually, kill9 } from '../anchoring/anchor-fixtures';
 import { FleetHarness } from '../support/fleet-harness';
-import { PayoutChainFixture, anchorAll, commitPayoutConfig, lucid, randomRecipient, recordedSession } from './payout-fixtures';
+import { PayoutChainFixture, anchorAll, commitPayoutConfig, filesHolding, randomRecipient, recordedSession } from './payout-fixtures';
 
 const SETTINGS = { LUCID_ANCHOR_MAX_BATCH: '64', LUCID_ANCHOR_MAX_WAIT_SECONDS: '1', LUCID_ANCHOR_CONFIRMATIONS: '1' };
 const USDT = 1_000_000n;
@@ -50,7 +51,7 @@ const deltas = async <T>(fn: () => Promise<T>): Promise<{ result: T; paid: bigin
   const after = await fx.balances(recipients);
   return { result, paid: after.map((a, i) => a - before[i]!) };
 };
-const status = async (month: string) => JSON.parse((await lucid(h, ['payout', 'status', '--month', month, '--json'])).stdout) as PayoutStatus;
+const status = async (month: string) => JSON.parse((await h.cli(['payout', 'status', '--month', month, '--json'])).stdout) as PayoutStatus;
 
 describe('monthly payouts, end to end on the chain, Temporal and MongoDB', () => {
   it('pays three nodes exactly what the policy says for anchored sessions, with receipts; the unanchored earn nothing; a small amount carries over', async () => {
@@ -65,10 +66,10 @@ describe('monthly payouts, end to end on the chain, Temporal and MongoDB', () =>
     await recordedSession(sessions, 'n-d', at('2026-09-14T12:00:00Z'), 8);
 
     const { result, paid } = await deltas(async () => {
-      const run = await lucid(h, ['payout', 'run', '--month', '2026-09', '--json']);
+      const run = await h.cli(['payout', 'run', '--month', '2026-09', '--json']);
       expect(run.code).toBe(4);
       expect(JSON.parse(run.stdout)).toMatchObject({ state: 'awaiting-approval', total: '7200000', holdReasons: [] });
-      const approve = await lucid(h, ['payout', 'approve', '--month', '2026-09', '--by', 'alice']);
+      const approve = await h.cli(['payout', 'approve', '--month', '2026-09', '--by', 'alice']);
       expect(approve.code).toBe(0);
       return eventually('September to be paid', async () => ((await status('2026-09')).state === 'paid' ? status('2026-09') : undefined));
     });
@@ -87,7 +88,7 @@ describe('monthly payouts, end to end on the chain, Temporal and MongoDB', () =>
     });
     expect(result.txs).toHaveLength(1);
 
-    const receipts = JSON.parse((await lucid(h, ['payout', 'receipts', '--month', '2026-09', '--json'])).stdout) as Array<Record<string, unknown>>;
+    const receipts = JSON.parse((await h.cli(['payout', 'receipts', '--month', '2026-09', '--json'])).stdout) as Array<Record<string, unknown>>;
     expect(receipts).toEqual([
       expect.objectContaining({ txHash: result.txs[0], node: 'n-a', recipient: nodes['n-a'].evm, amount: '5000000', reasonNames: ['session-hours'] }),
       expect.objectContaining({ txHash: result.txs[0], node: 'n-b', recipient: nodes['n-b'].evm, amount: '2200000', reasonNames: ['session-hours', 'session-gb'] }),
@@ -97,8 +98,8 @@ describe('monthly payouts, end to end on the chain, Temporal and MongoDB', () =>
     // October: n-c's half hour carried over meets another: 1.00, paid with both reasons.
     await anchorAll(h, [await recordedSession(sessions, 'n-c', at('2026-10-02T00:00:00Z'), 1)]);
     const october = await deltas(async () => {
-      expect((await lucid(h, ['payout', 'run', '--month', '2026-10'])).code).toBe(4);
-      expect((await lucid(h, ['payout', 'approve', '--month', '2026-10', '--by', 'bob'])).code).toBe(0);
+      expect((await h.cli(['payout', 'run', '--month', '2026-10'])).code).toBe(4);
+      expect((await h.cli(['payout', 'approve', '--month', '2026-10', '--by', 'bob'])).code).toBe(0);
       return eventually('October to be paid', async () => ((await status('2026-10')).state === 'paid' ? status('2026-10') : undefined));
     });
     expect(october.paid).toEqual([0n, 0n, 1n * USDT, 0n]);
@@ -116,7 +117,7 @@ describe('monthly payouts, end to end on the chain, Temporal and MongoDB', () =>
     expect(described.policies).toMatchObject({ overlap: 'BUFFER_ALL', catchupWindow: 20 * 24 * 3600 * 1000 });
     expect(described.spec.calendars).toEqual([expect.objectContaining({ dayOfMonth: [{ start: 1, end: 1, step: 1 }], hour: [{ start: 0, end: 0, step: 1 }] })]);
 
-    const dry = await deltas(() => lucid(h, ['payout', 'run', '--month', month, '--dry-run', '--json']));
+    const dry = await deltas(() => h.cli(['payout', 'run', '--month', month, '--dry-run', '--json']));
     expect(dry.result.code).toBe(0);
     expect(JSON.parse(dry.result.stdout)).toMatchObject({ passed: true, total: '3000000', simulations: [{ ok: true }] });
     expect(dry.paid).toEqual([0n, 0n, 0n, 0n]);
@@ -131,7 +132,7 @@ describe('monthly payouts, end to end on the chain, Temporal and MongoDB', () =>
     });
     expect(scheduled.paid).toEqual([0n, 3n * USDT, 0n, 0n]);
 
-    const byHand = await deltas(() => lucid(h, ['payout', 'run', '--month', month, '--json']));
+    const byHand = await deltas(() => h.cli(['payout', 'run', '--month', month, '--json']));
     expect(byHand.result.code).toBe(0);
     expect(JSON.parse(byHand.result.stdout)).toMatchObject({ month, state: 'paid', total: '3000000' });
     expect(byHand.paid).toEqual([0n, 0n, 0n, 0n]);
@@ -154,18 +155,18 @@ describe('monthly payouts, end to end on the chain, Temporal and MongoDB', () =>
     });
     await anchorAll(h, [await recordedSession(sessions, 'n-a', at('2026-08-20T00:00:00Z'), 10)]);
     const { result, paid } = await deltas(async () => {
-      const run = await lucid(h, ['payout', 'run', '--month', '2026-08', '--json']);
+      const run = await h.cli(['payout', 'run', '--month', '2026-08', '--json']);
       expect(run.code).toBe(4);
       expect(JSON.parse(run.stdout)).toMatchObject({ state: 'held', holdReasons: ['node n-a: 5 USDT is over the per-node cap of 3 USDT'] });
-      expect((await lucid(h, ['payout', 'approve', '--month', '2026-08', '--by', 'alice'])).code).toBe(0);
+      expect((await h.cli(['payout', 'approve', '--month', '2026-08', '--by', 'alice'])).code).toBe(0);
       expect(await status('2026-08')).toMatchObject({ state: 'held', approvals: [{ by: 'alice' }] });
-      const twice = await lucid(h, ['payout', 'approve', '--month', '2026-08', '--by', 'alice']);
+      const twice = await h.cli(['payout', 'approve', '--month', '2026-08', '--by', 'alice']);
       expect(twice.code).toBe(4);
       expect(twice.stderr).toMatch(/alice approved payout 2026-08 already/);
-      const stranger = await lucid(h, ['payout', 'approve', '--month', '2026-08', '--by', 'mallory']);
+      const stranger = await h.cli(['payout', 'approve', '--month', '2026-08', '--by', 'mallory']);
       expect(stranger.code).toBe(4);
       expect(stranger.stderr).toMatch(/'mallory' is not an approver/);
-      expect((await lucid(h, ['payout', 'approve', '--month', '2026-08', '--by', 'bob'])).code).toBe(0);
+      expect((await h.cli(['payout', 'approve', '--month', '2026-08', '--by', 'bob'])).code).toBe(0);
       return eventually('August to be paid', async () => ((await status('2026-08')).state === 'paid' ? status('2026-08') : undefined));
     });
     expect(paid).toEqual([5n * USDT, 0n, 0n, 0n]);
@@ -179,12 +180,31 @@ describe('monthly payouts, end to end on the chain, Temporal and MongoDB', () =>
     const month = file.startsWith('clusters') ? '2026-07' : '2026-06';
     await commitPayoutConfig(h, addrs, policy);
     await anchorAll(h, [await recordedSession(sessions, 'n-a', at(`${month}-20T00:00:00Z`), 4)]);
-    const { result, paid } = await deltas(() => lucid(h, ['payout', 'run', '--month', month, '--json']));
+    const { result, paid } = await deltas(() => h.cli(['payout', 'run', '--month', month, '--json']));
     expect(result.code).toBe(4);
     expect(result.stderr).toContain(`${file}: ${field}:`);
     expect(JSON.parse(result.stdout)).toMatchObject({ month, state: 'failed' });
     expect(paid).toEqual([0n, 0n, 0n, 0n]);
     expect(await payouts.sealed(month)).toBeUndefined();
     expect(await h.db.collection('payout_signed_txs').countDocuments({ month })).toBe(0);
+  });
+
+  it('the wallet key is nowhere but the keystore: not in the Temporal database, MongoDB\'s files, any log, nor another worker\'s environment', async () => {
+    const hex = fx.walletKey.slice(2);
+    const needles = [hex, hex.toUpperCase(), fx.walletKey].map((t) => Buffer.from(t)).concat(Buffer.from(hex, 'hex'));
+    expect((await payouts.receiptsOf('2026-09')).length).toBeGreaterThan(0); // the key has signed by now
+    const stackDir = h.stack.dataDir;
+    expect(fs.existsSync(path.join(stackDir, 'temporal', 'temporal.db'))).toBe(true);
+    expect(filesHolding(path.join(stackDir, 'temporal'), needles)).toEqual([]);
+    expect(filesHolding(path.join(stackDir, 'ferretdb'), needles)).toEqual([]);
+    // Every process's log: the stack's, and this fleet's workers' (the wallet worker's among them).
+    expect(fs.existsSync(path.join(h.dataDir, 'worker-wallet.log'))).toBe(true);
+    expect(filesHolding(stackDir, needles, (f) => f.endsWith('.log'))).toEqual([]);
+    // The control worker runs in this process; the chain worker and the wallet worker are their own.
+    for (const pid of [process.pid, chainWorker.pid!, walletWorker.pid!]) {
+      const environ = fs.readFileSync(`/proc/${pid}/environ`);
+      for (const n of needles) expect(environ.includes(n)).toBe(false);
+    }
+    expect(fs.readFileSync(fx.keystoreFile).includes(Buffer.from(hex))).toBe(false);
   });
 });
