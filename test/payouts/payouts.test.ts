@@ -115,7 +115,8 @@ describe('monthly payouts, end to end on the chain, Temporal and MongoDB', () =>
     const described = await schedule.describe();
     expect(described.state.paused).toBe(true);
     expect(described.policies).toMatchObject({ overlap: 'BUFFER_ALL', catchupWindow: 20 * 24 * 3600 * 1000 });
-    expect(described.spec.calendars).toEqual([expect.objectContaining({ dayOfMonth: [{ start: 1, end: 1, step: 1 }], hour: [{ start: 0, end: 0, step: 1 }] })]);
+    const once = (v: number) => [{ start: v, end: v, step: 1 }];
+    expect(described.spec.calendars).toEqual([expect.objectContaining({ dayOfMonth: once(1), hour: once(0), minute: once(0) })]);
 
     const dry = await deltas(() => h.cli(['payout', 'run', '--month', month, '--dry-run', '--json']));
     expect(dry.result.code).toBe(0);
