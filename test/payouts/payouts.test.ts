@@ -198,6 +198,10 @@ describe('monthly payouts, end to end on the chain, Temporal and MongoDB', () =>
     expect(fs.existsSync(path.join(stackDir, 'temporal', 'temporal.db'))).toBe(true);
     expect(filesHolding(path.join(stackDir, 'temporal'), needles)).toEqual([]);
     expect(filesHolding(path.join(stackDir, 'ferretdb'), needles)).toEqual([]);
+    // The same search finds what is there: the signed transaction's hash, in both.
+    const tx = Buffer.from((await payouts.receiptsOf('2026-09'))[0]!.txHash!);
+    expect(filesHolding(path.join(stackDir, 'temporal'), [tx]).length).toBeGreaterThan(0);
+    expect(filesHolding(path.join(stackDir, 'ferretdb'), [tx]).length).toBeGreaterThan(0);
     // Every process's log: the stack's, and this fleet's workers' (the wallet worker's among them).
     expect(fs.existsSync(path.join(h.dataDir, 'worker-wallet.log'))).toBe(true);
     expect(filesHolding(stackDir, needles, (f) => f.endsWith('.log'))).toEqual([]);
