@@ -1,19 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '../../config/config-error';
 import { loadPayoutPolicy, parsePayoutPolicy } from '../../config/payout-policy';
 import { payoutPolicyYaml, samplePayoutPolicy } from '../../demo/sample-payouts';
-
-const refusal = (fn: () => unknown): ConfigError => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-};
+import { configError } from '../config/fixture-tree';
 
 describe('policies/payouts.yaml', () => {
   it('turns amounts into base units of the token', () => {
@@ -36,7 +26,7 @@ describe('policies/payouts.yaml', () => {
     ['an unknown field', { bonus: true }, '(root)', /bonus/],
     ['a negative cap', { caps: { perNodePerMonth: '-1', perBatch: '1', perMonth: '1' } }, 'caps.perNodePerMonth', /decimal amount/],
   ])('refuses %s, naming file and field', (_what, override, field, reason) => {
-    const err = refusal(() => parsePayoutPolicy(payoutPolicyYaml(samplePayoutPolicy(override))));
+    const err = configError(() => parsePayoutPolicy(payoutPolicyYaml(samplePayoutPolicy(override))));
     expect(err.file).toBe('policies/payouts.yaml');
     expect(err.field).toBe(field);
     expect(err.reason).toMatch(reason);
@@ -45,7 +35,7 @@ describe('policies/payouts.yaml', () => {
   it('refuses payouts when the config repo has no policy', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'payout-policy-'));
     try {
-      const err = refusal(() => loadPayoutPolicy(dir));
+      const err = configError(() => loadPayoutPolicy(dir));
       expect(err.message).toMatch(/^policies\/payouts.yaml: \(file\): no payout policy/);
     } finally {
       fs.rmSync(dir, { recursive: true });
