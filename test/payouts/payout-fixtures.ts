@@ -1,10 +1,11 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getAddress, type Address, type Hex } from 'viem';
 import { generatePrivateKey } from 'viem/accounts';
 import { EvmPayoutChain } from '../../chain/evm-payout-chain';
 import { provisionPayouts, type PayoutProvision } from '../../chain/provision-payouts';
+import { tronFromEvm } from '../../chain/tron-address';
 import { batcherSettings } from '../../config/chain-config';
 import { payoutAddressesYaml, payoutPolicyYaml, samplePayoutPolicy } from '../../demo/sample-payouts';
 import { sampleFleetFiles } from '../../demo/sample-fleet';
@@ -18,24 +19,9 @@ import { eventually } from '../anchoring/anchor-fixtures';
 import type { FleetHarness } from '../support/fleet-harness';
 import { PrivateChain } from '../support/private-chain';
 
-const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-/** The TRON base58check form of an EVM address (0x41 ‖ 20 bytes ‖ 4 bytes of double SHA-256), as an operator writes it. */
-export function tronOf(evm: Address): string {
-  const body = Buffer.concat([Buffer.from([0x41]), Buffer.from(evm.slice(2), 'hex')]);
-  const sum = createHash('sha256').update(createHash('sha256').update(body).digest()).digest().subarray(0, 4);
-  let n = BigInt(`0x${Buffer.concat([body, sum]).toString('hex')}`);
-  let out = '';
-  while (n > 0n) {
-    out = BASE58[Number(n % 58n)] + out;
-    n /= 58n;
-  }
-  return out;
-}
-
 export function randomRecipient(): { evm: Address; tron: string } {
   const evm = getAddress(`0x${randomBytes(20).toString('hex')}`);
-  return { evm, tron: tronOf(evm) };
+  return { evm, tron: tronFromEvm(evm) };
 }
 
 /**
