@@ -123,6 +123,9 @@ describe('monthly payouts, end to end on the chain, Temporal and MongoDB', () =>
     expect(JSON.parse(dry.result.stdout)).toMatchObject({ passed: true, total: '3000000', simulations: [{ ok: true }] });
     expect(dry.paid).toEqual([0n, 0n, 0n, 0n]);
     expect((await schedule.describe()).state.paused).toBe(false);
+    const preview = await h.cli(['payout', 'preview', '--month', month, '--json']);
+    expect(preview.code).toBe(0);
+    expect(JSON.parse(preview.stdout)).toMatchObject({ month, state: 'previewing', passed: true, nodes: [{ node: 'n-b', amount: '3000000' }] });
 
     const scheduled = await deltas(async () => {
       await schedule.trigger();
