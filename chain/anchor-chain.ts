@@ -1,9 +1,5 @@
 import {
-  BaseError,
   BlockNotFoundError,
-  ContractFunctionRevertedError,
-  HttpRequestError,
-  TimeoutError,
   TransactionReceiptNotFoundError,
   createPublicClient,
   encodeFunctionData,
@@ -16,10 +12,12 @@ import {
   type Hex,
   type PublicClient,
 } from 'viem';
-import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { z } from 'zod';
 import { hash32 } from '../anchoring/batch-tree';
+import { errorText, feesOf, isUnreachable, revertOf, sendRaw, signCall, signerOf, type BroadcastOutcome } from './evm-transactions';
 import { lucidAnchorAbi } from './lucid-anchor-abi';
+
+export type { BroadcastOutcome } from './evm-transactions';
 
 export const addressSchema = z.string().refine((a) => isAddress(a, { strict: false }), 'must be a 20-byte 0x address').transform((a) => getAddress(a));
 
@@ -38,9 +36,6 @@ export interface SignedAnchor {
   nonce: number;
   from: Address;
 }
-
-/** What a node said to a broadcast: `known` (already in its pool), `nonce-used` (mined, or another tx took the nonce: look the hash up). */
-export type BroadcastOutcome = 'accepted' | 'known' | 'nonce-used';
 
 export interface AnchoredEvent {
   batchId: Hex;
@@ -169,7 +164,7 @@ export class AnchorChain {
    */
   async signAnchor(privateKey: Hex, batch: AnchorBatch, nonce?: number): Promise<SignedAnchor> {
     const b = parseBatch(batch);
-    const account = accountOf(privateKey);
+    const account = signerOf(privateKey, 'anchoring key');
     const chainId = await this.chainId();
     const args = [b.batchId, b.root, BigInt(b.count)] as const;
     const call = { address: this.contract, abi: lucidAnchorAbi, functionName: 'anchor', args, account: account.address } as const;
@@ -180,26 +175,16 @@ export class AnchorChain {
         throw this.wrap('signAnchor: estimate gas', e, b.batchId);
       }),
       nonce ?? this.call('signAnchor: nonce', () => this.client.getTransactionCount({ address: account.address, blockTag: 'pending' }), b.batchId),
-      this.fees(b.batchId),
+      this.call('signAnchor: fees', () => feesOf(this.client), b.batchId),
     ]);
     const data = encodeFunctionData({ abi: lucidAnchorAbi, functionName: 'anchor', args });
-    // A fifth on top of the estimate: a rebroadcast may land in a block whose state costs a little more.
-    const tx = { chainId, nonce: txNonce, to: this.contract, data, gas: (gas * 6n) / 5n };
-    const raw = await account.signTransaction(fees.type === 'eip1559' ? { ...tx, ...fees } : { ...tx, type: 'legacy', gasPrice: fees.gasPrice });
-    return { raw, hash: keccak256(raw), nonce: txNonce, from: account.address };
+    const { raw, hash } = await signCall(account, { chainId, nonce: txNonce, to: this.contract, data, gasEstimate: gas, fees });
+    return { raw, hash, nonce: txNonce, from: account.address };
   }
 
   /** Sends signed bytes. A node that has them already, or whose account nonce moved past them, is not an error: the caller looks the hash up. */
   async broadcast(raw: Hex): Promise<BroadcastOutcome> {
-    try {
-      await this.client.sendRawTransaction({ serializedTransaction: raw });
-      return 'accepted';
-    } catch (e) {
-      const text = errorText(e).toLowerCase();
-      if (/already known|already imported|known transaction|already exists/.test(text)) return 'known';
-      if (/nonce too low|nonce has already been used|oldnonce/.test(text)) return 'nonce-used';
-      throw this.wrap('broadcast', e, undefined, keccak256(raw));
-    }
+    return this.call('broadcast', () => sendRaw(this.client, raw), undefined, keccak256(raw));
   }
 
   /** The mined transaction's receipt on the canonical chain, or null while it is not there (pending, dropped, or its block lost). */
@@ -272,7 +257,7 @@ export class AnchorChain {
 
   /** The address a key signs as; the key itself stays with the caller. */
   addressOf(privateKey: Hex): Address {
-    return accountOf(privateKey).address;
+    return signerOf(privateKey, 'anchoring key').address;
   }
 
   /** The contract's own check of an inclusion path (LucidAnchor.verifyInclusion), as any EVM node runs it. */
@@ -290,17 +275,6 @@ export class AnchorChain {
     );
   }
 
-  /**
-   * EIP-1559 fees with twice the base fee as the cap, so the same signed bytes still get mined
-   * when rebroadcast a few full blocks later; legacy gas price on chains without a base fee.
-   */
-  private async fees(batchId: Hex): Promise<{ type: 'eip1559'; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { type: 'legacy'; gasPrice: bigint }> {
-    const block = await this.call('signAnchor: fees', () => this.client.getBlock({ blockTag: 'latest' }), batchId);
-    if (block.baseFeePerGas == null) return { type: 'legacy', gasPrice: await this.call('signAnchor: gas price', () => this.client.getGasPrice(), batchId) };
-    const tip = await this.call('signAnchor: priority fee', () => this.client.estimateMaxPriorityFeePerGas(), batchId);
-    return { type: 'eip1559', maxFeePerGas: block.baseFeePerGas * 2n + tip, maxPriorityFeePerGas: tip };
-  }
-
   private async call<T>(op: string, fn: () => Promise<T>, batchId?: Hex, txHash?: Hex): Promise<T> {
     try {
       return await fn();
@@ -313,7 +287,7 @@ export class AnchorChain {
     if (e instanceof AnchorChainError) return e;
     const about = [batchId && `batch ${batchId}`, txHash && `tx ${txHash}`].filter(Boolean).join(', ');
     const where = `${op}${about ? ` (${about})` : ''}`;
-    if (e instanceof BaseError && (e.walk((c) => c instanceof HttpRequestError || c instanceof TimeoutError) as BaseError | null)) {
+    if (isUnreachable(e)) {
       return new AnchorChainError('unreachable', op, `${where}: chain RPC ${this.rpcUrl} did not answer: ${errorText(e)}`, batchId, txHash);
     }
     const refusal = refusalOf(e);
@@ -329,16 +303,6 @@ function parseBatch(batch: AnchorBatch): z.output<typeof anchorBatchSchema> {
     throw new Error(`anchor batch ${String((batch as { batchId?: unknown }).batchId)}: ${i.path.join('.')}: ${i.message}`);
   }
   return b.data;
-}
-
-/** The key's own text never reaches an error: a bad key is reported as such, nothing more. */
-function accountOf(privateKey: Hex): PrivateKeyAccount {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(privateKey)) throw new Error('anchoring key: not 0x and 64 hex digits');
-  try {
-    return privateKeyToAccount(privateKey);
-  } catch {
-    throw new Error('anchoring key: not a valid secp256k1 private key');
-  }
 }
 
 function toEvent(l: {
@@ -361,8 +325,7 @@ function toEvent(l: {
 }
 
 function refusalOf(e: unknown): { reason: AnchorRefusalReason; message: string; anchoredRoot?: Hex } | undefined {
-  if (!(e instanceof BaseError)) return undefined;
-  const reverted = e.walk((c) => c instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
+  const reverted = revertOf(e);
   if (!reverted) return undefined;
   const args = (reverted.data?.args ?? []) as readonly unknown[];
   switch (reverted.data?.errorName) {
@@ -375,9 +338,4 @@ function refusalOf(e: unknown): { reason: AnchorRefusalReason; message: string; 
     default:
       return { reason: 'reverted', message: `the contract reverted: ${reverted.reason ?? reverted.shortMessage}` };
   }
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof BaseError) return e.details && e.details !== e.shortMessage ? `${e.shortMessage}: ${e.details}` : e.shortMessage;
-  return e instanceof Error ? e.message : String(e);
 }

@@ -72,3 +72,34 @@ export interface PayoutChain {
   /** Null while the transaction is unknown or pending (or vanished with a lost block). */
   receipt(hash: Hex): Promise<PayoutReceipt | null>;
 }
+
+/**
+ * `unreachable`: no answer from the node (retry later); `refused`: the router refused the batch
+ * (retrying the same call cannot help; `already-paid` is success to the plane); `rpc`: any other
+ * error the node returned.
+ */
+export type PayoutChainErrorKind = 'unreachable' | 'refused' | 'rpc';
+
+/** Names the operation, the router, the batch and the transaction; never carries a key. */
+export class PayoutChainError extends Error {
+  constructor(
+    readonly kind: PayoutChainErrorKind,
+    readonly op: string,
+    message: string,
+    readonly about: { router?: RouterName; batchId?: Hex; txHash?: Hex } = {},
+    readonly refusal?: PayoutRefusalReason,
+  ) {
+    super(message);
+  }
+}
+
+/** The router's revert strings (contracts/LucidPayoutRouter.sol), as the plane reads them. */
+export function refusalOfRevert(message: string): PayoutRefusalReason {
+  if (message.includes('batch already paid')) return 'already-paid';
+  if (message.includes('over batch cap')) return 'over-cap';
+  if (message.includes('recipient not KYC')) return 'not-kyc';
+  if (message.includes('insufficient funds')) return 'insufficient-funds';
+  if (message.includes('only payer')) return 'unauthorized';
+  if (message.includes('empty batch')) return 'empty-batch';
+  return 'reverted';
+}

@@ -1,7 +1,8 @@
-import { createPublicClient, createWalletClient, getAddress, http, parseEther, type Address, type Hex } from 'viem';
+import { createPublicClient, createWalletClient, getAddress, http, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { lucidAnchorAbi } from './lucid-anchor-abi';
 import { lucidAnchorBytecode } from './contract-artifact';
+import { fundFromDevAccount } from './dev-account';
 
 export interface AnchorProvision {
   chainId: number;
@@ -13,10 +14,6 @@ export interface AnchorProvision {
   /** True when this call deployed the contract. */
   deployed: boolean;
 }
-
-// Enough for thousands of anchors at dev-chain fees; topped up only below the floor, so repeated runs do not drain the dev account.
-const FUND = parseEther('10');
-const FUND_FLOOR = parseEther('1');
 
 /**
  * Makes LucidAnchor ready for the anchoring key, idempotently: funds the owner and anchoring
@@ -63,19 +60,4 @@ export async function provisionAnchor(opts: {
     `authorize(${sender})`,
   );
   return { chainId, contract, deployBlock: Number(deploy.blockNumber), sender, deployed: true };
-}
-
-async function fundFromDevAccount(client: ReturnType<typeof createPublicClient>, rpcUrl: string, addresses: Address[]): Promise<void> {
-  const low: Address[] = [];
-  for (const a of addresses) if ((await client.getBalance({ address: a })) < FUND_FLOOR) low.push(a);
-  if (!low.length) return;
-  // The node signs for its own unlocked account (eth_sendTransaction): anvil's and geth --dev's first account.
-  const node = createWalletClient({ transport: http(rpcUrl, { retryCount: 1, timeout: 10_000 }) });
-  const [dev] = await node.getAddresses();
-  if (!dev) throw new Error(`chain ${rpcUrl} has no unlocked dev account to fund ${low.join(', ')} from: send each at least 1 ETH, then run again`);
-  for (const to of low) {
-    const hash = await node.sendTransaction({ account: dev, to, value: FUND, chain: null });
-    const r = await client.waitForTransactionReceipt({ hash, timeout: 60_000 });
-    if (r.status !== 'success') throw new Error(`chain ${rpcUrl}: funding ${to} from ${dev} (tx ${hash}) failed`);
-  }
 }

@@ -10,6 +10,8 @@ export const CONFIG_PATHS = {
   inventory: 'clusters/clusters.yaml',
   allowlist: 'policies/allowlist.yaml',
   imagePolicy: 'policies/images.yaml',
+  payoutPolicy: 'policies/payouts.yaml',
+  payoutAddresses: 'clusters/payout-addresses.yaml',
 } as const;
 
 /** Where an operator raises the limits of the files Lucid reads from a commit (config/limits.ts). */

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import type { Group, Profile } from '../config/fleet-taxonomy';
 import { DEMO_APP } from './demo-images';
+import { DEMO_PAYOUT_ADDRESSES, payoutAddressesYaml, payoutPolicyYaml } from './sample-payouts';
 
 export interface SampleCluster {
   id: string;
@@ -96,6 +97,9 @@ export function sampleFleetFiles(opts: SampleFleetOptions = {}): Record<string, 
     }),
   };
   if (opts.imagePolicy) files['policies/images.yaml'] = imagePolicyYaml(opts.imagePolicy);
+  // The demo node is paid for its anchored sessions once a dry run has unpaused the monthly Schedule.
+  files['policies/payouts.yaml'] = payoutPolicyYaml();
+  files['clusters/payout-addresses.yaml'] = payoutAddressesYaml(DEMO_PAYOUT_ADDRESSES);
   for (const c of clusters) {
     files[`clusters/${c.id}/.env`] = [
       `CLUSTER_ID=${c.id}`,

@@ -4,6 +4,7 @@ import { registerAnchorCommands } from './cli/anchor-commands';
 import { registerClusterCommands } from './cli/cluster-commands';
 import { registerDevCommands } from './cli/dev-commands';
 import { registerBreakglassCommand } from './cli/breakglass-command';
+import { registerPayoutCommands } from './cli/payout-commands';
 import { registerPolicyCommand } from './cli/policy-command';
 import { registerRolloutCommands } from './cli/rollout-commands';
 import { registerServeCommand } from './cli/serve-command';
@@ -41,6 +42,7 @@ registerPolicyCommand(program, withConsole);
 registerBreakglassCommand(program, withConsole);
 registerSessionCommands(program, withConsole);
 registerAnchorCommands(program, withConsole);
+registerPayoutCommands(program, withConsole);
 registerDevCommands(program, (fn, json) => runWith(fn, () => [] as [], json));
 registerWorkerCommands(program, (fn) => runWith(fn, () => [] as []));
 

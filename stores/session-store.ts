@@ -17,6 +17,9 @@ export interface Incident {
   at: Date;
 }
 
+/** What a month's payout reads of a session. */
+export type PaidWork = Pick<SessionDoc, 'nodeId' | 'startedAt' | 'endedAt' | 'bytes' | 'anchored' | 'failure'>;
+
 /** Session manifests and the incidents raised while reading their chunks. */
 export class SessionStore {
   private readonly sessions: Collection<SessionDoc>;
@@ -51,6 +54,16 @@ export class SessionStore {
       cancelled: d.cancelled,
       anchored: d.anchored,
     }));
+  }
+
+  /** The sessions that ended in [start, end): what a month's payout reads. */
+  async endedBetween(start: Date, end: Date): Promise<PaidWork[]> {
+    return this.sessions
+      .find(
+        { endedAt: { $gte: start, $lt: end } },
+        { projection: { _id: 0, nodeId: 1, startedAt: 1, endedAt: 1, bytes: 1, anchored: 1, failure: 1 } },
+      )
+      .toArray();
   }
 
   async markAnchored(sessionId: string, anchored: NonNullable<SessionManifest['anchored']>): Promise<void> {

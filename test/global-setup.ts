@@ -6,7 +6,10 @@ import { writeWorkflowBundle } from '../scripts/bundle-workflows';
 import { upStack } from '../services/stack/embedded-stack';
 import { TEST_STACK_FILE, type TestStack } from './support/test-stack';
 
-/** One real Temporal dev server, FerretDB, registry and chain (anvil with LucidAnchor) for the whole run, on ports apart from `lucid dev up`. */
+/**
+ * One real Temporal dev server, FerretDB, registry and chain (anvil with LucidAnchor, the test token and the payout
+ * routers) for the whole run, on ports apart from `lucid dev up`.
+ */
 export default async function globalSetup(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-test-'));
   // Two checkouts (a helper's worktree beside main, say) can run their suites at once on different ports.
@@ -41,6 +44,7 @@ export default async function globalSetup(): Promise<void> {
     chainContract: chain.contract,
     chainKeyFile: chain.keyFile,
     chainDeployBlock: chain.deployBlock,
+    payouts: chain.payouts,
     workflowBundle: path.join(dataDir, 'workflow-bundle.js'),
   };
   fs.writeFileSync(TEST_STACK_FILE, JSON.stringify(stack));

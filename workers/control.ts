@@ -7,6 +7,7 @@ import { AnchorChain } from '../chain/anchor-chain';
 import { batcherSettings, requireChainEndpoint, type ChainEndpoint } from '../config/chain-config';
 import { AnchorStore } from '../stores/anchor-store';
 import { ClusterStore } from '../stores/cluster-store';
+import { PayoutStore } from '../stores/payout-store';
 import { RolloutStore } from '../stores/rollout-store';
 import { SessionStore } from '../stores/session-store';
 import { CONTROL_QUEUE } from '../workflows/task-queues';
@@ -46,6 +47,7 @@ export async function createControlWorker(opts: ControlWorkerOptions): Promise<W
         chain: () => new AnchorChain(opts.chain ?? requireChainEndpoint()),
         batcher: batcherSettings(),
       },
+      payouts: new PayoutStore(opts.db),
     }),
   });
 }

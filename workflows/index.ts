@@ -7,3 +7,6 @@ export { session } from './session';
 export { anchorBatcher } from './anchor-batcher';
 export { anchorBatch } from './anchor-batch';
 export { anchorIndexer } from './anchor-indexer';
+export { monthlyPayout } from './monthly-payout';
+export { payoutBatch } from './payout-batch';
+export { scheduledPayout } from './scheduled-payout';

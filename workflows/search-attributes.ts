@@ -11,4 +11,6 @@ export const SEARCH_ATTRIBUTES = {
   batch: defineSearchAttributeKey('LucidBatch', 'KEYWORD'),
   session: defineSearchAttributeKey('LucidSession', 'KEYWORD_LIST'),
   tx: defineSearchAttributeKey('LucidTx', 'KEYWORD'),
+  /** Payouts: the month a payout or one of its batches pays (batches also set LucidBatch and LucidTx). */
+  month: defineSearchAttributeKey('LucidMonth', 'KEYWORD'),
 } as const;

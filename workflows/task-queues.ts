@@ -53,3 +53,21 @@ export function nodeQueue(nodeId: string): string {
 export function sessionWorkflowId(sessionId: string): string {
   return `session-${sessionId}`;
 }
+
+/** The wallet plane: served only by `lucid worker wallet`, the one process that reads the payout keystore. */
+export const WALLET_QUEUE = 'wallet';
+
+/** One workflow per month, whatever starts it (the Schedule or `lucid payout run`): a month is paid once. */
+export function payoutWorkflowId(month: string): string {
+  return `payout-${month}`;
+}
+
+export function payoutDryRunWorkflowId(month: string): string {
+  return `payout-dry-run-${month}`;
+}
+
+export function payoutBatchWorkflowId(batchId: string): string {
+  return `payout-batch-${batchId}`;
+}
+
+export const PAYOUT_SCHEDULE_ID = 'monthly-payouts';

@@ -12,6 +12,8 @@ import { pruneTrees } from '../../repo/tree-pruning';
 import { checkCommitGates } from '../../supply-chain/commit-gates';
 import type { ClusterStore } from '../../stores/cluster-store';
 import { createAnchorControlActivities, type AnchorControlDeps } from './anchor-activities';
+import { createPayoutControlActivities } from './payout-activities';
+import type { PayoutStore } from '../../stores/payout-store';
 import { startRollout } from '../../triggers/rollout-trigger';
 import { ensureDriftSchedule, pruneDriftSchedules } from '../../triggers/schedules';
 import type { RolloutStore } from '../../stores/rollout-store';
@@ -28,6 +30,7 @@ export interface ControlDeps {
   client: Client;
   /** Anchoring's MongoDB side and the chain it indexes (read only). */
   anchoring: Omit<AnchorControlDeps, 'sessions' | 'client'>;
+  payouts: PayoutStore;
 }
 
 /** Activities of the `lucid-control` queue: only the console host holds MongoDB credentials. */
@@ -43,6 +46,19 @@ export function createControlActivities(deps: ControlDeps) {
   };
   return {
     ...createAnchorControlActivities({ ...deps.anchoring, sessions: deps.sessions, client: deps.client }),
+    ...createPayoutControlActivities({
+      payouts: deps.payouts,
+      sessions: deps.sessions,
+      client: deps.client,
+      headTree: async () => {
+        const mirror = controlMirror();
+        const head = await mirror.fetchAndResolve();
+        const treesDir = path.join(controlDir(), 'payout-trees');
+        const tree = await mirror.materialize(head.sha, treesDir);
+        pruneTrees(treesDir, [head.sha]);
+        return tree;
+      },
+    }),
     async loadClusterRecord(input: { clusterId: string }): Promise<ClusterRecord> {
       return store.get(input.clusterId);
     },

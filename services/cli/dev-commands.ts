@@ -2,12 +2,13 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ensureAnchorIndexer } from '../../triggers/anchor-indexer';
 import { ensureDriftSchedule, ensurePollSchedule } from '../../triggers/schedules';
+import { ensurePayoutSchedule } from '../../triggers/payout-schedule';
 import type { Inventory } from '../../config/inventory';
 import { runtimeEnv } from '../../config/runtime-env';
 import { ConsoleContext } from '../console-context';
 import Docker from 'dockerode';
 import { clusterContainerCounts, removeClusterContainers } from '../../compose/cluster-containers';
-import { CONSOLE_PORT, downStack, readStackState, stackStatus, upStack } from '../stack/embedded-stack';
+import { CONSOLE_PORT, downStack, readStackState, stackStatus, upStack, type ComponentStatus } from '../stack/embedded-stack';
 import { counted, printJson, say } from './cli-output';
 
 /** A local path becomes absolute (workers run from other dirs); URLs pass through. */
@@ -23,7 +24,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
 
   dev
     .command('up')
-    .description('start Temporal, FerretDB, the registry, the chain (anvil), the control worker, one worker per cluster and one node worker, in the background')
+    .description('start Temporal, FerretDB, the registry, the chain (anvil), the control worker, one worker per cluster, one node worker, the chain and wallet workers, in the background')
     .option('--repo <path|url>', 'config repo (default: $LUCID_CONFIG_REPO)')
     .option('--temporal-port <port>', 'Temporal frontend port', '7233')
     .option('--ui-port <port>', 'Temporal UI port (default: frontend port + 1000)')
@@ -70,6 +71,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
             ...clusters.map((id) => `cluster:${id}`),
             `node:${DEV_NODE}`,
             'chain',
+            'wallet',
           ],
         });
         if (inventory) {
@@ -77,12 +79,13 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
           const client = await ctx.temporal();
           await ensurePollSchedule(client, Number(o.pollSeconds));
           await ensureAnchorIndexer(client);
+          await ensurePayoutSchedule(client);
           for (const id of clusters) await ensureDriftSchedule(client, id, inventory.driftCheckSeconds);
           await ctx.close();
         }
         const status = await stackStatus(env.LUCID_DATA_DIR);
         if (o.json) printJson(status);
-        else for (const c of status) say(`${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}${c.head !== undefined ? ` (block ${c.head})` : ''}`);
+        else for (const c of status) say(statusLine(c));
         return 0;
       }, o.json),
     );
@@ -96,7 +99,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
         const env = runtimeEnv();
         const status = await stackStatus(env.LUCID_DATA_DIR);
         if (o.json) printJson(status);
-        else for (const c of status) say(`${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}${c.head !== undefined ? ` (block ${c.head})` : ''}${c.embedded ? '' : ' (external)'}`);
+        else for (const c of status) say(statusLine(c, true));
         return 0;
       }, o.json),
     );
@@ -122,4 +125,10 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
         return 0;
       }),
     );
+}
+
+function statusLine(c: ComponentStatus, external = false): string {
+  const head = c.head !== undefined ? ` (block ${c.head})` : '';
+  const detail = c.detail ? ` ${c.detail}` : '';
+  return `${c.name.padEnd(22)} ${c.running ? 'running' : 'DOWN   '} ${c.address ?? ''}${head}${detail}${external && !c.embedded ? ' (external)' : ''}`;
 }

@@ -13,6 +13,8 @@ import { createNodeWorker, nodeWorkerContext } from '../../workers/node';
 import { nodeKey } from '../../config/node-config';
 import { chainEndpoint, chainKey, requireChainEndpoint } from '../../config/chain-config';
 import { createChainWorker } from '../../workers/chain';
+import { requirePayoutEndpoint, walletKeystore } from '../../config/payout-env';
+import { createWalletWorker } from '../../workers/wallet';
 import { installJsonLogger } from '../../workers/json-logger';
 import { CliExit, EXIT } from './cli-output';
 
@@ -99,6 +101,7 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
     );
 
   registerChainWorker(worker, run);
+  registerWalletWorker(worker, run);
 }
 
 /** The chain plane's worker: the only process that reads LUCID_CHAIN_KEY_FILE. */
@@ -107,33 +110,52 @@ function registerChainWorker(worker: Command, run: (fn: () => Promise<number>) =
     .command('chain')
     .description('the chain worker (task queue chain): signs, broadcasts and confirms anchors; the only holder of the anchoring key')
     .action(() =>
-      run(async () => {
-        const env = runtimeEnv();
+      run(() => {
         const endpoint = requireChainEndpoint();
         const privateKey = chainKey();
-        installJsonLogger();
-        const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-        try {
-          const dataConverter = lucidDataConverter(payloadKeys());
-          const w = await createChainWorker({ connection, namespace: env.LUCID_NAMESPACE, endpoint, privateKey, dataConverter });
-          await w.run();
-        } finally {
-          await connection.close();
-        }
-        return EXIT.ok;
+        return runWorker((connection, env) =>
+          createChainWorker({ connection, namespace: env.LUCID_NAMESPACE, endpoint, privateKey, dataConverter: lucidDataConverter(payloadKeys()) }),
+        );
+      }),
+    );
+}
+
+/** The wallet plane's worker: the only process that reads LUCID_WALLET_KEYSTORE and its password file. */
+function registerWalletWorker(worker: Command, run: (fn: () => Promise<number>) => void): void {
+  worker
+    .command('wallet')
+    .description('the wallet worker (task queue wallet): simulates, signs, broadcasts and confirms payouts; the only holder of the payout key')
+    .action(() =>
+      run(() => {
+        const endpoint = requirePayoutEndpoint();
+        const { keystore, passwordFile } = walletKeystore();
+        return runWorker((connection, env) =>
+          createWalletWorker({
+            connection,
+            namespace: env.LUCID_NAMESPACE,
+            endpoint,
+            keystore: { file: keystore, passwordFile },
+            dataConverter: lucidDataConverter(payloadKeys()),
+          }),
+        );
       }),
     );
 }
 
 /** A Pi's worker in the foreground: validates its id, connects, runs until stopped. */
-async function runIdWorker(rawId: string, create: (connection: NativeConnection, env: RuntimeEnv, id: string) => Promise<Worker>): Promise<number> {
+function runIdWorker(rawId: string, create: (connection: NativeConnection, env: RuntimeEnv, id: string) => Promise<Worker>): Promise<number> {
   const id = clusterIdSchema.safeParse(rawId);
   if (!id.success) throw new CliExit(EXIT.badInput, `--id: '${rawId}' ${id.error.issues[0]!.message}`);
+  return runWorker((connection, env) => create(connection, env, id.data));
+}
+
+/** One worker in the foreground, JSON logs, until stopped. */
+async function runWorker(create: (connection: NativeConnection, env: RuntimeEnv) => Promise<Worker>): Promise<number> {
   const env = runtimeEnv();
   installJsonLogger();
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   try {
-    await (await create(connection, env, id.data)).run();
+    await (await create(connection, env)).run();
   } finally {
     await connection.close();
   }

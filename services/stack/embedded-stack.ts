@@ -2,14 +2,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import type { Address } from 'viem';
+import { formatUnits, type Address } from 'viem';
 import { AnchorChain } from '../../chain/anchor-chain';
+import { EvmPayoutChain } from '../../chain/evm-payout-chain';
 import { anvilArgs, rpcChainId } from '../../chain/anvil';
 import { readChainKeyFile } from '../../chain/chain-key';
 import { provisionAnchor } from '../../chain/provision-anchor';
+import { provisionPayouts, type PayoutProvision } from '../../chain/provision-payouts';
 import { redactUrl } from '../../repo/redact-url';
 import { ManagedProcess, portOpen, waitFor } from './managed-process';
 import { ensureChainKeyFile, ensureNodeKeyFile } from './node-key-file';
+import { ensurePayoutKeystore } from './payout-wallet';
 import { ensureSearchAttributes } from './search-attribute-registry';
 import { toolPaths } from './tool-paths';
 
@@ -47,6 +50,8 @@ export interface ComponentStatus {
   log?: string;
   /** The chain's head block number. */
   head?: number;
+  /** What else is worth seeing at a glance (a payout router's payer and balance). */
+  detail?: string;
 }
 
 /** The anchoring chain as `dev up` left it: where to send, what to call, which key signs. */
@@ -62,7 +67,13 @@ export interface ChainState {
   /** The anchoring key's address, authorised on the contract. */
   sender: Address;
   embedded: boolean;
+  /** The test token and the payout routers, paying from the wallet whose keystore (and its password file) is here. */
+  payouts: PayoutProvision & { keystoreFile: string; passwordFile: string };
 }
+
+/** Six decimals: a million test dollars a batch at most, ten million in each router at every `dev up`. */
+const PAYOUT_BATCH_CAP = 1_000_000n * 10n ** 6n;
+const PAYOUT_FUND = 10_000_000n * 10n ** 6n;
 
 export interface StackState {
   namespace: string;
@@ -196,7 +207,7 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
     if (p.running()) continue;
     const [kind, id] = w.split(':') as [string, string | undefined];
     const args =
-      kind === 'control' || kind === 'chain' ? ['worker', kind] : kind === 'console' ? ['serve', '--port', String(CONSOLE_PORT)] : ['worker', kind, '--id', id!];
+      kind === 'control' || kind === 'chain' || kind === 'wallet' ? ['worker', kind] : kind === 'console' ? ['serve', '--port', String(CONSOLE_PORT)] : ['worker', kind, '--id', id!];
     p.start(process.execPath, [tools.lucidCli, ...args], workerEnvOf(kind, id));
   }
   return state;
@@ -207,8 +218,20 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
       return { ...workerEnv, LUCID_NODE_KEY_FILE: state.nodes![id!]!.keyFile };
     }
     if (kind === 'chain') return { ...workerEnv, LUCID_CHAIN_KEY_FILE: _chainKey ?? chain.keyFile };
+    if (kind === 'wallet') return { ...workerEnv, ...walletEnv(chain.payouts) };
     return workerEnv;
   }
+}
+
+/** The wallet worker's variables: the routers it pays through and where its keystore is; never the key itself. */
+function walletEnv(p: ChainState['payouts']): NodeJS.ProcessEnv {
+  return {
+    LUCID_PAYOUT_TOKEN: p.token,
+    LUCID_PAYOUT_ROUTER_PR0: p.routers.PR0,
+    LUCID_PAYOUT_ROUTER_PRKYC: p.routers.PRKYC,
+    LUCID_WALLET_KEYSTORE: p.keystoreFile,
+    LUCID_WALLET_PASSWORD_FILE: p.passwordFile,
+  };
 }
 
 export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
@@ -245,10 +268,24 @@ export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
     const head = await new AnchorChain({ rpcUrl: rpc, contract: state.chain.contract }).head().catch(() => undefined);
     const base = isEmbedded ? embedded('chain', rpc) : { name: 'chain', embedded: false, running: true, address: rpc };
     out.push({ ...base, running: base.running && head !== undefined, ...(head ? { head: head.number } : {}) });
+    if (state.chain.payouts) out.push(...(await payoutStatus(rpc, state.chain.payouts, isEmbedded)));
   }
   for (const w of state?.workers ?? []) {
     const address = w === 'control' ? 'lucid-control' : w === 'console' ? `http://${HOST}:${CONSOLE_PORT}` : w.replace(':', '-');
     out.push({ ...embedded(`worker-${w}`), name: `worker:${w}`, address });
+  }
+  return out;
+}
+
+/** The payout token and routers: each with its address and whether it answers; a router with its payer and balance. */
+async function payoutStatus(rpc: string, p: PayoutProvision, isEmbedded: boolean): Promise<ComponentStatus[]> {
+  const chain = new EvmPayoutChain({ rpcUrl: rpc, chainId: p.chainId, token: p.token, routers: p.routers });
+  const answers = await chain.balanceOf(p.wallet).then(() => true, () => false);
+  const out: ComponentStatus[] = [{ name: 'payout-token', embedded: isEmbedded, running: answers, address: p.token, detail: `wallet ${p.wallet}` }];
+  for (const r of ['PR0', 'PRKYC'] as const) {
+    const [payer, balance] = await Promise.all([chain.payerOf(r).catch(() => undefined), chain.balanceOf(p.routers[r]).catch(() => undefined)]);
+    const detail = `payer ${payer ?? '?'}, balance ${balance === undefined ? '?' : formatUnits(balance, 6)}`;
+    out.push({ name: `payout-router:${r}`, embedded: isEmbedded, running: payer !== undefined, address: p.routers[r], detail });
   }
   return out;
 }
@@ -322,13 +359,21 @@ async function ensureChain(opts: StackOptions, recorded: ChainState | undefined)
   }
   await waitFor('chain', async () => (await rpcChainId(rpc)) !== undefined, 30000, () => (opts.chainRpc ? ` at ${rpc}` : `\n${anvil.logTail()}`));
   const keyFile = ensureChainKeyFile(opts.dataDir, 'anchor');
-  const p = await provisionAnchor({
-    rpcUrl: rpc,
-    anchorKey: readChainKeyFile(keyFile),
-    ownerKey: readChainKeyFile(ensureChainKeyFile(opts.dataDir, 'owner')),
-    recorded: recorded?.rpc === rpc ? recorded : undefined,
-  });
-  return { rpc, chainId: p.chainId, contract: p.contract, deployBlock: p.deployBlock, keyFile, sender: p.sender, embedded: !opts.chainRpc };
+  const ownerKey = readChainKeyFile(ensureChainKeyFile(opts.dataDir, 'owner'));
+  const same = recorded?.rpc === rpc ? recorded : undefined;
+  const p = await provisionAnchor({ rpcUrl: rpc, anchorKey: readChainKeyFile(keyFile), ownerKey, recorded: same });
+  const { keystoreFile, passwordFile, address: wallet } = ensurePayoutKeystore(path.join(stackDir(opts.dataDir), 'wallet'));
+  const payouts = await provisionPayouts({ rpcUrl: rpc, ownerKey, wallet, batchCap: PAYOUT_BATCH_CAP, fund: PAYOUT_FUND, recorded: same?.payouts });
+  return {
+    rpc,
+    chainId: p.chainId,
+    contract: p.contract,
+    deployBlock: p.deployBlock,
+    keyFile,
+    sender: p.sender,
+    embedded: !opts.chainRpc,
+    payouts: { ...payouts, keystoreFile, passwordFile },
+  };
 }
 
 /** Filesystem storage under the data dir; deletes allowed so an operator can garbage-collect old digests. */

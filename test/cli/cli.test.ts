@@ -37,7 +37,7 @@ describe('lucid CLI', () => {
     expect(status.find((c) => c.name === 'temporal')).toMatchObject({ embedded: false, running: true, address: h.stack.temporalAddress });
     expect(status.find((c) => c.name === 'mongodb')).toMatchObject({ embedded: false, running: true });
     expect(status.find((c) => c.name === 'ferretdb')).toBeUndefined();
-    for (const w of ['worker:control', 'worker:cluster:cl-bc', 'worker:cluster:cl-ss', 'worker:node:node-1']) {
+    for (const w of ['worker:control', 'worker:cluster:cl-bc', 'worker:cluster:cl-ss', 'worker:node:node-1', 'worker:wallet']) {
       expect(status.find((c) => c.name === w)).toMatchObject({ embedded: true, running: true });
     }
     expect(await json<Component[]>(['dev', 'status', '--json'])).toEqual(status);

@@ -15,6 +15,8 @@ describe('CONFIG_PATHS', () => {
       inventory: 'clusters/clusters.yaml',
       allowlist: 'policies/allowlist.yaml',
       imagePolicy: 'policies/images.yaml',
+      payoutPolicy: 'policies/payouts.yaml',
+      payoutAddresses: 'clusters/payout-addresses.yaml',
     });
   });
 });

@@ -181,11 +181,12 @@ export class FleetHarness {
 
   /**
    * `lucid worker <kind> --id <id>` as its own process, as a Pi runs it; `vars` add to the fleet's environment.
-   * `lucid worker chain` takes no id (`id` names its log file); give it LUCID_CHAIN_KEY_FILE in `vars`.
+   * `lucid worker chain` and `lucid worker wallet` take no id (`id` names the log file); give them their key's
+   * variables (LUCID_CHAIN_KEY_FILE; LUCID_WALLET_KEYSTORE and LUCID_WALLET_PASSWORD_FILE) in `vars`.
    */
-  spawnWorker(kind: 'cluster' | 'node' | 'chain', id: string, vars: NodeJS.ProcessEnv = {}): ChildProcess {
+  spawnWorker(kind: 'cluster' | 'node' | 'chain' | 'wallet', id: string, vars: NodeJS.ProcessEnv = {}): ChildProcess {
     const logFile = fs.openSync(path.join(this.dataDir, `worker-${id}.log`), 'a');
-    const args = kind === 'chain' ? ['worker', 'chain'] : ['worker', kind, '--id', id];
+    const args = kind === 'chain' || kind === 'wallet' ? ['worker', kind] : ['worker', kind, '--id', id];
     const child = spawn(process.execPath, [toolPaths().lucidCli, ...args], {
       env: { ...this.env, ...vars },
       stdio: ['ignore', logFile, logFile],

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { PROJECT_ROOT } from '../../config/runtime-env';
+import type { ChainState } from '../../services/stack/embedded-stack';
 
 /** The one Temporal dev server, FerretDB and registry of a test run, started by global-setup. */
 export interface TestStack {
@@ -22,6 +23,8 @@ export interface TestStack {
   chainContract: `0x${string}`;
   chainKeyFile: string;
   chainDeployBlock: number;
+  /** The run's test token and payout routers, and the wallet's keystore and password files (the wallet is the routers' payer). */
+  payouts: ChainState['payouts'];
   workflowBundle: string;
 }
 
