@@ -6,9 +6,10 @@ import { AnchorChain } from '../../chain/anchor-chain';
 import { readChainKeyFile } from '../../chain/chain-key';
 import { readStackState, stackDir, type ChainState } from '../../services/stack/embedded-stack';
 import { portOpen } from '../../services/stack/managed-process';
+import { readKeystore } from '../../wallet/keystore';
 import { FleetHarness } from '../support/fleet-harness';
 
-type Component = { name: string; embedded: boolean; running: boolean; address?: string; head?: number };
+type Component = { name: string; embedded: boolean; running: boolean; address?: string; head?: number; detail?: string };
 
 let h: FleetHarness;
 let env: NodeJS.ProcessEnv;
@@ -52,9 +53,17 @@ describe('the chain in the embedded stack', () => {
     expect([st.mode & 0o777, st.uid]).toEqual([0o400, process.getuid!()]);
     expect(privateKeyToAccount(readChainKeyFile(chain.keyFile)).address).toBe(chain.sender);
     expect(await new AnchorChain({ rpcUrl: rpc, contract: chain.contract }).isAuthorized(chain.sender)).toBe(true);
+    const { payouts } = chain;
+    expect(readKeystore(payouts.keystoreFile, payouts.passwordFile).address).toBe(payouts.wallet);
+    expect(status.filter((c) => c.name.startsWith('payout-'))).toEqual([
+      expect.objectContaining({ name: 'payout-token', running: true, address: payouts.token }),
+      expect.objectContaining({ name: 'payout-router:PR0', running: true, address: payouts.routers.PR0, detail: `payer ${payouts.wallet}, balance 10000000` }),
+      expect.objectContaining({ name: 'payout-router:PRKYC', running: true, address: payouts.routers.PRKYC, detail: `payer ${payouts.wallet}, balance 10000000` }),
+    ]);
     expect(JSON.parse(await cli(['dev', 'status', '--json']))).toEqual(status);
     const text = await h.cliWith(env, ['dev', 'status']);
     expect(text.stderr).toMatch(new RegExp(`chain +running ${rpc} \\(block \\d+\\)`));
+    expect(text.stderr).toMatch(new RegExp(`payout-router:PR0 +running ${payouts.routers.PR0} payer ${payouts.wallet}, balance 10000000`));
   });
 
   it('a second dev up reuses the contract; dev down stops the chain cleanly, so its state survives the next dev up', async () => {
@@ -62,7 +71,7 @@ describe('the chain in the embedded stack', () => {
     const chain = new AnchorChain({ rpcUrl: first.rpc, contract: first.contract });
     const headBefore = (await chain.head()).number;
     await up();
-    expect(chainOf()).toEqual(first);
+    expect(chainOf()).toEqual({ ...first, payouts: { ...first.payouts, deployed: false } });
     expect((await chain.head()).number).toBe(headBefore);
 
     const s = { sessionId: 'stack-session', sessionRoot: `0x${'5a'.repeat(32)}` as const };
@@ -78,7 +87,7 @@ describe('the chain in the embedded stack', () => {
     expect(JSON.parse(await cli(['dev', 'status', '--json'])).find((c: Component) => c.name === 'chain')).toMatchObject({ running: false });
 
     await up();
-    expect(chainOf()).toEqual(first);
+    expect(chainOf()).toEqual({ ...first, payouts: { ...first.payouts, deployed: false } });
     expect(await chain.anchoredRoot(tree.id)).toBe(tree.root);
   });
 
@@ -101,6 +110,7 @@ describe('the chain in the embedded stack', () => {
     const chain = new AnchorChain({ rpcUrl: after.rpc, contract: after.contract });
     // The owner key deploys at nonce 0 again, so the address repeats; the chain under it is new.
     expect(after.contract).toBe(before.contract);
+    expect(after.payouts).toMatchObject({ deployed: true, wallet: before.payouts.wallet, token: before.payouts.token });
     expect(await chain.isAuthorized(after.sender)).toBe(true);
     const tree = buildBatchTree([sessionLeaf('stack-session', `0x${'5a'.repeat(32)}`)]);
     expect(await chain.anchoredRoot(tree.id)).toBeNull();
