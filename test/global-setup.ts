@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureDemoImages } from '../demo/demo-images';
 import { writeWorkflowBundle } from '../scripts/bundle-workflows';
-import { upStack } from '../services/stack/embedded-stack';
+import { downStack, upStack } from '../services/stack/embedded-stack';
 import { TEST_STACK_FILE, type TestStack } from './support/test-stack';
 
 /**
@@ -15,7 +15,7 @@ export default async function globalSetup(): Promise<void> {
   // Two checkouts (a helper's worktree beside main, say) can run their suites at once on different ports.
   const offset = Number(process.env.LUCID_TEST_PORT_OFFSET ?? 0);
   const chainPort = 18545 + offset;
-  const [state] = await Promise.all([
+  const started = [
     upStack({
       dataDir,
       namespace: 'lucid',
@@ -27,7 +27,16 @@ export default async function globalSetup(): Promise<void> {
     }),
     writeWorkflowBundle(path.join(dataDir, 'workflow-bundle.js')),
     ensureDemoImages(),
-  ]);
+  ] as const;
+  const settled = await Promise.allSettled(started);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) {
+    // A half-started stack (Temporal up, Docker down, say) would hold its ports and fail the next run for a stale reason.
+    await downStack(dataDir);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw failed.reason;
+  }
+  const state = await started[0];
   const chain = state.chain!;
   const stack: TestStack = {
     dataDir,

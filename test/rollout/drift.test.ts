@@ -25,10 +25,15 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** A drift check already under way when the schedule was paused could still act on half a change. */
+/**
+ * A drift check already under way when the schedule was paused could still act on half a change. Only this
+ * cluster's: the run's suites share one namespace, and another suite's schedule may leave a check waiting on a
+ * worker that is gone.
+ */
 async function waitForIdleDriftChecks(): Promise<void> {
+  const query = `TemporalScheduledById = '${driftScheduleId(CLUSTER.id)}' AND ExecutionStatus = 'Running'`;
   await until('running drift checks to finish', async () => {
-    for await (const _ of h.client.workflow.list({ query: `WorkflowType = 'driftCheck' AND ExecutionStatus = 'Running'` })) return false;
+    for await (const _ of h.client.workflow.list({ query })) return false;
     return true;
   });
 }
