@@ -12,6 +12,8 @@ export const PROBE_IMAGE = BUSYBOX_IMAGE;
 const PROBE_LABEL = 'com.lucid.plane-probe';
 const CONNECT_TIMEOUT_SECONDS = 1;
 const PARALLEL_SOURCES = 4;
+const MISS_ATTEMPTS = 3;
+const MISS_RETRY_MS = 2000;
 
 /**
  * Tries every target at once, one TCP connect each; prints "reach N" or
@@ -90,6 +92,16 @@ async function probeFrom(docker: Docker, clusterId: string, from: ProbeMember, t
  * serves (must answer) and to every other plane's (must not).
  */
 export async function probePlanes(docker: Docker, clusterId: string): Promise<PlaneProbeReport> {
+  let probe = await probeOnce(docker, clusterId);
+  // A connect that succeeds is a leak for sure; a miss may be a service without a healthcheck still binding its port.
+  for (let attempt = 1; attempt < MISS_ATTEMPTS && !probe.report.verified && !probe.leaked; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, MISS_RETRY_MS));
+    probe = await probeOnce(docker, clusterId);
+  }
+  return probe.report;
+}
+
+async function probeOnce(docker: Docker, clusterId: string): Promise<{ report: PlaneProbeReport; leaked: boolean }> {
   const all = await members(docker, clusterId);
   const runs = probeSources(all)
     .map((from) => ({ from, targets: probeTargets(from, all) }))
@@ -102,5 +114,8 @@ export async function probePlanes(docker: Docker, clusterId: string): Promise<Pl
   const findings = planeFindings(outcomes);
   const broken = outcomes.filter((o) => o.reached !== (o.target.expect === 'reach'));
   const first = broken.find((o) => o.reached) ?? broken[0];
-  return { verified: findings.length === 0, findings, service: first?.from.service, probes: outcomes.length };
+  return {
+    report: { verified: findings.length === 0, findings, service: first?.from.service, probes: outcomes.length },
+    leaked: broken.some((o) => o.reached),
+  };
 }
