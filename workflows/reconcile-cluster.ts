@@ -101,15 +101,7 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     } catch (err) {
       return { healthy: false, services: [], failure: { reason: `health wait failed: ${rootCause(err)}` } };
     }
-    // Healthy includes isolated: a cluster whose planes leak is rolled back like an unhealthy one.
-    if (!health.healthy || !patched('plane-probe')) return health;
-    try {
-      const probe = await probePlanes();
-      if (probe.verified) return health;
-      return { ...health, healthy: false, failure: { service: probe.service, reason: probe.findings.join('; ') } };
-    } catch (err) {
-      return { ...health, healthy: false, failure: { reason: `plane probe failed: ${rootCause(err)}` } };
-    }
+    return verifyPlanes(health);
   };
 
   let plan: PlannedService[];
@@ -155,6 +147,18 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     failure: report.failure,
     services: back.services,
   });
+}
+
+/** Healthy includes isolated (SPEC-4's "wallet plane isolation verified"): a cluster whose planes leak is rolled back like an unhealthy one. */
+async function verifyPlanes(health: HealthReport): Promise<HealthReport> {
+  if (!health.healthy || !patched('plane-probe')) return health;
+  try {
+    const probe = await probePlanes();
+    if (probe.verified) return health;
+    return { ...health, healthy: false, failure: { service: probe.service, reason: probe.findings.join('; ') } };
+  } catch (err) {
+    return { ...health, healthy: false, failure: { reason: `plane probe failed: ${rootCause(err)}` } };
+  }
 }
 
 function failureOfType(err: unknown, type: string): ApplicationFailure | undefined {
