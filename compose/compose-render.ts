@@ -8,6 +8,7 @@ import type { ClusterConfig } from '../config/fleet-config';
 import type { PlannedService } from '../workflows/reconcile-types';
 import { runCompose } from './compose-cli';
 import { LABELS, projectName } from './compose-labels';
+import { attachPlaneNetworks } from './plane-networks';
 
 export interface RenderedProject {
   file: string;
@@ -16,6 +17,7 @@ export interface RenderedProject {
 
 type ComposeModel = {
   services: Record<string, Record<string, unknown> & { labels?: Record<string, string> }>;
+  networks?: Record<string, unknown>;
   secrets?: Record<string, Record<string, unknown>>;
 };
 
@@ -87,6 +89,7 @@ export async function renderProject(args: {
     // Only the tmpfs file: no host environment variable or repo file can stand in for a secret.
     model.secrets![name] = { name: secret.name, file };
   }
+  attachPlaneNetworks(cluster.id, model);
   const services: PlannedService[] = [];
   for (const [name, svc] of Object.entries(model.services)) {
     delete svc.profiles;

@@ -3,6 +3,9 @@ import { ConfigError } from './config-error';
 import { CONFIG_PATHS, checkCount, itemsUnder, parseWith, parseYaml, readRepoFile } from './config-files';
 import { DEFAULT_LIMITS, limitOf, type Limits } from './limits';
 import { PROFILES, type Profile } from './fleet-taxonomy';
+import { DEFAULT_WALLET_PLANE, labelMap, servicePlane } from './service-planes';
+
+const NETWORKS_REFUSED = "networks: is not allowed; Lucid puts each service on its com.lucid.plane label's network, so no service can bridge planes";
 
 /** The part of the Compose model Lucid reasons about; everything else is left to `docker compose config`. */
 const serviceSchema = z.looseObject({
@@ -18,10 +21,17 @@ const serviceSchema = z.looseObject({
     .optional(),
   build: z.never({ error: 'build: is not allowed; clusters only run published images' }).optional(),
   extends: z.never({ error: 'extends: is not allowed; every service is written out in this one file, where the gates see it' }).optional(),
+  networks: z.never({ error: NETWORKS_REFUSED }).optional(),
+  labels: z
+    .union([z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])), z.array(z.string())], {
+      error: 'labels is a map or a list of key=value',
+    })
+    .optional(),
 });
 
 const composeSchema = z.looseObject({
   include: z.never({ error: 'include: is not allowed; the whole network is this one file, where the gates see every image' }).optional(),
+  networks: z.never({ error: NETWORKS_REFUSED }).optional(),
   services: z.record(
     z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'service names are lowercase letters, digits and dashes'),
     serviceSchema,
@@ -35,11 +45,17 @@ export interface ComposeService {
   dependsOn: string[];
 }
 
-export function loadComposeFile(treeDir: string, limits: Limits = DEFAULT_LIMITS): ComposeService[] {
+/** `walletPlane`: the services the runtime policy pairs on the wallet network. */
+export function loadComposeFile(
+  treeDir: string,
+  limits: Limits = DEFAULT_LIMITS,
+  walletPlane: readonly string[] = DEFAULT_WALLET_PLANE,
+): ComposeService[] {
   const file = CONFIG_PATHS.compose;
   const raw = parseYaml(file, readRepoFile(treeDir, file, limitOf(limits, 'compose', 'maxBytes')));
   checkCount(file, 'services', itemsUnder(raw, 'services'), limitOf(limits, 'compose', 'maxServices'), 'services');
   const doc = parseWith(composeSchema, file, raw);
+  for (const [name, s] of Object.entries(doc.services)) servicePlane(name, labelMap(s.labels), walletPlane);
   const services = Object.entries(doc.services).map(([name, s]) => ({
     name,
     image: s.image,

@@ -1,29 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import Docker from 'dockerode';
+import { BUSYBOX_IMAGE, ensureBusyboxImage, ensureImage } from '../compose/busybox-image';
 import { cosignTag, parseImageReference } from '../supply-chain/image-reference';
 import { RegistryClient } from '../supply-chain/registry-client';
 import { pushImage, releaseImage, type ReleaseKey } from './image-release';
 
 /**
  * The images the demo and the tests run. No registry is reachable from here,
- * so they are built locally: a busybox-static rootfs FROM scratch, and a tiny
- * HTTP "service" on top whose version is baked in.
+ * so they are built locally: a tiny HTTP "service" on the busybox rootfs,
+ * its version baked in.
  */
-export const BASE_IMAGE = 'lucid-local/busybox:1.35';
+export const BASE_IMAGE = BUSYBOX_IMAGE;
 export const DEMO_APP = 'lucid-local/demo-app';
 export const DEMO_VERSIONS = ['v1', 'v2'] as const;
-
-const RECIPE_LABEL = 'com.lucid.recipe';
-
-const BASE_DOCKERFILE = `FROM scratch
-COPY busybox /bin/busybox
-RUN ["/bin/busybox", "--install", "-s", "/bin"]
-RUN mkdir -p /tmp /data /www && chmod 1777 /tmp
-`;
 
 /** Serves /www on :8080 after DEMO_DELAY seconds; DEMO_FAIL=1 never serves, so the healthcheck fails. */
 const APP_SH = `#!/bin/sh
@@ -40,41 +29,9 @@ HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD wget -q -O /dev/null http
 CMD ["/bin/sh", "/app.sh"]
 `;
 
-async function ensureImage(docker: Docker, tag: string, files: Record<string, string | Buffer>): Promise<boolean> {
-  const recipe = createHash('sha256');
-  for (const [name, body] of Object.entries(files).sort()) recipe.update(name).update('\0').update(body);
-  const digest = recipe.digest('hex');
-  const existing = await docker.getImage(tag).inspect().catch(() => undefined);
-  if (existing?.Config?.Labels?.[RECIPE_LABEL] === digest) return false;
-
-  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-image-'));
-  try {
-    for (const [name, body] of Object.entries(files)) fs.writeFileSync(path.join(ctx, name), body, { mode: 0o755 });
-    const stream = await docker.buildImage(
-      { context: ctx, src: Object.keys(files) },
-      { t: tag, labels: { [RECIPE_LABEL]: digest }, rm: true, forcerm: true },
-    );
-    await new Promise<void>((resolve, reject) =>
-      docker.modem.followProgress(
-        stream,
-        (err: Error | null, out: Array<{ error?: string }>) => {
-          const failed = err?.message ?? out.find((o) => o.error)?.error;
-          if (failed) reject(new Error(`building ${tag}: ${failed}`));
-          else resolve();
-        },
-      ),
-    );
-  } finally {
-    fs.rmSync(ctx, { recursive: true, force: true });
-  }
-  return true;
-}
-
 export async function ensureDemoImages(docker = new Docker()): Promise<string[]> {
   const built: string[] = [];
-  if (await ensureImage(docker, BASE_IMAGE, { Dockerfile: BASE_DOCKERFILE, busybox: fs.readFileSync('/bin/busybox') })) {
-    built.push(BASE_IMAGE);
-  }
+  if (await ensureBusyboxImage(docker)) built.push(BASE_IMAGE);
   for (const v of DEMO_VERSIONS) {
     const tag = `${DEMO_APP}:${v}`;
     if (await ensureImage(docker, tag, { Dockerfile: appDockerfile(v), 'app.sh': APP_SH })) built.push(tag);

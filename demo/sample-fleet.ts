@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import type { Group, Profile } from '../config/fleet-taxonomy';
+import type { Plane } from '../config/service-planes';
 import { DEMO_APP } from './demo-images';
 import { DEMO_PAYOUT_ADDRESSES, payoutAddressesYaml, payoutPolicyYaml } from './sample-payouts';
 
@@ -43,15 +44,20 @@ export const SAMPLE_CLUSTERS: SampleCluster[] = [
   { id: 'ss-a', group: 'sessions', profiles: ['sessions'], wave: 'core' },
 ];
 
-/** One service per profile is enough to show profile selection; the ledger keeps data in a named volume. */
-const SERVICES: Array<{ name: string; profile?: Profile; volume?: string }> = [
-  { name: 'beta' },
-  { name: 'blockchain-core', profile: 'blockchain' },
-  { name: 'blockchain-ledger', profile: 'blockchain', volume: 'ledger-data' },
-  { name: 'sessions-gateway', profile: 'sessions' },
-  { name: 'node-worker', profile: 'node' },
-  { name: 'admin-api', profile: 'admin' },
-  { name: 'metrics', profile: 'observability' },
+/**
+ * One service per profile is enough to show profile selection; the ledger keeps data in a named volume.
+ * Planes as SPEC-3 draws them: the chain services on `chain`, walletd and the TRON node alone on `wallet`.
+ */
+const SERVICES: Array<{ name: string; profile?: Profile; volume?: string; plane: Plane }> = [
+  { name: 'beta', plane: 'ops' },
+  { name: 'blockchain-core', profile: 'blockchain', plane: 'chain' },
+  { name: 'blockchain-ledger', profile: 'blockchain', volume: 'ledger-data', plane: 'chain' },
+  { name: 'sessions-gateway', profile: 'sessions', plane: 'ops' },
+  { name: 'node-worker', profile: 'node', plane: 'ops' },
+  { name: 'admin-api', profile: 'admin', plane: 'ops' },
+  { name: 'walletd', profile: 'admin', plane: 'wallet' },
+  { name: 'tron-node', profile: 'admin', plane: 'wallet' },
+  { name: 'metrics', profile: 'observability', plane: 'ops' },
 ];
 
 /** The files of a config repo in the SPEC-3/SPEC-4 layout, runnable on the local engine. */
@@ -83,7 +89,8 @@ export function sampleFleetFiles(opts: SampleFleetOptions = {}): Record<string, 
             },
           }
         : {}),
-      labels: { 'com.lucid.plane': 'ops', 'com.lucid.service': s.name },
+      // The demo app serves on 8080, on its plane only.
+      labels: { 'com.lucid.plane': s.plane, 'com.lucid.service': s.name, 'com.lucid.expose': '8080' },
       ...(s.volume ? { volumes: [`${s.volume}:/data`] } : {}),
     };
     if (s.volume) volumes[s.volume] = {};

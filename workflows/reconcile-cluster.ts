@@ -1,4 +1,4 @@
-import { ApplicationFailure, log, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ClusterActivities } from '../activities/cluster/cluster-activities';
 import type { ControlActivities } from '../activities/control/control-activities';
 import { clusterId as checkClusterId, fullSha } from '../common/input-ids';
@@ -27,6 +27,13 @@ const { fetchCommit, prepareCommit } = proxyActivities<ClusterActivities>({
 const { composeUp } = proxyActivities<ClusterActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '20 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '2s' },
+});
+
+// One short container per service, connects of a second each; a probe that cannot run verifies nothing.
+const { probePlanes } = proxyActivities<ClusterActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 3, initialInterval: '2s' },
 });
 
@@ -81,18 +88,20 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     return full;
   }
 
-  /** Applies a commit and waits for health; a failed `up` or health wait counts as unhealthy. */
+  /** Applies a commit and waits for health and plane isolation; a failed `up`, health wait or probe counts as unhealthy. */
   const apply = async (sha: string, plan: PlannedService[]): Promise<HealthReport> => {
     try {
       await composeUp({ commit: sha });
     } catch (err) {
       return { healthy: false, services: [], failure: { reason: `docker compose up failed: ${rootCause(err)}` } };
     }
+    let health: HealthReport;
     try {
-      return await waitHealthy({ services: plan, timeoutSeconds: healthTimeoutSeconds });
+      health = await waitHealthy({ services: plan, timeoutSeconds: healthTimeoutSeconds });
     } catch (err) {
       return { healthy: false, services: [], failure: { reason: `health wait failed: ${rootCause(err)}` } };
     }
+    return verifyPlanes(health);
   };
 
   let plan: PlannedService[];
@@ -138,6 +147,18 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     failure: report.failure,
     services: back.services,
   });
+}
+
+/** Healthy includes isolated (SPEC-4's "wallet plane isolation verified"): a cluster whose planes leak is rolled back like an unhealthy one. */
+async function verifyPlanes(health: HealthReport): Promise<HealthReport> {
+  if (!health.healthy || !patched('plane-probe')) return health;
+  try {
+    const probe = await probePlanes();
+    if (probe.verified) return health;
+    return { ...health, healthy: false, failure: { service: probe.service, reason: probe.findings.join('; ') } };
+  } catch (err) {
+    return { ...health, healthy: false, failure: { reason: `plane probe failed: ${rootCause(err)}` } };
+  }
 }
 
 function failureOfType(err: unknown, type: string): ApplicationFailure | undefined {

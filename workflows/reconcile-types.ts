@@ -36,6 +36,17 @@ export interface HealthReport {
   failure?: HealthFailure;
 }
 
+/** What the plane probe found on the running cluster: SPEC-4's "wallet plane isolation verified". */
+export interface PlaneProbeReport {
+  verified: boolean;
+  /** "plane leak: metrics (ops) reached walletd (wallet) on 8080", "plane unreachable: ..." */
+  findings: string[];
+  /** The first service a finding names, for the health failure. */
+  service?: string;
+  /** Connections tried. */
+  probes: number;
+}
+
 export type ReconcileOutcome = 'healthy' | 'rolled_back' | 'failed' | 'invalid';
 
 export interface ReconcileInput {

@@ -7,7 +7,7 @@ import { CONFIG_PATHS } from '../../config/config-files';
 import { fullSha } from '../../common/input-ids';
 import { NON_RETRYABLE, checkedInput, configFailure } from '../config-failure';
 import { heartbeatWhile } from '../heartbeat';
-import type { CommitInfo, DriftProblem, HealthReport, PlannedService, ServiceStatus } from '../../workflows/reconcile-types';
+import type { CommitInfo, DriftProblem, HealthReport, PlaneProbeReport, PlannedService, ServiceStatus } from '../../workflows/reconcile-types';
 import { runCompose } from '../../compose/compose-cli';
 import { decryptClusterSecrets, removeOtherSecretFiles, writeSecretFiles } from '../../secrets/cluster-secrets';
 import { projectName } from '../../compose/compose-labels';
@@ -16,6 +16,8 @@ import { listProjectContainers, runningLabels } from '../../compose/container-st
 import { detectDrift } from '../../compose/drift-detect';
 import { GitMirror, UnknownCommitError } from '../../repo/git-mirror';
 import { waitHealthy } from '../../compose/health-wait';
+import { ensureBusyboxImage } from '../../compose/busybox-image';
+import { probePlanes } from '../../compose/plane-probe';
 import { pruneTrees } from '../../repo/tree-pruning';
 import { checkCommitGates } from '../../supply-chain/commit-gates';
 
@@ -143,6 +145,14 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
         services: input.services,
         timeoutMs: input.timeoutSeconds * 1000,
         onPoll: (statuses) => heartbeat(statuses.map((s) => `${s.name}:${s.state}/${s.health}`).join(' ')),
+      });
+    },
+
+    /** After a healthy `up`: from each service's own network namespace, its plane answers and no other plane does. */
+    async probePlanes(): Promise<PlaneProbeReport> {
+      return heartbeatWhile(async () => {
+        await ensureBusyboxImage(ctx.docker);
+        return probePlanes(ctx.docker, ctx.clusterId);
       });
     },
 

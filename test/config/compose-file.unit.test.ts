@@ -1,5 +1,5 @@
 import { activeServices, loadComposeFile, type ComposeService } from '../../config/compose-file';
-import { COMPOSE_FILE, VALID_COMPOSE, configError, removeTrees, writeTree } from './fixture-tree';
+import { COMPOSE_FILE, VALID_COMPOSE, configError, planeLabels, removeTrees, writeTree } from './fixture-tree';
 
 afterEach(removeTrees);
 
@@ -24,14 +24,13 @@ describe('loadComposeFile', () => {
 services:
   beta:
     image: b:1
-    environment: {A: "1"}
+${planeLabels('beta')}    environment: {A: "1"}
     depends_on: [node-worker]
   node-worker:
     image: w:1
+    labels: [com.lucid.plane=chain, com.lucid.service=node-worker, com.lucid.expose=]
     profiles: [node, relay]
     x-lucid: {tier: gold}
-networks:
-  default: {}
 volumes:
   data: {}
 `);

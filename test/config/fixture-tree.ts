@@ -16,26 +16,38 @@ export const ALLOWLIST_FILE = 'policies/allowlist.yaml';
 export const VALID_COMPOSE = `services:
   beta:
     image: registry.example/beta:1.4.0
+    labels: {com.lucid.plane: ops, com.lucid.service: beta, com.lucid.expose: "8080"}
     restart: unless-stopped
   node-worker:
     image: registry.example/node-worker:2.0.1
+    labels: {com.lucid.plane: ops, com.lucid.service: node-worker, com.lucid.expose: "8080"}
     profiles: [node]
   node-data-host:
     image: registry.example/node-data-host:2.0.1
+    labels: {com.lucid.plane: chain, com.lucid.service: node-data-host, com.lucid.expose: "8080"}
     profiles: [node]
   sessions-gateway:
     image: registry.example/sessions-gateway:0.9.0
+    labels: {com.lucid.plane: ops, com.lucid.service: sessions-gateway, com.lucid.expose: "8080"}
     profiles: [sessions]
   sessions-index:
     image: registry.example/sessions-index:0.9.0
+    labels: {com.lucid.plane: chain, com.lucid.service: sessions-index, com.lucid.expose: "8080"}
     profiles: [sessions]
   admin-api:
     image: registry.example/admin-api:3.1.0
+    labels: {com.lucid.plane: ops, com.lucid.service: admin-api, com.lucid.expose: "8080"}
     profiles: [admin]
   metrics:
     image: registry.example/metrics:1.0.0
+    labels: {com.lucid.plane: ops, com.lucid.service: metrics, com.lucid.expose: "8080"}
     profiles: [observability]
 `;
+
+/** The plane labels every service carries, as an inline YAML line of a service. */
+export function planeLabels(name: string, plane = 'ops', expose = '8080'): string {
+  return `    labels: {com.lucid.plane: ${plane}, com.lucid.service: ${name}, com.lucid.expose: "${expose}"}\n`;
+}
 
 export const VALID_INVENTORY = `clusters:
   - id: edge-node-1

@@ -8,6 +8,7 @@ import {
   VALID_INVENTORY,
   configError,
   envFile,
+  planeLabels,
   removeTrees,
   writeTree,
 } from './fixture-tree';
@@ -60,7 +61,7 @@ describe('loadFleetConfig: a valid tree', () => {
   it('uses the default allow-list when policies/allowlist.yaml is absent', () => {
     // Under the default taxonomy node-miner is not a node service; with no
     // policies file it must be refused, proving the default is applied.
-    const dir = writeTree({ [COMPOSE_FILE]: VALID_COMPOSE + '  node-miner:\n    image: m:1\n    profiles: [node]\n' });
+    const dir = writeTree({ [COMPOSE_FILE]: VALID_COMPOSE + '  node-miner:\n    image: m:1\n    profiles: [node]\n' + planeLabels('node-miner') });
     const e = configError(() => loadFleetConfig(dir));
     expect(e.toJSON()).toEqual({
       file: COMPOSE_FILE,
@@ -71,7 +72,7 @@ describe('loadFleetConfig: a valid tree', () => {
 
   it('uses a custom allow-list when the repo has one', () => {
     const dir = writeTree({
-      [COMPOSE_FILE]: VALID_COMPOSE + '  node-miner:\n    image: m:1\n    profiles: [node]\n',
+      [COMPOSE_FILE]: VALID_COMPOSE + '  node-miner:\n    image: m:1\n    profiles: [node]\n' + planeLabels('node-miner'),
       [ALLOWLIST_FILE]: `common: [beta]
 groups:
   node: {profiles: [node], services: [node-worker, node-data-host, node-miner]}
@@ -86,7 +87,7 @@ groups:
     const dir = writeTree({
       [INVENTORY_FILE]: inventoryWith('node', ['node', 'relay']),
       'clusters/edge-node-1/.env': envFile('edge-node-1', ['relay', 'node']),
-      [COMPOSE_FILE]: VALID_COMPOSE + '  cloud-relay:\n    image: r:1\n    profiles: [relay]\n',
+      [COMPOSE_FILE]: VALID_COMPOSE + '  cloud-relay:\n    image: r:1\n    profiles: [relay]\n' + planeLabels('cloud-relay'),
       [ALLOWLIST_FILE]: `groups:
   node: {profiles: [node, relay], services: [node-worker, node-data-host, cloud-relay]}
   sessions: {profiles: [sessions], services: [sessions-gateway, sessions-index]}

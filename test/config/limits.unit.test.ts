@@ -172,7 +172,7 @@ describe('counts: refused before the items are validated, with the count and the
   });
 
   it('services: 500, raised by compose.maxServices', () => {
-    const compose = `services:\n${Array.from({ length: 501 }, (_, i) => `  s${i}: {image: "i:1"}\n`).join('')}`;
+    const compose = `services:\n${Array.from({ length: 501 }, (_, i) => `  s${i}: {image: "i:1", labels: {com.lucid.plane: ops, com.lucid.service: s${i}, com.lucid.expose: ""}}\n`).join('')}`;
     const dir = writeTree({ [COMPOSE_FILE]: compose });
     expect(configError(() => loadComposeFile(dir)).toJSON()).toEqual({
       file: COMPOSE_FILE,

@@ -5,7 +5,7 @@
  * each through the console's gate and a cluster's prepare step; a new refusal
  * belongs here so both sides are held to it.
  */
-import { ALLOWLIST_FILE, COMPOSE_FILE, INVENTORY_FILE, VALID_COMPOSE, VALID_INVENTORY, envFile } from './fixture-tree';
+import { ALLOWLIST_FILE, COMPOSE_FILE, INVENTORY_FILE, VALID_COMPOSE, VALID_INVENTORY, envFile, planeLabels } from './fixture-tree';
 
 export type Files = Record<string, string | null>;
 
@@ -135,7 +135,7 @@ const composeCases: RefusedInput[] = [
   },
   {
     name: 'depends_on a service that does not exist',
-    files: withService('  custom:\n    image: c:1\n    depends_on: {ghost: {condition: service_started}}\n'),
+    files: withService('  custom:\n    image: c:1\n    depends_on: {ghost: {condition: service_started}}\n' + planeLabels('custom')),
     file: COMPOSE_FILE,
     field: 'services.custom.depends_on',
   },
@@ -156,7 +156,13 @@ const composeCases: RefusedInput[] = [
   { name: 'empty image', files: { [COMPOSE_FILE]: 'services:\n  custom:\n    image: ""\n' }, file: COMPOSE_FILE, field: 'services.custom.image' },
   { name: 'build-only service', files: { [COMPOSE_FILE]: 'services:\n  custom:\n    build: .\n' }, file: COMPOSE_FILE, field: 'services.custom.image' },
   { name: 'service name not lowercase-dashed', files: withService('  Node_Worker:\n    image: w:1\n'), file: COMPOSE_FILE, field: 'services.Node_Worker' },
-  { name: 'service not allowed for the group (default taxonomy)', files: withService('  node-miner:\n    image: m:1\n    profiles: [node]\n'), file: COMPOSE_FILE, field: 'services.node-miner' },
+  { name: 'service not allowed for the group (default taxonomy)', files: withService('  node-miner:\n    image: m:1\n    profiles: [node]\n' + planeLabels('node-miner')), file: COMPOSE_FILE, field: 'services.node-miner' },
+  { name: 'service without a plane label', files: withService('  node-economy:\n    image: e:1\n    profiles: [node]\n'), file: COMPOSE_FILE, field: 'services.node-economy.labels.com.lucid.plane' },
+  { name: 'unknown plane', files: { [COMPOSE_FILE]: VALID_COMPOSE.replace('com.lucid.plane: chain, com.lucid.service: node-data-host', 'com.lucid.plane: data, com.lucid.service: node-data-host') }, file: COMPOSE_FILE, field: 'services.node-data-host.labels.com.lucid.plane' },
+  { name: 'networks: of its own', files: { [COMPOSE_FILE]: VALID_COMPOSE.replace('    profiles: [node]\n', '    profiles: [node]\n    networks: [wallet]\n') }, file: COMPOSE_FILE, field: 'services.node-worker.networks' },
+  { name: 'top-level networks:', files: { [COMPOSE_FILE]: `${VALID_COMPOSE}networks:\n  bridge-all: {}\n` }, file: COMPOSE_FILE, field: 'networks' },
+  { name: 'unpaired service on the wallet plane', files: { [COMPOSE_FILE]: VALID_COMPOSE.replace('com.lucid.plane: ops, com.lucid.service: admin-api', 'com.lucid.plane: wallet, com.lucid.service: admin-api') }, file: COMPOSE_FILE, field: 'services.admin-api.labels.com.lucid.plane' },
+  { name: 'expose that is not a port list', files: { [COMPOSE_FILE]: VALID_COMPOSE.replace('com.lucid.service: metrics, com.lucid.expose: "8080"', 'com.lucid.service: metrics, com.lucid.expose: "http"') }, file: COMPOSE_FILE, field: 'services.metrics.labels.com.lucid.expose' },
   { name: 'service shared with another group', files: { [COMPOSE_FILE]: VALID_COMPOSE.replace('profiles: [admin]', 'profiles: [admin, sessions]') }, file: COMPOSE_FILE, field: 'services.admin-api' },
 ];
 

@@ -48,10 +48,31 @@ const CASES: Array<{ name: string; files: (f: Files) => Files; file: string; fie
   {
     name: 'service in a profile not allowed for the group',
     files: (f) =>
-      editYaml(f, COMPOSE, (d) => (d.services.walletd = { image: 'lucid-local/demo-app:v1', profiles: ['blockchain'] })),
+      editYaml(f, COMPOSE, (d) => (d.services.walletd = { ...d.services.walletd, profiles: ['blockchain'] })),
     file: COMPOSE,
     field: 'services.walletd',
     reason: /not allowed for group 'blockchain' of cluster 'bi-bc'/,
+  },
+  {
+    name: 'a service with networks of its own, which could bridge planes',
+    files: (f) => editYaml(f, COMPOSE, (d) => (d.services['blockchain-core'].networks = ['default'])),
+    file: COMPOSE,
+    field: 'services.blockchain-core.networks',
+    reason: /^networks: is not allowed; Lucid puts each service on its com.lucid.plane label's network/,
+  },
+  {
+    name: 'a service on the wallet plane the policy does not pair',
+    files: (f) => editYaml(f, COMPOSE, (d) => (d.services['blockchain-ledger'].labels['com.lucid.plane'] = 'wallet')),
+    file: COMPOSE,
+    field: 'services.blockchain-ledger.labels.com.lucid.plane',
+    reason: /the wallet plane holds only the services the runtime policy pairs \(walletd, tron-node\), not 'blockchain-ledger'/,
+  },
+  {
+    name: 'a service with no plane label',
+    files: (f) => editYaml(f, COMPOSE, (d) => delete d.services['blockchain-core'].labels['com.lucid.plane']),
+    file: COMPOSE,
+    field: 'services.blockchain-core.labels.com.lucid.plane',
+    reason: /^missing: every service names its plane/,
   },
 ];
 
