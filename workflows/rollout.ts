@@ -136,7 +136,10 @@ function rolloutLine(plan: RolloutPlan, input: RolloutInput): string {
   return `rollout of ${c.sha.slice(0, 12)} "${c.subject}" by ${c.author} (trigger: ${trigger})${gatesPassed(plan.gates)}`;
 }
 
-/** The gates' findings for the history; old plans carry none, and their event text stays as recorded. */
+/**
+ * The gates' findings for the history, an opt-out as a WARNING. Old plans carry none, or (from before the
+ * gates were on by default) no `insecure`, and their event text stays as recorded.
+ */
 function gatesPassed(g: RolloutPlan['gates']): string {
   if (!g) return '';
   const optedOut = new Set(g.insecure);

@@ -68,6 +68,11 @@ beforeAll(async () => {
   // Then locked: signed commits, pinned, signed, attested images, no opt-out; break-glass needs every gate on.
   const release = await generateReleaseKey(path.join(keys, 'release'), 'release');
   images = await releaseImages(release);
+  const imagePolicy = {
+    registries: [h.stack.registry],
+    signers: [{ name: release.name, publicKey: release.publicKey }],
+    budget: { critical: 0, high: 0 },
+  };
   const locked = (version: string) => ({
     ...sampleFleetFiles({
       clusters: CLUSTERS,
@@ -75,7 +80,7 @@ beforeAll(async () => {
       waves: WAVES,
       images,
       allowedSigners: [`alice@lucid namespaces="git" ${pub}`],
-      imagePolicy: { registries: [h.stack.registry], signers: [{ name: release.name, publicKey: release.publicKey }], budget: { critical: 0, high: 0 } }, // eslint-disable-line @stylistic/max-len
+      imagePolicy,
     }),
     ...breakglassSigners,
   });
