@@ -1,6 +1,8 @@
 import { stringify } from 'yaml';
 import type { Group, Profile } from '../config/fleet-taxonomy';
+import { OPT_OUT_FILE, type InsecureGate } from '../config/insecure-opt-out';
 import type { Plane } from '../config/service-planes';
+import { ALLOWED_SIGNERS } from '../repo/commit-signature';
 import { DEMO_APP } from './demo-images';
 import { DEMO_PAYOUT_ADDRESSES, payoutAddressesYaml, payoutPolicyYaml } from './sample-payouts';
 
@@ -27,6 +29,19 @@ export interface SampleFleetOptions {
   images?: Record<string, string>;
   /** Written as policies/images.yaml: the image gates apply. */
   imagePolicy?: ImagePolicyOptions;
+  /** Lines of policies/allowed-signers (`<principal> namespaces="git" <key>`): commits must be signed by one. */
+  allowedSigners?: string[];
+  /**
+   * Written as policies/lucid.yaml's `insecure:` (false: no lucid.yaml). Default: opt out of exactly the gates
+   * the fleet leaves unconfigured (no allowedSigners, no imagePolicy), so a test fleet's shortcut is in its repo.
+   */
+  insecure?: Partial<Record<InsecureGate, boolean>> | false;
+}
+
+/** The default opt-out of a sample fleet: what its options leave unconfigured; none for a signed, pinned fleet. */
+function defaultInsecure(opts: SampleFleetOptions): Partial<Record<InsecureGate, boolean>> | false {
+  const insecure = { ...(opts.allowedSigners ? {} : { unsignedCommits: true }), ...(opts.imagePolicy ? {} : { unpinnedImages: true }) };
+  return Object.keys(insecure).length ? insecure : false;
 }
 
 export interface ImagePolicyOptions {
@@ -104,6 +119,9 @@ export function sampleFleetFiles(opts: SampleFleetOptions = {}): Record<string, 
     }),
   };
   if (opts.imagePolicy) files['policies/images.yaml'] = imagePolicyYaml(opts.imagePolicy);
+  if (opts.allowedSigners) files[ALLOWED_SIGNERS] = `${opts.allowedSigners.join('\n')}\n`;
+  const insecure = opts.insecure ?? defaultInsecure(opts);
+  if (insecure) files[OPT_OUT_FILE] = stringify({ insecure });
   // The demo node is paid for its anchored sessions once a dry run has unpaused the monthly Schedule.
   files['policies/payouts.yaml'] = payoutPolicyYaml();
   files['clusters/payout-addresses.yaml'] = payoutAddressesYaml(DEMO_PAYOUT_ADDRESSES);

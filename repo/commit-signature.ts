@@ -4,19 +4,46 @@ import * as path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ConfigError } from '../config/config-error';
 import { LIMITS_FILE, checkCount, checkSize } from '../config/config-files';
+import { OPT_OUT_FILE, OPT_OUT_MAX_BYTES, parseInsecureOptOut } from '../config/insecure-opt-out';
 import { DEFAULT_LIMITS, LIMITS_FILE_MAX_BYTES, limitOf, parseLimits, type Limits } from '../config/limits';
 
 export const ALLOWED_SIGNERS = 'policies/allowed-signers';
 
 /**
- * A policy file as it stood in the commit's parent (the commit's own only when
- * the parent has none): a commit never vouches for itself.
+ * A policy file as it stood before the commit: in its parent, or, when the
+ * parent has none because an ancestor deleted it, as it stood before that
+ * deletion (a commit that deletes and a later one that brings its own keys
+ * never vouch for themselves). The commit's own only when no ancestor ever had
+ * the file: trusted on first use.
  */
 export async function trustedPolicyFile(gitDir: string, sha: string, file: string): Promise<string | undefined> {
   const git = simpleGit(gitDir);
-  const parent = (await git.raw(['rev-list', '--parents', '-n', '1', '--end-of-options', sha])).trim().split(' ')[1];
-  const read = (rev: string) => readPolicyBlob(git, rev, file);
-  return (parent ? await read(parent) : undefined) ?? (await read(sha));
+  const parent = await parentOf(git, sha);
+  if (!parent) return readPolicyBlob(git, sha, file);
+  if ((await blobSize(git, parent, file)) !== undefined) return readPolicyBlob(git, parent, file);
+  const deletion = await lastTouch(git, parent, file);
+  return readPolicyBlob(git, deletion ? `${deletion}^` : sha, file);
+}
+
+async function parentOf(git: SimpleGit, sha: string): Promise<string | undefined> {
+  return (await git.raw(['rev-list', '--parents', '-n', '1', '--end-of-options', sha])).trim().split(' ')[1];
+}
+
+/** The newest commit up to `rev` that added, changed or deleted `file`; undefined when none did. */
+async function lastTouch(git: SimpleGit, rev: string, file: string): Promise<string | undefined> {
+  return (await git.raw(['log', '-1', '--format=%H', '--end-of-options', rev, '--', file])).trim() || undefined;
+}
+
+/**
+ * Refuses a commit without `file` when an ancestor (or the commit) had it: a
+ * gate is not switched off by deleting its policy, not even one commit after a
+ * refused deletion.
+ */
+export async function refuseDeletedPolicy(gitDir: string, sha: string, file: string, gate: string): Promise<void> {
+  const git = simpleGit(gitDir);
+  if ((await blobSize(git, sha, file)) !== undefined) return;
+  const deletion = await lastTouch(git, sha, file);
+  if (deletion) throw new ConfigError(file, '(file)', `deleted in ${deletion.slice(0, 12)}: ${gate} cannot be switched off by removing its policy`);
 }
 
 /** Bytes of `rev:file`, undefined when the revision has no such file. */
@@ -60,17 +87,53 @@ const VERDICT: Record<string, string> = {
 };
 
 /**
- * The commit-signature gate (SPEC-3 M9). A commit must carry an SSH signature
- * by a key in git's allowed-signers file as it stood in the commit's parent,
- * so a change to that file is accepted only when signed by a key already
- * trusted. Once a repo has the file, the gate cannot be switched off by
- * deleting it: that commit too is checked against its parent's file. A repo
- * that never had the file is not gated (its first signers file is trusted on
- * first use, checked against itself).
+ * Whether policies/lucid.yaml lets this commit in unsigned. Read like the
+ * signers file, from the parent when the parent has one: otherwise an unsigned
+ * commit could write `unsignedCommits: true` into an existing lucid.yaml and
+ * vouch for itself. So a change to an existing opt-out, on or off, takes
+ * effect from the next commit. A commit may bring the repo's first lucid.yaml
+ * itself, as it may bring the first signers file: before it there was no
+ * trusted state to weaken (a parent with neither signers nor opt-out was
+ * refused). Once the repo has had signers, the opt-out is never read.
  */
-export async function verifyCommitSignature(gitDir: string, sha: string): Promise<{ enforced: boolean; signer?: string }> {
+async function unsignedOptOut(git: SimpleGit, sha: string): Promise<boolean> {
+  const parent = await parentOf(git, sha);
+  for (const rev of parent ? [parent, sha] : [sha]) {
+    const size = await blobSize(git, rev, OPT_OUT_FILE);
+    if (size === undefined) continue;
+    checkSize(OPT_OUT_FILE, `commit ${rev.slice(0, 12)}`, size, { max: OPT_OUT_MAX_BYTES });
+    const text = await git.raw(['show', '--end-of-options', `${rev}:${OPT_OUT_FILE}`]);
+    try {
+      return parseInsecureOptOut(text).has('unsignedCommits');
+    } catch (err) {
+      if (!(err instanceof ConfigError) || rev === sha) throw err;
+      throw new ConfigError(err.file, err.field, `${err.reason} (in commit ${rev.slice(0, 12)}, the parent, whose opt-out counts)`);
+    }
+  }
+  return false;
+}
+
+const MISSING_SIGNERS =
+  'missing: commits must be SSH-signed by a key listed here (lines `<principal> namespaces="git" <public key>`; ' +
+  'sign with `git -c gpg.format=ssh -c user.signingkey=<key> commit -S`), ' +
+  `or the repo opts out, visibly, with insecure: {unsignedCommits: true} in ${OPT_OUT_FILE}`;
+
+/**
+ * The commit-signature gate (SPEC-3 M9), on by default. A commit must carry an
+ * SSH signature by a key in git's allowed-signers file as it stood before the
+ * commit (trustedPolicyFile), so a change to that file is accepted only when
+ * signed by a key already trusted; a repo's first signers file is trusted on
+ * first use, checked against itself. Once a repo has had the file, deleting it
+ * is refused. A repo that never had one is refused unless policies/lucid.yaml
+ * opts out of the gate; `optedOut` then says so, for every place that shows it.
+ */
+export async function verifyCommitSignature(gitDir: string, sha: string): Promise<{ signer?: string; optedOut?: true }> {
   const signers = await trustedPolicyFile(gitDir, sha, ALLOWED_SIGNERS);
-  if (signers === undefined) return { enforced: false };
+  if (signers === undefined) {
+    await refuseDeletedPolicy(gitDir, sha, ALLOWED_SIGNERS, 'the commit-signature gate');
+    if (await unsignedOptOut(simpleGit(gitDir), sha)) return { optedOut: true };
+    throw new ConfigError(ALLOWED_SIGNERS, '(file)', MISSING_SIGNERS);
+  }
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-signers-'));
   const file = path.join(dir, 'allowed-signers');
@@ -83,7 +146,8 @@ export async function verifyCommitSignature(gitDir: string, sha: string): Promis
     if (status !== 'G') {
       throw new ConfigError(ALLOWED_SIGNERS, `commit ${sha.slice(0, 12)}`, VERDICT[status ?? 'E'] ?? VERDICT.E!);
     }
-    return { enforced: true, signer };
+    await refuseDeletedPolicy(gitDir, sha, ALLOWED_SIGNERS, 'the commit-signature gate');
+    return { signer };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

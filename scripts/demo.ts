@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import Docker from 'dockerode';
 import { ConfigRepoWriter } from '../demo/config-repo-writer';
 import { releaseDemoImages } from '../demo/demo-images';
+import { gitSigningKey } from '../demo/git-signing-key';
 import { generateReleaseKey } from '../demo/image-release';
 import { SAMPLE_CLUSTERS, sampleFleetFiles } from '../demo/sample-fleet';
 import { runtimeEnv } from '../config/runtime-env';
@@ -62,18 +63,22 @@ async function main(): Promise<void> {
   const { registry } = readStackState(env.LUCID_DATA_DIR)!;
   const key = await generateReleaseKey(path.join(env.LUCID_DATA_DIR, 'demo', 'release-key'), 'release');
   const images = await releaseDemoImages(new Docker(), registry, key);
+  // Every gate on, none opted out: commits signed by the demo operator's SSH key, images pinned, signed, attested.
+  const operator = gitSigningKey(path.join(env.LUCID_DATA_DIR, 'demo', 'git-signing-key'), 'operator@lucid.invalid');
   const fleet = (version: string) =>
     sampleFleetFiles({
       version,
       images,
+      allowedSigners: [operator.allowedSigner],
       imagePolicy: { registries: [registry], signers: [{ name: key.name, publicKey: key.publicKey }], budget: { critical: 0, high: 0 } },
     });
-  const v1 = await repo.commit(fleet('v1'), 'demo: fleet on v1', { replaceAll: true });
+  const signed = { signingKey: operator.keyFile };
+  const v1 = await repo.commit(fleet('v1'), 'demo: fleet on v1', { replaceAll: true, ...signed });
 
   const up = await cli(['dev', 'up', '--repo', repoDir], childEnv);
   if (up.code !== 0) throw new Error('lucid dev up failed');
   const id1 = await rollOut(v1, childEnv);
-  const v2 = await repo.commit(fleet('v2'), 'demo: fleet on v2');
+  const v2 = await repo.commit(fleet('v2'), 'demo: fleet on v2', signed);
   const id2 = await rollOut(v2, childEnv);
 
   const rec = await cli(['session', 'record', '--node', DEV_NODE, '--seconds', '3', '--json'], childEnv);
@@ -86,7 +91,8 @@ async function main(): Promise<void> {
   const out = [
     '',
     'Lucid demo: the fleet was rolled out to v1, then to v2, wave by wave (canary bc-a, then core ss-a), healthy.',
-    'Every image is pinned by digest, pulled from the local registry, cosign-signed and attested (policies/images.yaml).',
+    'Every image is pinned by digest, pulled from the local registry, cosign-signed and attested (policies/images.yaml);',
+    'every commit is SSH-signed by a key in policies/allowed-signers; no gate is opted out (no policies/lucid.yaml).',
     `  config repo       ${repoDir}  (v1 ${v1.slice(0, 12)}, v2 ${v2.slice(0, 12)})`,
     `  registry          http://${registry}/v2/lucid/demo-app/tags/list`,
     `  images            ${images.v2}`,

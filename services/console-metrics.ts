@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from 'mongodb';
 import type { ChainEndpoint } from '../config/chain-config';
+import { INSECURE_GATES, OPT_OUT_FILE } from '../config/insecure-opt-out';
 import { AnchorStore } from '../stores/anchor-store';
 import { ClusterStore } from '../stores/cluster-store';
 import { SessionStore } from '../stores/session-store';
@@ -63,6 +64,17 @@ export function consoleMetrics(db: Db, chain?: () => ChainEndpoint): Registry {
       for (const r of await rollouts.stateTimes()) {
         if (r.startedAt && r.endedAt) this.observe({ state: r.state }, (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000);
       }
+    },
+  });
+  new Gauge({
+    name: 'lucid_insecure_optout',
+    help: `1 when the newest rollout that passed the gates did so only because ${OPT_OUT_FILE} opts out of this gate`,
+    labelNames: ['gate'],
+    registers: [registry],
+    async collect() {
+      const optedOut = new Set((await rollouts.newestGated())?.insecure);
+      // Every gate is always exported (0 or 1), so an alert on `== 1` never reads a missing series as fine.
+      for (const gate of INSECURE_GATES) this.set({ gate }, optedOut.has(gate) ? 1 : 0);
     },
   });
   new Counter({

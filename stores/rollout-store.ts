@@ -49,6 +49,16 @@ export class RolloutStore {
     return this.rollouts.find({}, { projection: { _id: 0, state: 1, startedAt: 1, endedAt: 1 } }).toArray();
   }
 
+  /** The newest rollout (by start) whose commit passed the gates: what the fleet runs or is moving to, and its opt-outs. */
+  async newestGated(): Promise<Pick<RolloutStatus, 'commit' | 'insecure'> | undefined> {
+    const doc = await this.rollouts
+      .find({ insecure: { $exists: true } }, { projection: { _id: 0, commit: 1, insecure: 1 } })
+      .sort({ startedAt: -1 })
+      .limit(1)
+      .next();
+    return doc ?? undefined;
+  }
+
   /** Commits of recorded rollouts that start with a short sha: how a rollout of a commit the repo never served is found. */
   async commitsStartingWith(prefix: string): Promise<string[]> {
     if (!/^[0-9a-f]{4,40}$/.test(prefix)) return [];

@@ -6,26 +6,35 @@ import { clusterConfigOf, loadFleetConfig, type FleetConfig } from '../config/fl
 import { loadImagePolicy, type ImagePolicy } from '../config/image-policy';
 import type { Limits } from '../config/limits';
 import type { GateSummary } from '../workflows/rollout-types';
-import { simpleGit } from 'simple-git';
-import { verifyCommitSignature } from '../repo/commit-signature';
+import { loadInsecureOptOut, OPT_OUT_FILE, type InsecureGate } from '../config/insecure-opt-out';
+import { refuseDeletedPolicy, verifyCommitSignature } from '../repo/commit-signature';
 import { checkImages, type ImageVerdict } from './image-gate';
 
+const MISSING_IMAGE_POLICY =
+  'missing: images must be pinned by digest, cosign-signed and attested; add this file (registries, signers, vulnerabilityBudget), ' +
+  `or the repo opts out, visibly, with insecure: {unpinnedImages: true} in ${OPT_OUT_FILE}`;
+
 /**
- * policies/images.yaml of the commit. A repo whose history never had one is
- * not image-gated; once any ancestor had it, a commit without it is refused,
- * so the gates cannot be switched off by deleting the policy, not even one
- * commit after a refused deletion. Its content is the commit's own: changing
- * signers or the budget is a config change like any other, vouched for by the
- * commit signature gate.
+ * policies/images.yaml of the commit: the image gates are on by default. A
+ * commit without it is refused unless its own policies/lucid.yaml opts out,
+ * and refused regardless once any ancestor had the file, so the gates cannot
+ * be switched off by deleting the policy. Both are the commit's own: changing
+ * the image policy, or opting out of it, is a config change like any other,
+ * vouched for by the commit-signature gate (whose own opt-out is read from the
+ * parent, see repo/commit-signature.ts).
  */
-async function imagePolicyAt(gitDir: string, sha: string, treeDir: string, limits: Limits): Promise<ImagePolicy | undefined> {
+async function imagePolicyAt(
+  gitDir: string,
+  sha: string,
+  treeDir: string,
+  limits: Limits,
+  optOut: Set<InsecureGate>,
+): Promise<ImagePolicy | undefined> {
   const file = CONFIG_PATHS.imagePolicy;
   if (fs.existsSync(path.join(treeDir, file))) return loadImagePolicy(treeDir, limits);
-  const lastTouch = (await simpleGit(gitDir).raw(['log', '-1', '--format=%H', '--end-of-options', sha, '--', file])).trim();
-  if (lastTouch) {
-    throw new ConfigError(file, '(file)', `deleted in ${lastTouch.slice(0, 12)}: the image gates cannot be switched off by removing their policy`);
-  }
-  return undefined;
+  await refuseDeletedPolicy(gitDir, sha, file, 'the image gates');
+  if (optOut.has('unpinnedImages')) return undefined;
+  throw new ConfigError(file, '(file)', MISSING_IMAGE_POLICY);
 }
 
 /**
@@ -43,9 +52,11 @@ export async function checkCommitGates(args: {
   /** Set: gate only this cluster's images (the config is still validated as a whole). */
   clusterId?: string;
 }): Promise<{ fleet: FleetConfig; gates: GateSummary; images: ImageVerdict[] }> {
-  const { signer } = await verifyCommitSignature(args.gitDir, args.sha);
+  const { signer, optedOut } = await verifyCommitSignature(args.gitDir, args.sha);
   const fleet = loadFleetConfig(args.treeDir);
-  const policy = await imagePolicyAt(args.gitDir, args.sha, args.treeDir, fleet.limits);
+  const optOut = loadInsecureOptOut(args.treeDir);
+  const policy = await imagePolicyAt(args.gitDir, args.sha, args.treeDir, fleet.limits, optOut);
+  const insecure = [...(optedOut ? ['unsignedCommits' as const] : []), ...(policy ? [] : ['unpinnedImages' as const])];
   const clusters = args.clusterId ? [clusterConfigOf(fleet, args.clusterId)] : [...fleet.clusters.values()];
   const uses = clusters.flatMap((c) => c.services.map((s) => ({ service: s.name, image: s.image })));
   const images = policy ? await checkImages(policy, uses, args.cacheDir) : undefined;
@@ -56,6 +67,7 @@ export async function checkCommitGates(args: {
       commitSigner: signer,
       images: images?.length,
       imageSigners: images ? [...new Set(images.map((i) => i.signer))].sort() : undefined,
+      ...(insecure.length ? { insecure } : {}),
     },
   };
 }

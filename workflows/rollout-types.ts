@@ -1,3 +1,4 @@
+import type { InsecureGate } from '../config/insecure-opt-out';
 import type { CommitInfo, ReconcileOutcome } from './reconcile-types';
 
 export interface WavePlan {
@@ -14,11 +15,13 @@ export interface WavePlan {
 
 /** What the policy gates found; absent from plans recorded before the image gates. */
 export interface GateSummary {
-  /** The commit's signer; absent when the repo has no allowed-signers file. */
+  /** The commit's signer; absent when the repo opts out of signatures (or, in plans recorded before that, has no signers). */
   commitSigner?: string;
-  /** Images verified; absent when the repo has no image policy. */
+  /** Images verified; absent when the repo opts out of the image gates (or, before that, had no image policy). */
   images?: number;
   imageSigners?: string[];
+  /** Gates the commit passed only because policies/lucid.yaml opts out of them; absent when none. */
+  insecure?: InsecureGate[];
 }
 
 export interface RolloutPlan {
@@ -71,6 +74,8 @@ export interface RolloutStatus {
    * nothing was marked bad, so the next trigger for the commit starts the rollout again.
    */
   commitMissing?: boolean;
+  /** Gates the commit passed only by the policies/lucid.yaml opt-out (empty: none); absent until its gates passed. */
+  insecure?: InsecureGate[];
 }
 
 export interface RolloutTrigger {

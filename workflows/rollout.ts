@@ -1,12 +1,13 @@
 import { patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/control/control-activities';
 import { fullSha } from '../common/input-ids';
-import { breakglassPlan } from './breakglass-plan';
+import { breakglassOptOutRefusal, breakglassPlan } from './breakglass-plan';
 import { refuseMalformedInput } from './input-guard';
 import { rootCause } from './failure-cause';
 import { passGates } from './rollout-gates';
 import { handleOperatorMessages } from './rollout-messages';
 import { RolloutRun, control, longControl } from './rollout-run';
+import type { InsecureGate } from '../config/insecure-opt-out';
 import type { RolloutInput, RolloutPlan, RolloutStatus } from './rollout-types';
 import { runWave } from './rollout-wave';
 import { SEARCH_ATTRIBUTES as SA } from './search-attributes';
@@ -59,7 +60,10 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
   } catch (err) {
     return halted(`refused: ${rootCause(err)}`);
   }
+  if (plan.gates) status.insecure = plan.gates.insecure ?? [];
   if (input.breakglass) {
+    const optedOut = breakglassOptOutRefusal(plan.gates);
+    if (optedOut && patched('breakglass-refuses-opt-out')) return halted(`break-glass refused: ${optedOut}`);
     let signer: string;
     try {
       signer = await control.verifyBreakglass({ commit, ...input.breakglass });
@@ -80,6 +84,8 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     { key: SA.cluster, value: fleet },
     { key: SA.wave, value: plan.waves.map((w) => w.name) },
   ]);
+  // Recorded as it starts, not only at its end, so /metrics shows an opted-out commit while it rolls out.
+  if (patched('record-rollout-at-start')) await control.recordRollout({ status });
   const superseded = await control.supersedeRollouts({ commit, workflowId: workflowInfo().workflowId, startedAt: status.startedAt });
   if (patched('await-superseded-rollouts') && superseded.length > 0) {
     await run.event(`superseding ${superseded.join(', ')}; waiting for them to stop`);
@@ -130,11 +136,17 @@ function rolloutLine(plan: RolloutPlan, input: RolloutInput): string {
   return `rollout of ${c.sha.slice(0, 12)} "${c.subject}" by ${c.author} (trigger: ${trigger})${gatesPassed(plan.gates)}`;
 }
 
-/** The gates' findings for the history; old plans carry none, and their event text stays as recorded. */
+/**
+ * The gates' findings for the history, an opt-out as a WARNING. Old plans carry none, or (from before the
+ * gates were on by default) no `insecure`, and their event text stays as recorded.
+ */
 function gatesPassed(g: RolloutPlan['gates']): string {
   if (!g) return '';
-  const parts = [g.commitSigner ? `commit signed by ${g.commitSigner}` : 'commit signature not required (no allowed-signers)'];
+  const optedOut = new Set(g.insecure);
+  const unchecked = (what: string, old: string, gate: InsecureGate) => (optedOut.has(gate) ? `${what} NOT checked` : old);
+  const parts = [g.commitSigner ? `commit signed by ${g.commitSigner}` : unchecked('commit signature', 'commit signature not required (no allowed-signers)', 'unsignedCommits')];
   const images = g.images === 1 ? '1 image' : `${g.images} images`;
-  parts.push(g.images !== undefined ? `${images} pinned, signed by ${g.imageSigners?.join(', ')}, attested within budget` : 'no image policy');
-  return `; gates passed: ${parts.join('; ')}`;
+  parts.push(g.images !== undefined ? `${images} pinned, signed by ${g.imageSigners?.join(', ')}, attested within budget` : unchecked('images', 'no image policy', 'unpinnedImages'));
+  const warning = g.insecure?.length ? `; WARNING: insecure opt-out in policies/lucid.yaml: ${g.insecure.join(', ')}` : '';
+  return `; gates passed: ${parts.join('; ')}${warning}`;
 }

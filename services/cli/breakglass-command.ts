@@ -4,7 +4,9 @@ import { commitRef } from '../../common/input-ids';
 import { verifyBreakglassAt } from '../../repo/breakglass-signature';
 import { startRollout } from '../../triggers/rollout-trigger';
 import { ConfigError } from '../../config/config-error';
+import { OPT_OUT_FILE } from '../../config/insecure-opt-out';
 import type { rollout } from '../../workflows';
+import { breakglassOptOutRefusal } from '../../workflows/breakglass-plan';
 import type { ConsoleContext } from '../console-context';
 import { CliExit, EXIT, printJson, say } from './cli-output';
 import { POLICY_REFUSED } from './policy-command';
@@ -26,7 +28,10 @@ export function registerBreakglassCommand(program: Command, run: (fn: (ctx: Cons
         let commit;
         let signer: string;
         try {
-          ({ commit } = await ctx.gatedAt(sha));
+          let gates;
+          ({ commit, gates } = await ctx.gatedAt(sha));
+          const optedOut = breakglassOptOutRefusal(gates);
+          if (optedOut) throw new ConfigError(OPT_OUT_FILE, 'insecure', optedOut);
           signer = await verifyBreakglassAt(ctx.mirror().mirrorDir, commit.sha, o.expires, signature);
         } catch (err) {
           if (!(err instanceof ConfigError)) throw err;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { optionalCommitRef } from '../../common/input-ids';
 import { ConfigError } from '../../config/config-error';
 import type { ConsoleContext } from '../console-context';
+import { insecureWarnings } from './insecure-warnings';
 import { EXIT, counted, printJson, say } from './cli-output';
 
 /** Exit code of a refused policy check, apart from bad input (2) and failure (1). */
@@ -27,11 +28,11 @@ export function registerPolicyCommand(program: Command, run: (fn: (ctx: ConsoleC
         try {
           const { fleet, gates, images } = await ctx.gatedAt(commit);
           const clusters = [...fleet.clusters.keys()];
-          if (o.json) printJson({ commit, passed: true, clusters, gates, images });
-          else {
-            const imageLine = gates.images === undefined ? 'no image policy' : `${counted(gates.images, 'image')} signed by ${gates.imageSigners?.join(', ')}`;
-            say(`policy check ${commit.slice(0, 12)}: passed (${counted(clusters.length, 'cluster')}; ${imageLine})`);
-          }
+          const warnings = insecureWarnings(gates.insecure);
+          if (o.json) printJson({ commit, passed: true, clusters, gates, images, ...(warnings.length ? { warnings } : {}) });
+          const imageLine = gates.images === undefined ? 'images not checked' : `${counted(gates.images, 'image')} signed by ${gates.imageSigners?.join(', ')}`;
+          say(`policy check ${commit.slice(0, 12)}: passed (${counted(clusters.length, 'cluster')}; ${imageLine})`);
+          for (const w of warnings) say(`  WARNING: ${w}`);
           return EXIT.ok;
         } catch (err) {
           if (!(err instanceof ConfigError)) throw err;

@@ -11,6 +11,7 @@ import { rolloutWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
 import { rolloutTimeline } from '../rollout-timeline';
 import { CliExit, EXIT, printJson, say } from './cli-output';
+import { insecureWarnings } from './insecure-warnings';
 
 const STATE_EXIT: Record<RolloutStatus['state'], number> = {
   succeeded: EXIT.ok,
@@ -31,6 +32,7 @@ function publicStatus(s: RolloutStatus) {
       clusters: w.clusters.map(({ id, state, commit, healthy }) => ({ id, state, commit, healthy })),
     })),
     reasons: s.reasons,
+    ...(s.insecure?.length ? { insecure: s.insecure, warnings: insecureWarnings(s.insecure) } : {}),
   };
 }
 
@@ -41,6 +43,7 @@ function printStatus(s: RolloutStatus, json?: boolean): void {
     say(`  wave ${w.name.padEnd(10)} ${w.state}`);
     for (const c of w.clusters) say(`    ${c.id.padEnd(14)} ${c.state.padEnd(12)} ${c.commit ? c.commit.slice(0, 12) : '-'}`);
   }
+  for (const w of insecureWarnings(s.insecure)) say(`  WARNING: ${w}`);
   for (const r of s.reasons) say(`  reason: ${r}`);
   for (const a of s.approvals) say(`  approved wave ${a.wave} by ${a.by} at ${a.at}`);
 }

@@ -12,6 +12,8 @@ import { ConfigError } from '../../config/config-error';
 export const COMPOSE_FILE = 'compose/docker-compose.yml';
 export const INVENTORY_FILE = 'clusters/clusters.yaml';
 export const ALLOWLIST_FILE = 'policies/allowlist.yaml';
+export const OPT_OUT_FILE = 'policies/lucid.yaml';
+export const INSECURE_TREE = 'insecure: {unsignedCommits: true, unpinnedImages: true}\n';
 
 export const VALID_COMPOSE = `services:
   beta:
@@ -94,6 +96,8 @@ export function defaultFiles(): Record<string, string> {
     [INVENTORY_FILE]: VALID_INVENTORY,
     'clusters/edge-node-1/.env': envFile('edge-node-1', ['node']),
     'clusters/sess-1/.env': envFile('sess-1', ['sessions']),
+    // No signers, no image policy: the gates are on by default, so the valid test tree opts out of them, visibly.
+    [OPT_OUT_FILE]: INSECURE_TREE,
   };
 }
 

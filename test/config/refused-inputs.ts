@@ -5,7 +5,7 @@
  * each through the console's gate and a cluster's prepare step; a new refusal
  * belongs here so both sides are held to it.
  */
-import { ALLOWLIST_FILE, COMPOSE_FILE, INVENTORY_FILE, VALID_COMPOSE, VALID_INVENTORY, envFile, planeLabels } from './fixture-tree';
+import { ALLOWLIST_FILE, COMPOSE_FILE, INVENTORY_FILE, OPT_OUT_FILE, VALID_COMPOSE, VALID_INVENTORY, envFile, planeLabels } from './fixture-tree';
 
 export type Files = Record<string, string | null>;
 
@@ -304,6 +304,28 @@ const limitCases: RefusedInput[] = [
   { name: '.env that is a symlink out of the tree', files: { [SESS_ENV]: null }, symlinks: { [SESS_ENV]: '/etc/passwd' }, file: SESS_ENV, field: '(file)' },
 ];
 
+/**
+ * The gates are on by default; the valid tree opts out of both in policies/lucid.yaml. These
+ * commits are children of that tree, whose lucid.yaml is the one that counts for the signature
+ * gate (read from the parent), so what they change shows in the image gates and the file itself.
+ */
+const optOutCases: RefusedInput[] = [
+  { name: 'opt-out deleted: the image gates are on again at once', files: { [OPT_OUT_FILE]: null }, file: IMAGES, field: '(file)', reason: /^missing: images must be pinned/ },
+  {
+    name: 'opt-out of commit signatures only: the image gates stay on',
+    files: { [OPT_OUT_FILE]: 'insecure: {unsignedCommits: true}\n' },
+    file: IMAGES,
+    field: '(file)',
+    reason: /insecure: \{unpinnedImages: true\} in policies\/lucid\.yaml/,
+  },
+  { name: 'opt-out set to false', files: { [OPT_OUT_FILE]: 'insecure: {unsignedCommits: true, unpinnedImages: false}\n' }, file: IMAGES, field: '(file)' },
+  { name: 'opt-out with a misspelt gate', files: { [OPT_OUT_FILE]: 'insecure: {unpinnedImage: true}\n' }, file: OPT_OUT_FILE, field: 'insecure', reason: /unpinnedImage/ },
+  { name: 'opt-out that is not a boolean', files: { [OPT_OUT_FILE]: 'insecure: {unpinnedImages: "yes"}\n' }, file: OPT_OUT_FILE, field: 'insecure.unpinnedImages' },
+  { name: 'lucid.yaml with an unknown top-level key', files: { [OPT_OUT_FILE]: 'secure: false\n' }, file: OPT_OUT_FILE, field: '(root)' },
+  { name: 'lucid.yaml with a YAML syntax error', files: { [OPT_OUT_FILE]: 'insecure: {unpinnedImages: true\n' }, file: OPT_OUT_FILE, field: LINE },
+  { name: 'lucid.yaml over its fixed 4 KiB', files: { [OPT_OUT_FILE]: `insecure: {unpinnedImages: true}\n${padding(4096)}` }, file: OPT_OUT_FILE, field: '(file)' },
+];
+
 export const REFUSED_INPUTS: RefusedInput[] = [
   ...inventoryCases,
   ...composeCases,
@@ -311,4 +333,5 @@ export const REFUSED_INPUTS: RefusedInput[] = [
   ...envCases,
   ...envSyntaxCases,
   ...limitCases,
+  ...optOutCases,
 ];

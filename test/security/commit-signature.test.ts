@@ -18,10 +18,7 @@ function sshKey(name: string): { file: string; line: string } {
 
 let alice: { file: string; line: string };
 let mallory: { file: string; line: string };
-const fleet = (version: string, signers: string[]) => ({
-  ...sampleFleetFiles({ clusters: [CLUSTER], version }),
-  [SIGNERS]: `${signers.join('\n')}\n`,
-});
+const fleet = (version: string, signers: string[]) => sampleFleetFiles({ clusters: [CLUSTER], version, allowedSigners: signers });
 
 beforeAll(async () => {
   keys = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-ssh-'));
@@ -53,9 +50,18 @@ describe('commit signature gate (policies/allowed-signers)', () => {
       /not in policies\/allowed-signers of the previous commit/,
     ],
     [
-      'an unsigned commit that deletes the allowed signers (the gate cannot be switched off)',
-      () => h.repo.commit(sampleFleetFiles({ clusters: [CLUSTER], version: 'v2' }), 'drop the gate', { replaceAll: true }),
+      'an unsigned commit that deletes the allowed signers and opts out of them (the gate cannot be switched off)',
+      () => h.repo.commit(sampleFleetFiles({ clusters: [CLUSTER], version: 'v2', insecure: { unsignedCommits: true, unpinnedImages: true } }), 'drop the gate', { replaceAll: true }),
       /the commit is not signed/,
+    ],
+    [
+      'a commit signed by a trusted key that deletes the allowed signers and opts out of them',
+      () =>
+        h.repo.commit(sampleFleetFiles({ clusters: [CLUSTER], version: 'v2', insecure: { unsignedCommits: true, unpinnedImages: true } }), 'alice drops the gate', {
+          replaceAll: true,
+          signingKey: alice.file,
+        }),
+      /deleted in [0-9a-f]{12}: the commit-signature gate cannot be switched off by removing its policy$/,
     ],
   ])('%s is refused by the rollout and by the cluster itself; nothing changes', async (_name, make, reason) => {
     const before = (await h.containers(CLUSTER.id)).map((c) => `${c.id} ${c.startedAt}`);
@@ -66,7 +72,8 @@ describe('commit signature gate (policies/allowed-signers)', () => {
 
     const direct = await h.reconcile(CLUSTER.id, sha);
     expect(direct.outcome).toBe('invalid');
-    expect(direct.rejection).toMatchObject({ file: SIGNERS, field: `commit ${sha.slice(0, 12)}` });
+    // A signature is refused for the commit, a deletion for the file.
+    expect(direct.rejection).toMatchObject({ file: SIGNERS, field: reason.source.startsWith('deleted') ? '(file)' : `commit ${sha.slice(0, 12)}` });
     expect(direct.rejection!.reason).toMatch(reason);
 
     const cli = await h.cli(['cluster', 'reconcile', CLUSTER.id, '--commit', sha, '--wait', '--json']);
@@ -87,7 +94,14 @@ describe('commit signature gate (policies/allowed-signers)', () => {
     const byMallory = await h.repo.commit(fleet('v2', [alice.line, mallory.line]), 'v2 by mallory', { replaceAll: true, signingKey: mallory.file });
     const check = await h.cli(['policy', 'check', '--json']);
     expect(check.code).toBe(0);
-    expect(JSON.parse(check.stdout)).toEqual({ commit: byMallory, passed: true, clusters: ['cs-a'], gates: { commitSigner: 'mallory@lucid' }, images: [] });
+    expect(JSON.parse(check.stdout)).toEqual({
+      commit: byMallory,
+      passed: true,
+      clusters: ['cs-a'],
+      gates: { commitSigner: 'mallory@lucid', insecure: ['unpinnedImages'] },
+      images: [],
+      warnings: [expect.stringMatching(/^images are not pinned, signed or attested/)],
+    });
     expect((await h.rollout(byMallory)).state).toBe('succeeded');
   });
 });

@@ -84,13 +84,16 @@ describe('image gates (policies/images.yaml)', () => {
     for (const c of containers) expect(c.image).toBe(good);
     expect((await h.docker.getImage(good).inspect()).RepoDigests).toContain(good);
     const history = await h.cli(['rollout', 'history', sha.slice(0, 12), '--json']);
-    expect(history.stdout).toContain('gates passed: commit signature not required (no allowed-signers); 1 image pinned, signed by release');
+    // The fleet opts out of commit signatures only (policies/lucid.yaml), and the history says so.
+    expect(history.stdout).toContain(
+      'gates passed: commit signature NOT checked; 1 image pinned, signed by release, attested within budget; WARNING: insecure opt-out in policies/lucid.yaml: unsignedCommits',
+    );
 
     const check = await h.cli(['policy', 'check', '--commit', sha, '--json']);
     expect(check.code).toBe(0);
     expect(JSON.parse(check.stdout)).toMatchObject({
       passed: true,
-      gates: { images: 1, imageSigners: ['release'] },
+      gates: { images: 1, imageSigners: ['release'], insecure: ['unsignedCommits'] },
       images: [{ image: good, signer: 'release', sbom: 'https://spdx.dev/Document', critical: 0, high: 1 }],
     });
   });
@@ -156,8 +159,8 @@ describe('image gates (policies/images.yaml)', () => {
       { field: 'services.blockchain-ledger', reason: /service 'blockchain-ledger' .* is not allowed for group 'blockchain'/ },
     ],
     [
-      'a commit that deletes the image policy (the gates cannot be switched off)',
-      async () => sampleFleetFiles({ clusters: [CLUSTER], version: 'v2' }),
+      'a commit that deletes the image policy and opts out of it (the gates cannot be switched off)',
+      async () => sampleFleetFiles({ clusters: [CLUSTER], version: 'v2', insecure: { unsignedCommits: true, unpinnedImages: true } }),
       { file: 'policies/images.yaml', field: '(file)', reason: /the image gates cannot be switched off/ },
     ],
     [
