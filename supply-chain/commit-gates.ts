@@ -9,6 +9,8 @@ import type { GateSummary } from '../workflows/rollout-types';
 import { simpleGit } from 'simple-git';
 import { verifyCommitSignature } from '../repo/commit-signature';
 import { checkImages, type ImageVerdict } from './image-gate';
+import { checkRuntimeGate } from './runtime-gate';
+import type { RuntimePolicy } from '../config/runtime-policy';
 
 /**
  * policies/images.yaml of the commit. A repo whose history never had one is
@@ -42,15 +44,18 @@ export async function checkCommitGates(args: {
   cacheDir: string;
   /** Set: gate only this cluster's images (the config is still validated as a whole). */
   clusterId?: string;
-}): Promise<{ fleet: FleetConfig; gates: GateSummary; images: ImageVerdict[] }> {
+}): Promise<{ fleet: FleetConfig; gates: GateSummary; images: ImageVerdict[]; runtime: RuntimePolicy }> {
   const { signer } = await verifyCommitSignature(args.gitDir, args.sha);
   const fleet = loadFleetConfig(args.treeDir);
+  // Containers cannot take the Pi: policies/runtime.yaml, judged before anything else is fetched.
+  const runtime = checkRuntimeGate(args.treeDir, fleet);
   const policy = await imagePolicyAt(args.gitDir, args.sha, args.treeDir, fleet.limits);
   const clusters = args.clusterId ? [clusterConfigOf(fleet, args.clusterId)] : [...fleet.clusters.values()];
   const uses = clusters.flatMap((c) => c.services.map((s) => ({ service: s.name, image: s.image })));
   const images = policy ? await checkImages(policy, uses, args.cacheDir) : undefined;
   return {
     fleet,
+    runtime,
     images: images ?? [],
     gates: {
       commitSigner: signer,

@@ -1,0 +1,41 @@
+import { ConfigError } from '../config/config-error';
+import { CONFIG_PATHS } from '../config/config-files';
+import type { RuntimePolicy } from '../config/runtime-policy';
+
+type Services = Record<string, Record<string, unknown>>;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * SPEC-3 M7, fail closed: on a cluster that runs the egress service (`tor`
+ * unless the runtime policy names another), that service has a healthcheck in
+ * this file and every other service waits for it to be healthy, so Compose
+ * starts no workload while Tor is down or unhealthy. `active` are the services
+ * the cluster runs.
+ */
+export function checkEgressDependency(policy: RuntimePolicy, services: Services, active: readonly string[], clusterId: string): void {
+  const egress = policy.egress;
+  if (!active.includes(egress)) return;
+  const file = CONFIG_PATHS.compose;
+  const check = services[egress]?.healthcheck;
+  const test = isObject(check) ? check.test : undefined;
+  const none = Array.isArray(test) ? test[0] === 'NONE' : test === undefined || test === 'NONE';
+  if (!isObject(check) || check.disable === true || none) {
+    throw new ConfigError(
+      file,
+      `services.${egress}.healthcheck`,
+      `the egress service '${egress}' needs a healthcheck of its own in this file: every other service of cluster '${clusterId}' waits for it to be healthy`,
+    );
+  }
+  for (const name of active) {
+    if (name === egress) continue;
+    const deps = services[name]?.depends_on;
+    const dep = isObject(deps) ? deps[egress] : undefined;
+    if (isObject(dep) && dep.condition === 'service_healthy' && dep.required !== false) continue;
+    throw new ConfigError(
+      file,
+      `services.${name}.depends_on`,
+      `must wait for the egress service: depends_on: {${egress}: {condition: service_healthy}}, so nothing on cluster '${clusterId}' runs without its Tor egress`,
+    );
+  }
+}
