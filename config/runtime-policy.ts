@@ -42,23 +42,23 @@ export const ALL_OR_NOTHING_FIELDS: ReadonlySet<GovernedField> = new Set(['privi
 export type Allowance = true | string[];
 
 const serviceName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'service names are lowercase letters, digits and dashes');
-const fieldName = z.enum(GOVERNED_FIELDS, { error: (i) => `'${String(i.input)}' is not a field the runtime policy governs (${GOVERNED_FIELDS.join(', ')})` });
 const allowanceSchema = z.union([z.literal(true), z.array(z.string().min(1, 'an allowed value is not empty')).min(1, 'list at least one value, or write true')], {
   error: 'an allowance is true (any value) or a list of allowed values',
 });
 
-/** Per service: a list of fields (each allowed wholesale) or a map of field to allowance. */
-const serviceAllowanceSchema = z
-  .union([z.array(fieldName).transform((fields) => Object.fromEntries(fields.map((f) => [f, true as const]))), z.partialRecord(fieldName, allowanceSchema)], {
-    error: 'a service allowance is a list of fields ([ports]) or a map of field to true or a list of values ({cap_add: [NET_ADMIN]})',
-  })
-  .superRefine((byField, ctx) => {
+/** Per service: a list of fields (`[ports]`, each allowed wholesale) or a map of field to allowance. */
+const serviceAllowanceSchema = z.preprocess(
+  (v) => (Array.isArray(v) ? Object.fromEntries(v.map((f) => [String(f), true])) : v),
+  z.record(z.string(), allowanceSchema, { error: 'a service allowance is a list of fields ([ports]) or a map of field to true or a list of values' }).superRefine((byField, ctx) => {
     for (const [field, allowance] of Object.entries(byField)) {
-      if (ALL_OR_NOTHING_FIELDS.has(field as GovernedField) && allowance !== true) {
+      if (!(GOVERNED_FIELDS as readonly string[]).includes(field)) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `'${field}' is not a field the runtime policy governs (${GOVERNED_FIELDS.join(', ')})` });
+      } else if (ALL_OR_NOTHING_FIELDS.has(field as GovernedField) && allowance !== true) {
         ctx.addIssue({ code: 'custom', path: [field], message: `${field} is allowed with true only (its values have no names to list)` });
       }
     }
-  });
+  }),
+) as z.ZodType<Partial<Record<GovernedField, Allowance>>>;
 
 const runtimePolicySchema = z.strictObject({
   /** By service name, the governed fields it may use. Nothing is allowed globally. */
