@@ -28,7 +28,7 @@ describe('the runtime gate refuses what takes the Pi', () => {
     );
   });
 
-  it.each([
+  it.each<[string, string, string, RegExp]>([
     ['privileged: "true"', '    privileged: "true"\n', 'privileged', /root on the Pi/],
     ['network_mode: host', '    network_mode: host\n', 'network_mode', /out of its plane network \(network_mode: 'host'\).*network_mode: \["host"\]/],
     ['network_mode: container:x', '    network_mode: "container:abc"\n', 'network_mode', /'container:abc'/],
@@ -61,7 +61,7 @@ describe('the runtime gate refuses what takes the Pi', () => {
     ['a bind of a file under /etc', '    volumes: ["/etc/shadow:/s:ro"]\n', 'volumes', /'\/etc\/shadow', which takes the Pi \(\/etc\)/],
     ['a bind above a host-taking path', '    volumes: ["/var:/v"]\n', 'volumes', /'\/var', which takes the Pi \(\/var\/run\/docker\.sock\)/],
     ['a bind that climbs back to /proc', '    volumes: ["/srv/../proc:/p"]\n', 'volumes', /'\/proc', which takes the Pi/],
-    ...['/sys', '/dev', '/root', '/boot', '/var/lib/docker/volumes'].map((p) => [`a bind of ${p}`, `    volumes: ["${p}:/x"]\n`, 'volumes', /which takes the Pi/] as const),
+    ...['/sys', '/dev', '/root', '/boot', '/var/lib/docker/volumes'].map((p): [string, string, string, RegExp] => [`a bind of ${p}`, `    volumes: ["${p}:/x"]\n`, 'volumes', /which takes the Pi/]),
     ['a bind of any other host path', '    volumes: ["/srv/data:/data"]\n', 'volumes', /binds the host path '\/srv\/data' into the container.*volumes: \["\/srv\/data"\]/],
     ['a relative bind', '    volumes: ["./data:/data"]\n', 'volumes', /'\.\/data' \(relative to the work tree/],
     ['a bind of a home directory', '    volumes: ["~/.ssh:/k"]\n', 'volumes', /'~\/\.ssh'/],
