@@ -10,8 +10,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * SPEC-3 M7, fail closed: on a cluster that runs the egress service (`tor`
  * unless the runtime policy names another), that service has a healthcheck in
  * this file and every other service waits for it to be healthy, so Compose
- * starts no workload while Tor is down or unhealthy. `active` are the services
- * the cluster runs.
+ * starts no workload while Tor is down or unhealthy; `restart: true` makes
+ * Compose stop and hold every workload again when a commit replaces Tor, which
+ * otherwise leaves them running beside an unhealthy one. `active` are the
+ * services the cluster runs.
  */
 export function checkEgressDependency(policy: RuntimePolicy, services: Services, active: readonly string[], clusterId: string): void {
   const egress = policy.egress;
@@ -31,11 +33,11 @@ export function checkEgressDependency(policy: RuntimePolicy, services: Services,
     if (name === egress) continue;
     const deps = services[name]?.depends_on;
     const dep = isObject(deps) ? deps[egress] : undefined;
-    if (isObject(dep) && dep.condition === 'service_healthy' && dep.required !== false) continue;
+    if (isObject(dep) && dep.condition === 'service_healthy' && dep.restart === true && dep.required !== false) continue;
     throw new ConfigError(
       file,
       `services.${name}.depends_on`,
-      `must wait for the egress service: depends_on: {${egress}: {condition: service_healthy}}, so nothing on cluster '${clusterId}' runs without its Tor egress`,
+      `must wait for the egress service: depends_on: {${egress}: {condition: service_healthy, restart: true}}, so nothing on cluster '${clusterId}' runs without its Tor egress`,
     );
   }
 }

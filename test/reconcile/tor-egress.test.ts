@@ -8,6 +8,8 @@ import { parse, stringify } from 'yaml';
 import { DEFAULT_ALLOWLIST } from '../../config/fleet-taxonomy';
 import { DEMO_APP } from '../../demo/demo-images';
 import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
+import type { reconcileCluster } from '../../workflows';
+import { clusterQueue, reconcileWorkflowId } from '../../workflows/task-queues';
 import { FleetHarness } from '../support/fleet-harness';
 
 const CLUSTER: SampleCluster = { id: 'rt-tor', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };
@@ -16,14 +18,14 @@ const NEVER_STARTED = '0001-01-01T00:00:00Z';
 let h: FleetHarness;
 
 /** The sample fleet behind a `tor` service (healthy, or never healthy), every other service waiting for it. */
-function fleetBehindTor(tor: 'healthy' | 'unhealthy'): Record<string, string> {
+function fleetBehindTor(tor: 'healthy' | 'unhealthy', attempt = 1): Record<string, string> {
   const files = sampleFleetFiles({ clusters: [CLUSTER], version: 'v1' });
   const compose = parse(files[COMPOSE]!) as { services: Record<string, Record<string, unknown>> };
-  for (const service of Object.values(compose.services)) service.depends_on = { tor: { condition: 'service_healthy' } };
+  for (const service of Object.values(compose.services)) service.depends_on = { tor: { condition: 'service_healthy', restart: true } };
   compose.services.tor = {
     image: `${DEMO_APP}:v1`,
     init: true,
-    environment: { SERVICE: 'tor', ...(tor === 'unhealthy' ? { DEMO_FAIL: '1' } : {}) },
+    environment: { SERVICE: 'tor', ATTEMPT: String(attempt), ...(tor === 'unhealthy' ? { DEMO_FAIL: '1' } : {}) },
     healthcheck: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8080/version'], interval: '1s', timeout: '2s', retries: 3 },
     labels: { 'com.lucid.plane': 'ops', 'com.lucid.service': 'tor' },
   };
@@ -64,9 +66,9 @@ describe('the Tor egress dependency on a real engine', () => {
     expect(running.map((c) => [c.service, c.state, c.commit])).toEqual(
       ['beta', 'blockchain-core', 'blockchain-ledger', 'tor'].map((s) => [s, 'running', good]),
     );
-    // Nothing started before tor was healthy.
+    // Nothing started before tor was up (and healthy: Compose waited for it).
     const torStarted = Date.parse(running.find((c) => c.service === 'tor')!.startedAt);
-    for (const c of running) expect(Date.parse(c.startedAt)).toBeGreaterThanOrEqual(torStarted);
+    for (const c of running.filter((x) => x.service !== 'tor')) expect(Date.parse(c.startedAt)).toBeGreaterThan(torStarted);
 
     const bad = await h.repo.commit(fleetBehindTor('unhealthy'), 'tor breaks', { replaceAll: true });
     const result = await h.reconcile(CLUSTER.id, bad, 30);
@@ -74,6 +76,22 @@ describe('the Tor egress dependency on a real engine', () => {
     const after = await h.containers(CLUSTER.id);
     expect(after.map((c) => [c.service, c.state, c.health])).toEqual(
       ['beta', 'blockchain-core', 'blockchain-ledger', 'tor'].map((s) => [s, 'running', 'healthy']),
+    );
+  });
+
+  it('a commit that replaces a healthy tor with an unhealthy one stops every workload (no rollback asked)', async () => {
+    const bad = await h.repo.commit(fleetBehindTor('unhealthy', 2), 'tor breaks again', { replaceAll: true });
+    const result = await h.client.workflow.execute<typeof reconcileCluster>('reconcileCluster', {
+      taskQueue: clusterQueue(CLUSTER.id),
+      workflowId: reconcileWorkflowId(CLUSTER.id, bad),
+      args: [{ clusterId: CLUSTER.id, commit: bad, healthTimeoutSeconds: 30, rollbackTo: null }],
+    });
+    expect(result.outcome).toBe('failed');
+    const containers = await h.containers(CLUSTER.id);
+    expect(containers.find((c) => c.service === 'tor')).toMatchObject({ state: 'running', health: 'unhealthy' });
+    // The workloads ran a moment ago; with Tor replaced by an unhealthy one, Compose stopped them and holds them.
+    expect(containers.filter((c) => c.service !== 'tor').map((c) => [c.service, c.state])).toEqual(
+      ['beta', 'blockchain-core', 'blockchain-ledger'].map((s) => [s, 'exited']),
     );
   });
 });

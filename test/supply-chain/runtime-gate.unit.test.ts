@@ -220,7 +220,7 @@ describe('the Tor egress dependency (SPEC-3 M7)', () => {
   const TOR_ALLOWLIST =
     'common: [beta, tor]\ngroups:\n  node: {profiles: [node], services: [node-worker, node-data-host]}\n  sessions: {profiles: [sessions], services: [sessions-gateway, sessions-index]}\n';
   const HEALTHY_TOR = '  tor:\n    image: registry.example/tor:0.4.8\n    healthcheck: {test: [CMD, tor-check]}\n';
-  const WAITS = '    depends_on: {tor: {condition: service_healthy}}\n';
+  const WAITS = '    depends_on: {tor: {condition: service_healthy, restart: true}}\n';
   /** Every service of the valid fleet waits for tor, healthy; `edit` then breaks what a case breaks. */
   const fleetWithTor = (edit: (compose: string) => string = (c) => c, tor = HEALTHY_TOR, extra: Record<string, string> = {}) =>
     writeTree({
@@ -240,7 +240,7 @@ describe('the Tor egress dependency (SPEC-3 M7)', () => {
     });
     const e = refusal(dir);
     expect(e.message).toBe(
-      "compose/docker-compose.yml: services.beta.depends_on: must wait for the egress service: depends_on: {tor: {condition: service_healthy}}, " +
+      "compose/docker-compose.yml: services.beta.depends_on: must wait for the egress service: depends_on: {tor: {condition: service_healthy, restart: true}}, " +
         "so nothing on cluster 'edge-node-1' runs without its Tor egress",
     );
   });
@@ -260,7 +260,8 @@ describe('the Tor egress dependency (SPEC-3 M7)', () => {
     ['does not depend on tor', (c: string) => c.replace(`    image: registry.example/beta:1.4.0\n${WAITS}`, '    image: registry.example/beta:1.4.0\n')],
     ['depends on tor as a list (started, not healthy)', (c: string) => c.replace(`    image: registry.example/beta:1.4.0\n${WAITS}`, '    image: registry.example/beta:1.4.0\n    depends_on: [tor]\n')],
     ['waits for tor only to start', (c: string) => c.replace(`beta:1.4.0\n${WAITS}`, 'beta:1.4.0\n    depends_on: {tor: {condition: service_started}}\n')],
-    ['marks tor not required', (c: string) => c.replace(`beta:1.4.0\n${WAITS}`, 'beta:1.4.0\n    depends_on: {tor: {condition: service_healthy, required: false}}\n')],
+    ['marks tor not required', (c: string) => c.replace(`beta:1.4.0\n${WAITS}`, 'beta:1.4.0\n    depends_on: {tor: {condition: service_healthy, restart: true, required: false}}\n')],
+    ['would keep running when a commit replaces tor', (c: string) => c.replace(`beta:1.4.0\n${WAITS}`, 'beta:1.4.0\n    depends_on: {tor: {condition: service_healthy}}\n')],
   ])('refuses a service that %s', (_name, edit) => {
     const e = refusal(fleetWithTor(edit));
     expect(e.field).toBe('services.beta.depends_on');
@@ -296,7 +297,7 @@ describe('the same rules over what docker compose config resolved (each cluster,
   it('passes a resolved named volume (its engine name is Compose\'s own) and normalised depends_on', () => {
     const policy = parseRuntimePolicy('allow:\n  tor: [ports]\n');
     const services = {
-      ...resolved({ volumes: [{ type: 'volume', source: 'data', target: '/data', volume: {} }], depends_on: { tor: { condition: 'service_healthy', required: true } } }),
+      ...resolved({ volumes: [{ type: 'volume', source: 'data', target: '/data', volume: {} }], depends_on: { tor: { condition: 'service_healthy', required: true, restart: true } } }),
       tor: { image: 't:1', healthcheck: { test: ['CMD', 'true'] }, ports: [{ target: 9050, published: '9050' }] },
     };
     expect(() => checkResolvedRuntime(policy, services, 'c1')).not.toThrow();
