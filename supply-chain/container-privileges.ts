@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { ConfigError } from '../config/config-error';
 import { CONFIG_PATHS } from '../config/config-files';
 import { GOVERNED_FIELDS, allowanceOf, type GovernedField, type RuntimePolicy } from '../config/runtime-policy';
+import { isMapping } from './compose-model';
 
 /**
  * Host paths whose bind mount takes the Pi: the Docker socket, the engine's
@@ -80,7 +81,6 @@ interface Finding {
 /** A top-level volume definition, for the named volumes a service mounts. */
 export type VolumeDefinitions = Record<string, unknown> | undefined;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
 const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
 
@@ -98,7 +98,7 @@ export function checkServicePrivileges(policy: RuntimePolicy, name: string, serv
     }
     checkField(policy, name, field as GovernedField, findingsOf(field as GovernedField, value, volumes));
   }
-  const reserved = isObject(service.deploy) && isObject(service.deploy.resources) && isObject(service.deploy.resources.reservations)
+  const reserved = isMapping(service.deploy) && isMapping(service.deploy.resources) && isMapping(service.deploy.resources.reservations)
     ? service.deploy.resources.reservations.devices
     : undefined;
   if (listOf(reserved).length > 0 && allowanceOf(policy, name, 'devices') !== true) {
@@ -157,7 +157,7 @@ function findingsOf(field: GovernedField, value: unknown, volumes: VolumeDefinit
         .filter((o) => !CONFINING_SECURITY_OPT.test(o))
         .map((o) => ({ value: o, reason: UNCONFINING_SECURITY_OPT.test(o) ? `security_opt '${o}' turns the container's confinement off` : `${WHY.security_opt} ('${o}')` }));
     case 'sysctls':
-      return (isObject(value) ? Object.keys(value) : listOf(value).map((s) => String(s).split('=')[0]!)).map((k) => ({
+      return (isMapping(value) ? Object.keys(value) : listOf(value).map((s) => String(s).split('=')[0]!)).map((k) => ({
         value: k,
         reason: `${WHY.sysctls} (${k})`,
       }));
@@ -169,7 +169,7 @@ function findingsOf(field: GovernedField, value: unknown, volumes: VolumeDefinit
     case 'env_file':
     case 'label_file':
       return listOf(value).map((v) => {
-        const named = String(isObject(v) ? (v.source ?? v.path) : v);
+        const named = String(isMapping(v) ? (v.source ?? v.path) : v);
         return { value: named, reason: `${WHY[field]} (${show(named)})` };
       });
     case 'gpus':
@@ -188,7 +188,7 @@ function volumeFindings(mount: unknown, volumes: VolumeDefinitions): Finding[] {
     const parts = mount.split(':');
     source = parts.length > 1 ? parts[0] : undefined;
     type = source && /^[./~]/.test(source) ? 'bind' : 'volume';
-  } else if (isObject(mount)) {
+  } else if (isMapping(mount)) {
     type = String(mount.type ?? 'volume');
     source = mount.source === undefined ? undefined : String(mount.source);
   } else {
@@ -213,8 +213,8 @@ function bindFinding(source: string): Finding {
 /** A named volume is the project's own unless its definition reaches past the engine's volume store. */
 function namedVolumeFindings(name: string, volumes: VolumeDefinitions): Finding[] {
   const def = volumes?.[name];
-  if (!isObject(def)) return [];
-  const opts = isObject(def.driver_opts) ? def.driver_opts : undefined;
+  if (!isMapping(def)) return [];
+  const opts = isMapping(def.driver_opts) ? def.driver_opts : undefined;
   if (opts) {
     const device = opts.device === undefined ? undefined : String(opts.device);
     const why = device ? `its driver_opts mount '${device}' of the host` : 'it sets driver_opts';

@@ -1,10 +1,7 @@
 import { ConfigError } from '../config/config-error';
 import { CONFIG_PATHS } from '../config/config-files';
 import type { RuntimePolicy } from '../config/runtime-policy';
-
-type Services = Record<string, Record<string, unknown>>;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isMapping, type ComposeServices } from './compose-model';
 
 /**
  * SPEC-3 M7, fail closed: on a cluster that runs the egress service (`tor`
@@ -15,14 +12,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * otherwise leaves them running beside an unhealthy one. `active` are the
  * services the cluster runs.
  */
-export function checkEgressDependency(policy: RuntimePolicy, services: Services, active: readonly string[], clusterId: string): void {
+export function checkEgressDependency(policy: RuntimePolicy, services: ComposeServices, active: readonly string[], clusterId: string): void {
   const egress = policy.egress;
   if (!active.includes(egress)) return;
   const file = CONFIG_PATHS.compose;
   const check = services[egress]?.healthcheck;
-  const test = isObject(check) ? check.test : undefined;
+  const test = isMapping(check) ? check.test : undefined;
   const none = Array.isArray(test) ? test[0] === 'NONE' : test === undefined || test === 'NONE';
-  if (!isObject(check) || check.disable === true || none) {
+  if (!isMapping(check) || check.disable === true || none) {
     throw new ConfigError(
       file,
       `services.${egress}.healthcheck`,
@@ -32,8 +29,8 @@ export function checkEgressDependency(policy: RuntimePolicy, services: Services,
   for (const name of active) {
     if (name === egress) continue;
     const deps = services[name]?.depends_on;
-    const dep = isObject(deps) ? deps[egress] : undefined;
-    if (isObject(dep) && dep.condition === 'service_healthy' && dep.restart === true && dep.required !== false) continue;
+    const dep = isMapping(deps) ? deps[egress] : undefined;
+    if (isMapping(dep) && dep.condition === 'service_healthy' && dep.restart === true && dep.required !== false) continue;
     throw new ConfigError(
       file,
       `services.${name}.depends_on`,

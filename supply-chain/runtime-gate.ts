@@ -7,10 +7,10 @@ import { limitOf } from '../config/limits';
 import { GOVERNED_FIELDS, loadRuntimePolicy, type RuntimePolicy } from '../config/runtime-policy';
 import { checkServicePrivileges } from './container-privileges';
 import { checkEgressDependency } from './egress-dependency';
+import { isMapping, type ComposeServices } from './compose-model';
 
-type Services = Record<string, Record<string, unknown>>;
 interface ComposeDoc {
-  services: Services;
+  services: ComposeServices;
   volumes?: Record<string, unknown>;
   configs?: Record<string, unknown>;
 }
@@ -18,8 +18,6 @@ interface ComposeDoc {
 const FILE = CONFIG_PATHS.compose;
 /** The fields the gates judge as written; `$` in them would let a .env or the worker's environment change the verdict. */
 const LITERAL_FIELDS = [...GOVERNED_FIELDS, 'deploy'];
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * The runtime gate over the compose file as committed (SPEC-3: containers
  * cannot take the Pi): every service, active on some cluster or not, against
@@ -47,7 +45,7 @@ export function checkRuntimeGate(treeDir: string, fleet: FleetConfig): RuntimePo
  * (defence in depth: what runs is judged, not only what was written). Named
  * volumes were judged as written; resolved, every one carries its engine name.
  */
-export function checkResolvedRuntime(policy: RuntimePolicy, services: Services, clusterId: string): void {
+export function checkResolvedRuntime(policy: RuntimePolicy, services: ComposeServices, clusterId: string): void {
   for (const [name, service] of Object.entries(services)) checkServicePrivileges(policy, name, service, undefined);
   checkEgressDependency(policy, services, Object.keys(services), clusterId);
 }
@@ -55,7 +53,7 @@ export function checkResolvedRuntime(policy: RuntimePolicy, services: Services, 
 /** Compose honours YAML merge keys (`<<: *anchor`); the gates' parser does not, so they would read another file. */
 function refuseMergeKeys(value: unknown, at: Array<string | number>): void {
   if (Array.isArray(value)) value.forEach((v, i) => refuseMergeKeys(v, [...at, i]));
-  if (!isObject(value)) return;
+  if (!isMapping(value)) return;
   for (const [key, v] of Object.entries(value)) {
     if (key === '<<') throw new ConfigError(FILE, fieldPath([...at, key]), 'YAML merge keys are not allowed: write the fields out, where the gates read them as Compose does');
     refuseMergeKeys(v, [...at, key]);
@@ -70,7 +68,7 @@ function refuseInterpolation(field: string, value: unknown): void {
 
 /** A config's content comes from the commit: inline, or a regular file of the work tree, never the host or the worker's environment. */
 function checkConfigSource(treeDir: string, name: string, def: unknown): void {
-  if (!isObject(def)) return;
+  if (!isMapping(def)) return;
   if (def.environment !== undefined) {
     throw new ConfigError(FILE, `configs.${name}.environment`, "reads the worker's environment into a container; write the content in the file (content:)");
   }
