@@ -6,6 +6,7 @@
  */
 import { parse, stringify } from 'yaml';
 import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
+import { clusterQueue } from '../../workflows/task-queues';
 import { FleetHarness } from '../support/fleet-harness';
 
 const CLUSTER: SampleCluster = { id: 'rt-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };
@@ -82,5 +83,22 @@ describe('the runtime policy (policies/runtime.yaml)', () => {
     const beta = (await h.containers(CLUSTER.id)).find((c) => c.service === 'beta')!;
     const ports = (await h.docker.getContainer(beta.id).inspect()).NetworkSettings.Ports['8080/tcp'];
     expect(ports?.[0]).toMatchObject({ HostIp: '127.0.0.1', HostPort: expect.stringMatching(/^\d+$/) });
+  });
+
+  it("a container cannot read the worker's own environment through interpolation", async () => {
+    // A Pi's worker, as its own process, holding a secret in its environment.
+    await h.stopWorker(`cluster:${CLUSTER.id}`);
+    const secret = 'AGE-SECRET-KEY-1THEWORKERSOWNKEYNEVERINACONTAINER';
+    h.spawnWorker('cluster', CLUSTER.id, { LUCID_AGE_IDENTITY_TEST: secret, MONGO_RS: 'from-the-worker' });
+    await h.untilServed(clusterQueue(CLUSTER.id));
+    const sha = await h.repo.commit(fleet('beta', { environment: { SERVICE: 'beta', KEY: '${LUCID_AGE_IDENTITY_TEST}', RS: '${MONGO_RS}' } }), 'reads the worker env', {
+      replaceAll: true,
+    });
+    expect((await h.reconcile(CLUSTER.id, sha)).outcome).toBe('healthy');
+    const beta = (await h.containers(CLUSTER.id)).find((c) => c.service === 'beta')!;
+    const env = (await h.docker.getContainer(beta.id).inspect()).Config.Env;
+    // Only the cluster's .env feeds Compose: the worker's variable is unset, the .env's MONGO_RS wins.
+    expect(env).toEqual(expect.arrayContaining(['KEY=', 'RS=rs0']));
+    expect(env.join('\n')).not.toContain(secret);
   });
 });
