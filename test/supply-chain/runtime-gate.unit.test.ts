@@ -122,6 +122,26 @@ describe('the runtime gate refuses what takes the Pi', () => {
     expect(e.reason).toMatch(/merge keys are not allowed/);
   });
 
+  it.each([
+    ['the host network as an external one', '{external: true, name: host}', /is external/],
+    ['an engine network by name', '{name: lucid-walletd_default}', /names its engine network 'lucid-walletd_default'/],
+    ['a macvlan on the Pi\'s LAN', '{driver: macvlan, driver_opts: {parent: eth0}}', /'macvlan' driver/],
+    ['bridge driver_opts', '{driver_opts: {com.docker.network.bridge.name: docker0}}', /driver_opts/],
+    ['interpolation', '{driver: "${NET_DRIVER}"}', /interpolation/],
+  ])('refuses a top-level network: %s', (_name, def, reason) => {
+    const dir = betaWith('    networks: [lan]\n');
+    fs.appendFileSync(path.join(dir, COMPOSE_FILE), `networks:\n  lan: ${def}\n`);
+    const e = refusal(dir);
+    expect(e.field).toBe('networks.lan');
+    expect(e.reason).toMatch(reason);
+  });
+
+  it('passes a plain bridge network of the project, internal or not', () => {
+    const dir = betaWith('    networks: [lan, inner]\n');
+    fs.appendFileSync(path.join(dir, COMPOSE_FILE), 'networks:\n  lan: {}\n  inner: {driver: bridge, internal: true}\n');
+    expect(() => gate(dir)).not.toThrow();
+  });
+
   it("refuses a config read from the worker's environment", () => {
     const dir = writeTree({ [COMPOSE_FILE]: `${VALID_COMPOSE}configs:\n  key: {environment: LUCID_AGE_IDENTITY}\n` });
     expect(refusal(dir)).toMatchObject({ field: 'configs.key.environment' });
