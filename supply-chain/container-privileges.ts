@@ -76,6 +76,8 @@ interface Finding {
   reason: string;
   /** Allowed only by listing exactly `value`: a broader path does not cover it. */
   exact?: boolean;
+  /** No allowance covers it. */
+  never?: boolean;
 }
 
 /** A top-level volume definition, for the named volumes a service mounts. */
@@ -108,9 +110,9 @@ export function checkServicePrivileges(policy: RuntimePolicy, name: string, serv
 
 function checkField(policy: RuntimePolicy, name: string, field: GovernedField, findings: Finding[]): void {
   const allowance = allowanceOf(policy, name, field);
-  if (allowance === true) return;
   for (const f of findings) {
-    if (allowance && allowance.some((a) => covers(a, f))) continue;
+    if (f.never) refuse(name, field, f.reason);
+    if (allowance === true || allowance?.some((a) => covers(a, f))) continue;
     refuse(name, field, `${f.reason}; ${notAllowed(name, field, f.value)}`);
   }
 }
@@ -202,7 +204,8 @@ function volumeFindings(mount: unknown, volumes: VolumeDefinitions): Finding[] {
 
 function bindFinding(source: string): Finding {
   if (!source.startsWith('/')) {
-    return { value: source, reason: `binds the host path '${source}' (relative to the work tree or a home directory)`, exact: true };
+    // Compose makes it absolute under the per-commit work tree (or the worker's home): no allowance can name that path.
+    return { value: source, reason: `binds '${source}', relative to the work tree or a home directory; a bind mount names an absolute host path`, never: true };
   }
   const host = path.posix.normalize(source).replace(/(.)\/+$/, '$1');
   const taken = HOST_TAKING_PATHS.find((p) => host === '/' || host === p || host.startsWith(`${p}/`) || p.startsWith(`${host}/`));

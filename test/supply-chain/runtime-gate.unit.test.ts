@@ -63,8 +63,8 @@ describe('the runtime gate refuses what takes the Pi', () => {
     ['a bind that climbs back to /proc', '    volumes: ["/srv/../proc:/p"]\n', 'volumes', /'\/proc', which takes the Pi/],
     ...['/sys', '/dev', '/root', '/boot', '/var/lib/docker/volumes'].map((p): [string, string, string, RegExp] => [`a bind of ${p}`, `    volumes: ["${p}:/x"]\n`, 'volumes', /which takes the Pi/]),
     ['a bind of any other host path', '    volumes: ["/srv/data:/data"]\n', 'volumes', /binds the host path '\/srv\/data' into the container.*volumes: \["\/srv\/data"\]/],
-    ['a relative bind', '    volumes: ["./data:/data"]\n', 'volumes', /'\.\/data' \(relative to the work tree/],
-    ['a bind of a home directory', '    volumes: ["~/.ssh:/k"]\n', 'volumes', /'~\/\.ssh'/],
+    ['a relative bind', '    volumes: ["./data:/data"]\n', 'volumes', /^binds '\.\/data', relative to the work tree or a home directory; a bind mount names an absolute host path$/],
+    ['a bind of a home directory', '    volumes: ["~/.ssh:/k"]\n', 'volumes', /^binds '~\/\.ssh', relative/],
     ['a long-form bind', '    volumes: [{type: bind, source: /, target: /host}]\n', 'volumes', /binds the host path '\/'/],
     ['a long-form npipe', '    volumes: [{type: npipe, source: x, target: /x}]\n', 'volumes', /mounts a 'npipe'/],
     ['volumes_from', '    volumes_from: [metrics]\n', 'volumes_from', /another container's volumes \('metrics'\)/],
@@ -221,6 +221,11 @@ describe('allowances are per service and per field', () => {
     expect(refusal(betaWith('    volumes: ["/srv/betamax:/b"]\n', policy)).reason).toMatch(/'\/srv\/betamax'/);
     expect(refusal(betaWith('    volumes: ["/var/lib/docker:/d"]\n', policy)).reason).toMatch(/which takes the Pi/);
     expect(refusal(betaWith('    volumes: ["/:/host"]\n', allow('allow:\n  beta: {volumes: [/srv]}\n'))).reason).toMatch(/whole file system/);
+  });
+
+  it('no allowance lets a relative bind through: Compose would bind the per-commit work tree', () => {
+    expect(refusal(betaWith('    volumes: ["./data:/data"]\n', allow('allow:\n  beta: {volumes: ["./data"]}\n'))).reason).toMatch(/relative/);
+    expect(refusal(betaWith('    volumes: ["./data:/data"]\n', allow('allow:\n  beta: {volumes: true}\n'))).reason).toMatch(/relative/);
   });
 
   it('a named volume that reaches past the volume store, by its name', () => {
