@@ -119,9 +119,15 @@ function checkField(policy: RuntimePolicy, name: string, field: GovernedField, f
 
 /** An allowed value covers a finding when equal, or as a host path above a path that is not host-taking. */
 function covers(allowed: string, f: Finding): boolean {
-  if (allowed === f.value) return true;
-  if (f.exact || !allowed.startsWith('/') || !f.value.startsWith('/')) return false;
-  return f.value.startsWith(allowed === '/' ? '/' : `${allowed}/`);
+  const a = allowed.startsWith('/') ? hostPath(allowed) : allowed;
+  if (a === f.value) return true;
+  if (f.exact || !a.startsWith('/') || !f.value.startsWith('/')) return false;
+  return f.value.startsWith(a === '/' ? '/' : `${a}/`);
+}
+
+/** An absolute host path as the engine reads it: `..` and `.` resolved, no trailing slash. */
+function hostPath(p: string): string {
+  return path.posix.normalize(p).replace(/(.)\/+$/, '$1');
 }
 
 function notAllowed(name: string, field: GovernedField, value?: string): string {
@@ -207,7 +213,7 @@ function bindFinding(source: string): Finding {
     // Compose makes it absolute under the per-commit work tree (or the worker's home): no allowance can name that path.
     return { value: source, reason: `binds '${source}', relative to the work tree or a home directory; a bind mount names an absolute host path`, never: true };
   }
-  const host = path.posix.normalize(source).replace(/(.)\/+$/, '$1');
+  const host = hostPath(source);
   const taken = HOST_TAKING_PATHS.find((p) => host === '/' || host === p || host.startsWith(`${p}/`) || p.startsWith(`${host}/`));
   if (taken) return { value: host, reason: `binds the host path '${host}', which takes the Pi (${host === '/' ? 'its whole file system' : taken})`, exact: true };
   return { value: host, reason: `binds the host path '${host}' into the container` };

@@ -216,7 +216,7 @@ describe('allowances are per service and per field', () => {
   });
 
   it('a host path and what lies under it, but no host-taking path except by its exact name', () => {
-    const policy = allow('allow:\n  beta: {volumes: [/srv/beta, /var, /var/run/docker.sock]}\n');
+    const policy = allow('allow:\n  beta: {volumes: [/srv/beta/, /var, /var/run/docker.sock]}\n');
     expect(() => gate(betaWith('    volumes: ["/srv/beta:/b", "/srv/beta/cache/:/c", "/var/run/docker.sock:/s"]\n', policy))).not.toThrow();
     expect(refusal(betaWith('    volumes: ["/srv/betamax:/b"]\n', policy)).reason).toMatch(/'\/srv\/betamax'/);
     expect(refusal(betaWith('    volumes: ["/var/lib/docker:/d"]\n', policy)).reason).toMatch(/which takes the Pi/);
