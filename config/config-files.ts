@@ -12,6 +12,7 @@ export const CONFIG_PATHS = {
   imagePolicy: 'policies/images.yaml',
   payoutPolicy: 'policies/payouts.yaml',
   payoutAddresses: 'clusters/payout-addresses.yaml',
+  runtimePolicy: 'policies/runtime.yaml',
 } as const;
 
 /** Where an operator raises the limits of the files Lucid reads from a commit (config/limits.ts). */

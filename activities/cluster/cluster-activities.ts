@@ -20,6 +20,8 @@ import { ensureBusyboxImage } from '../../compose/busybox-image';
 import { probePlanes } from '../../compose/plane-probe';
 import { pruneTrees } from '../../repo/tree-pruning';
 import { checkCommitGates } from '../../supply-chain/commit-gates';
+import { checkResolvedRuntime } from '../../supply-chain/runtime-gate';
+import type { RuntimePolicy } from '../../config/runtime-policy';
 
 export interface ClusterWorkerContext {
   clusterId: string;
@@ -58,15 +60,17 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
     let config;
     let verified: Set<string> | undefined;
     let secretFiles: Map<string, string> | undefined;
+    let runtime: RuntimePolicy;
     try {
       // The cluster runs the gates itself: it trusts the repo's history and the registry's signatures, not the console.
-      const { fleet, gates, images } = await checkCommitGates({
+      const { fleet, gates, images, runtime: gatedRuntime } = await checkCommitGates({
         gitDir: mirror.mirrorDir,
         sha: commit,
         treeDir: dir,
         cacheDir: path.join(ctx.stateDir, 'image-verdicts'),
         clusterId: ctx.clusterId,
       });
+      runtime = gatedRuntime;
       config = fleet.clusters.get(ctx.clusterId)!;
       if (gates.images !== undefined) verified = new Set(images.map((i) => i.image));
       const secrets = decryptClusterSecrets(dir, ctx.clusterId, ctx.ageIdentities ?? [], fleet.limits);
@@ -86,7 +90,16 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       if (err instanceof ConfigError) throw refuse(err, commit);
       throw refuse(new ConfigError(CONFIG_PATHS.compose, '(render)', `does not render: ${err.message}`), commit);
     });
-    // What Compose resolved is what runs: every rendered image must be one the gates verified.
+    // What Compose resolved is what runs: the runtime policy holds for it too, whatever a variable said.
+    try {
+      const resolved = JSON.parse(fs.readFileSync(rendered.file, 'utf8')) as { services: Record<string, Record<string, unknown>> };
+      checkResolvedRuntime(runtime, resolved.services, ctx.clusterId);
+    } catch (err) {
+      fs.rmSync(rendered.file, { force: true });
+      if (err instanceof ConfigError) throw refuse(err, commit);
+      throw err;
+    }
+    // Every rendered image must be one the gates verified.
     const unverified = verified && rendered.services.find((s) => !verified.has(s.image));
     if (unverified) {
       fs.rmSync(rendered.file, { force: true });

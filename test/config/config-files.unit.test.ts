@@ -17,6 +17,7 @@ describe('CONFIG_PATHS', () => {
       imagePolicy: 'policies/images.yaml',
       payoutPolicy: 'policies/payouts.yaml',
       payoutAddresses: 'clusters/payout-addresses.yaml',
+      runtimePolicy: 'policies/runtime.yaml',
     });
   });
 });

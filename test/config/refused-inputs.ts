@@ -166,6 +166,38 @@ const composeCases: RefusedInput[] = [
   { name: 'service shared with another group', files: { [COMPOSE_FILE]: VALID_COMPOSE.replace('profiles: [admin]', 'profiles: [admin, sessions]') }, file: COMPOSE_FILE, field: 'services.admin-api' },
 ];
 
+/** A service of the valid tree with `fields` (YAML lines, indented as service fields) added to `beta`. */
+const betaWith = (fields: string): Files => ({ [COMPOSE_FILE]: VALID_COMPOSE.replace('    restart: unless-stopped\n', `    restart: unless-stopped\n${fields}`) });
+const TOR_ALLOWLIST = 'common: [beta, tor]\ngroups:\n  node: {profiles: [node], services: [node-worker, node-data-host]}\n  sessions: {profiles: [sessions], services: [sessions-gateway, sessions-index]}\n';
+
+const runtimeCases: RefusedInput[] = [
+  { name: 'runtime policy: privileged', files: betaWith('    privileged: true\n'), file: COMPOSE_FILE, field: 'services.beta.privileged', reason: /root on the Pi/ },
+  { name: 'runtime policy: a bind of the Docker socket', files: betaWith('    volumes: ["/var/run/docker.sock:/s"]\n'), file: COMPOSE_FILE, field: 'services.beta.volumes', reason: /takes the Pi/ },
+  { name: 'runtime policy: pid host', files: betaWith('    pid: host\n'), file: COMPOSE_FILE, field: 'services.beta.pid' },
+  { name: 'runtime policy: a published port', files: betaWith('    ports: ["8080:80"]\n'), file: COMPOSE_FILE, field: 'services.beta.ports' },
+  {
+    name: 'runtime policy: privileged through ${PRIV} from a .env',
+    files: { ...betaWith('    privileged: ${PRIV}\n'), [SESS_ENV]: envFile('sess-1', ['sessions'], { set: { PRIV: 'true' } }) },
+    file: COMPOSE_FILE,
+    field: 'services.beta.privileged',
+    reason: /interpolation/,
+  },
+  {
+    name: 'runtime policy: a YAML merge key',
+    files: { [COMPOSE_FILE]: `x-root: &root {privileged: true}\n${VALID_COMPOSE.replace('    restart: unless-stopped\n', '    <<: *root\n')}` },
+    file: COMPOSE_FILE,
+    field: 'services.beta.<<',
+  },
+  { name: 'runtime policy: an unknown key in the policy', files: { 'policies/runtime.yaml': 'allowEverything: true\n' }, file: 'policies/runtime.yaml', field: '(root)' },
+  {
+    name: 'runtime policy: a service that does not wait for a healthy tor',
+    files: { [ALLOWLIST_FILE]: TOR_ALLOWLIST, [COMPOSE_FILE]: `${VALID_COMPOSE}  tor:\n    image: registry.example/tor:0.4.8\n    healthcheck: {test: [CMD, "true"]}\n` },
+    file: COMPOSE_FILE,
+    field: 'services.beta.depends_on',
+    reason: /egress/,
+  },
+];
+
 const allowlistCases: RefusedInput[] = [
   { name: 'allow-list: unknown group', files: { [ALLOWLIST_FILE]: 'groups:\n  gpu: {profiles: [node], services: []}\n' }, file: ALLOWLIST_FILE, field: 'groups' },
   { name: 'allow-list: unknown profile', files: { [ALLOWLIST_FILE]: 'groups:\n  node: {profiles: [node, gpu], services: []}\n' }, file: ALLOWLIST_FILE, field: 'groups.node.profiles[1]' },
@@ -329,6 +361,7 @@ const optOutCases: RefusedInput[] = [
 export const REFUSED_INPUTS: RefusedInput[] = [
   ...inventoryCases,
   ...composeCases,
+  ...runtimeCases,
   ...allowlistCases,
   ...envCases,
   ...envSyntaxCases,
