@@ -39,15 +39,18 @@ export class GitMirror {
 
   /**
    * git for commands that talk to the remote. The egress settings are ours, so
-   * simple-git may pass them; the inherited GIT_* variables (GIT_SSH,
-   * GIT_PROXY_COMMAND, GIT_CONFIG_PARAMETERS…) and pagers are dropped, so none
-   * can route around the proxy.
+   * simple-git's guard lets exactly those through; the inherited GIT_*
+   * variables (GIT_SSH, GIT_PROXY_COMMAND, GIT_CONFIG_PARAMETERS…) and pagers
+   * are dropped, so none can route around the proxy.
    */
   private remoteGit(dir?: string): SimpleGit {
     if (!this.egressEnv) return simpleGit(dir);
     const inherited = Object.entries(process.env).filter(([k]) => !/^(GIT_|PAGER$|EDITOR$|VISUAL$|SSH_ASKPASS$|PREFIX$)/i.test(k));
     const env = { ...Object.fromEntries(inherited), ...this.egressEnv };
-    return simpleGit(dir ?? process.cwd(), { unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true } }).env(env);
+    return simpleGit(dir ?? process.cwd(), {
+      allowEnvironment: Object.keys(this.egressEnv),
+      unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true },
+    }).env(env);
   }
 
   async fetch(): Promise<void> {

@@ -105,8 +105,11 @@ describe('Tor that cannot reach the console (running, but no bridge works: it ne
     await until('tor listens', () => new Promise<boolean>((r) => net.connect(port, '127.0.0.1').on('connect', function (this: net.Socket) { this.destroy(); r(true); }).on('error', () => r(false))));
 
     torWorker = h.spawnWorker('cluster', 'px-tor', { LUCID_TEMPORAL_PROXY: `127.0.0.1:${port}` });
-    const retried = () => logOf('px-tor').filter((l) => l.msg === 'console unreachable; retrying');
-    const { peers, result: warnings } = await peersWhile(torWorker.pid!, until('three failed attempts', () => retried().length >= 3 && retried()));
+    const retried = () => {
+      const lines = logOf('px-tor').filter((l) => l.msg === 'console unreachable; retrying');
+      return lines.length >= 3 ? lines : undefined;
+    };
+    const { peers, result: warnings } = await peersWhile(torWorker.pid!, until('three failed attempts', retried));
     expect(warnings[0]).toMatchObject({ level: 'WARN', proxy: `127.0.0.1:${port}`, temporal: h.stack.temporalAddress });
     // Tor answered 504: no circuit to the console. Core's backtrace is cut off; the reason stays.
     expect(warnings[0]!.error).toMatch(/CONNECT call failed with status: 504 Gateway Timeout$/);
