@@ -26,14 +26,10 @@ afterAll(async () => {
 });
 
 async function startProxy(): Promise<{ host: string; port: number; basicAuth: typeof AUTH }> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = portOf(server);
-  await new Promise<void>((r) => server.close(() => r()));
-  proxy = new ConnectProxy(port, AUTH);
+  proxy = new ConnectProxy(0, AUTH);
   proxies.push(proxy);
   await proxy.start();
-  return { host: '127.0.0.1', port, basicAuth: AUTH };
+  return { host: '127.0.0.1', port: proxy.port, basicAuth: AUTH };
 }
 
 describe('openTunnel', () => {

@@ -18,8 +18,9 @@ export class ConnectProxy {
   private server?: http.Server;
   private readonly open = new Set<net.Socket>();
 
+  /** 0 takes a free port at the first start; a restart listens on the same one. */
   constructor(
-    readonly port: number,
+    public port = 0,
     private readonly basicAuth?: { username: string; password: string },
   ) {}
 
@@ -38,7 +39,10 @@ export class ConnectProxy {
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.listen(this.port, '127.0.0.1', () => {
+        this.port = (server.address() as net.AddressInfo).port;
+        resolve();
+      });
     });
   }
 
