@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { simpleGit } from 'simple-git';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { egressProxy, type EgressProxy } from '../config/egress-proxy';
 import { InvalidInputError, commitRef, fullSha } from '../common/input-ids';
 import type { CommitInfo } from '../workflows/reconcile-types';
 import { withFileLock } from './file-lock';
+import { gitEgressEnv } from './git-egress';
 import { redactUrl } from './redact-url';
 
 export class UnknownCommitError extends Error {
@@ -17,16 +19,38 @@ export class UnknownCommitError extends Error {
  * A local bare mirror of the config repo. Clusters and the console each keep
  * one, so a commit is fetched once and every work tree is a cheap local clone.
  * Every value from outside reaches git after `--` or `--end-of-options`, and
- * is checked first, so it can never be read as an option.
+ * is checked first, so it can never be read as an option. With an egress
+ * proxy (LUCID_TEMPORAL_PROXY by default) clone and fetch go through it only.
  */
 export class GitMirror {
+  /** The environment of the commands that reach the remote; undefined when they need nothing added. */
+  private readonly egressEnv: NodeJS.ProcessEnv | undefined;
+
   constructor(
     readonly repoUrl: string,
     readonly mirrorDir: string,
+    proxy: EgressProxy | undefined = egressProxy(),
   ) {
     if (repoUrl.startsWith('-')) {
       throw new InvalidInputError('config repo URL', JSON.stringify(redactUrl(repoUrl)), "must not start with '-': git would read it as an option");
     }
+    this.egressEnv = gitEgressEnv(repoUrl, proxy);
+  }
+
+  /**
+   * git for commands that talk to the remote. The egress settings are ours, so
+   * simple-git's guard lets exactly those through; the inherited GIT_*
+   * variables (GIT_SSH, GIT_PROXY_COMMAND, GIT_CONFIG_PARAMETERS…) and pagers
+   * are dropped, so none can route around the proxy.
+   */
+  private remoteGit(dir?: string): SimpleGit {
+    if (!this.egressEnv) return simpleGit(dir);
+    const inherited = Object.entries(process.env).filter(([k]) => !/^(GIT_|PAGER$|EDITOR$|VISUAL$|SSH_ASKPASS$|PREFIX$)/i.test(k));
+    const env = { ...Object.fromEntries(inherited), ...this.egressEnv };
+    return simpleGit(dir ?? process.cwd(), {
+      allowEnvironment: Object.keys(this.egressEnv),
+      unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true },
+    }).env(env);
   }
 
   async fetch(): Promise<void> {
@@ -38,11 +62,11 @@ export class GitMirror {
     if (!fs.existsSync(path.join(this.mirrorDir, 'HEAD'))) {
       const tmp = `${this.mirrorDir}.tmp-${process.pid}`;
       fs.rmSync(tmp, { recursive: true, force: true });
-      await simpleGit().raw(['clone', '--mirror', '--quiet', '--', this.repoUrl, tmp]);
+      await this.remoteGit().raw(['clone', '--mirror', '--quiet', '--', this.repoUrl, tmp]);
       fs.renameSync(tmp, this.mirrorDir);
       return;
     }
-    await simpleGit(this.mirrorDir).fetch(['--prune', '--quiet', 'origin']);
+    await this.remoteGit(this.mirrorDir).fetch(['--prune', '--quiet', 'origin']);
   }
 
   /** Resolves a sha (full or short) or, with no ref, the head of the default branch. */

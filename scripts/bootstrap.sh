@@ -115,10 +115,12 @@ fi
 # FFmpeg records sessions on node workers; Xvfb is the display they record in tests and the demo
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || apt_install ffmpeg
 command -v Xvfb >/dev/null || apt_install xvfb
+# Tor: a Pi worker's egress (LUCID_TEMPORAL_PROXY to its HTTPTunnelPort); the egress tests run it unbootstrapped to show fail-closed
+command -v tor >/dev/null || apt_install tor
 
 # TypeScript build and workflow bundle, when any source is newer than the last build
 STAMP=dist/.build-stamp
-if [ ! -f "$STAMP" ] || [ -n "$(find workflows activities workers services config compose demo repo secrets sessions stores supply-chain triggers common scripts bench package-lock.json tsconfig.json -newer "$STAMP" -type f 2>/dev/null | head -1)" ]; then
+if [ ! -f "$STAMP" ] || [ -n "$(find workflows activities workers services config compose demo egress repo secrets sessions stores supply-chain triggers common scripts bench package-lock.json tsconfig.json -newer "$STAMP" -type f 2>/dev/null | head -1)" ]; then
   say "building TypeScript"
   npm run -s build >&2 || die "build failed"
   touch "$STAMP"

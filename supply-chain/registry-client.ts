@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { egressProxy, proxyLabel, type EgressProxy } from '../config/egress-proxy';
+import { proxiedGet } from '../egress/proxied-get';
 
 /** Media types of the manifests an image or a cosign artifact may be stored as. */
 const MANIFEST_TYPES = [
@@ -36,25 +38,36 @@ function sha256(body: Buffer): string {
   return `sha256:${createHash('sha256').update(body).digest('hex')}`;
 }
 
+async function directGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: Buffer }> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
+}
+
 /**
  * Reads manifests and blobs from an OCI distribution registry (anonymous
  * access). Every body fetched by digest is hashed and compared, so a registry
  * cannot hand out other bytes than the ones that were signed.
  */
 export class RegistryClient {
-  constructor(readonly registry: string) {}
+  /** With an egress proxy (LUCID_TEMPORAL_PROXY by default) every read goes through it, with no direct fallback. */
+  constructor(
+    readonly registry: string,
+    private readonly proxy: EgressProxy | undefined = egressProxy(),
+  ) {}
 
   private async get(path: string, accept?: string): Promise<Buffer | undefined> {
     const url = `${registryBaseUrl(this.registry)}/${path}`;
-    let res: Response;
+    const headers: Record<string, string> = accept ? { accept } : {};
+    let res: { status: number; body: Buffer };
     try {
-      res = await fetch(url, { headers: accept ? { accept } : {}, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      res = this.proxy ? await proxiedGet(this.proxy, url, headers, TIMEOUT_MS) : await directGet(url, headers);
     } catch (err) {
-      throw new RegistryError(`registry ${this.registry} unreachable: ${(err as Error).cause ?? (err as Error).message}`);
+      const via = this.proxy ? ` through ${proxyLabel(this.proxy)}` : '';
+      throw new RegistryError(`registry ${this.registry} unreachable${via}: ${(err as Error).cause ?? (err as Error).message}`);
     }
     if (res.status === 404) return undefined;
-    if (!res.ok) throw new RegistryError(`registry ${this.registry}: GET ${path}: HTTP ${res.status}`);
-    return Buffer.from(await res.arrayBuffer());
+    if (res.status < 200 || res.status > 299) throw new RegistryError(`registry ${this.registry}: GET ${path}: HTTP ${res.status}`);
+    return res.body;
   }
 
   /** A manifest by digest or tag; undefined when the registry has none. */

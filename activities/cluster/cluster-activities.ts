@@ -33,6 +33,8 @@ export interface ClusterWorkerContext {
   ageIdentities?: string[];
   /** A tmpfs/ramfs directory for decrypted secret files. */
   secretsDir?: string;
+  /** `never` when dockerd would pull around this Pi's egress proxy (workers/docker-pulls.ts). */
+  pull?: 'missing' | 'never';
 }
 
 
@@ -138,7 +140,7 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       if (!fs.existsSync(file)) {
         throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: commit ${commit} was not prepared`);
       }
-      await runCompose(['-p', projectName(ctx.clusterId), '-f', file, 'up', '-d', '--remove-orphans', '--quiet-pull'], {
+      await runCompose(['-p', projectName(ctx.clusterId), '-f', file, 'up', '-d', '--remove-orphans', '--quiet-pull', ...(ctx.pull === 'never' ? ['--pull', 'never'] : [])], {
         cwd: path.dirname(file),
         onTick: () => heartbeat(),
         signal: Context.current().cancellationSignal,

@@ -72,10 +72,11 @@ export function registerClusterCommands(program: Command, run: (fn: (ctx: Consol
         if (head) requireCluster(head.fleet, head.commit, id);
         const record = await (await ctx.store()).get(id);
         const services = await observe(ctx, id);
-        if (!services) say(`cluster ${id}: its worker did not answer (offline?)`);
+        if (!services) say(`cluster ${id}: unreachable: its worker did not answer (offline, or its egress proxy is down?)`);
         const list = services ?? [];
         const status = {
           id,
+          reachable: services !== undefined,
           desiredCommit: record.desiredCommit ?? null,
           appliedCommit: record.appliedCommit ?? null,
           lastGoodCommit: record.lastGoodCommit ?? null,

@@ -16,6 +16,8 @@ import { createChainWorker } from '../../workers/chain';
 import { requirePayoutEndpoint, walletKeystore } from '../../config/payout-env';
 import { createWalletWorker } from '../../workers/wallet';
 import { installJsonLogger } from '../../workers/json-logger';
+import { connectToConsole, watchConsoleEgress } from '../../workers/console-connection';
+import { egressProxy } from '../../config/egress-proxy';
 import { CliExit, EXIT } from './cli-output';
 
 /**
@@ -78,6 +80,7 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
             ageIdentities: ageIdentities(),
             dataConverter: lucidDataConverter(payloadKeys()),
             secretsDir: process.env.LUCID_SECRETS_DIR,
+            egressProxy: egressProxy(),
           }),
         ),
       ),
@@ -149,14 +152,17 @@ function runIdWorker(rawId: string, create: (connection: NativeConnection, env: 
   return runWorker((connection, env) => create(connection, env, id.data));
 }
 
-/** One worker in the foreground, JSON logs, until stopped. */
+/** One Pi worker in the foreground, JSON logs, until stopped; through LUCID_TEMPORAL_PROXY when it is set. */
 async function runWorker(create: (connection: NativeConnection, env: RuntimeEnv) => Promise<Worker>): Promise<number> {
   const env = runtimeEnv();
+  const proxy = egressProxy();
   installJsonLogger();
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connection = await connectToConsole(env.TEMPORAL_ADDRESS, proxy);
+  const stopWatch = proxy && watchConsoleEgress(env.TEMPORAL_ADDRESS, proxy);
   try {
     await (await create(connection, env)).run();
   } finally {
+    stopWatch?.();
     await connection.close();
   }
   return EXIT.ok;

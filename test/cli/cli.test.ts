@@ -52,8 +52,8 @@ describe('lucid CLI', () => {
 
   it('cluster status --json has the documented shape, read through the cluster worker', async () => {
     const status = await json<Record<string, unknown>>(['cluster', 'status', 'cl-bc', '--json']);
-    expect(Object.keys(status).sort()).toEqual(['appliedCommit', 'desiredCommit', 'healthy', 'id', 'lastGoodCommit', 'services']);
-    expect(status).toMatchObject({ id: 'cl-bc', desiredCommit: head, appliedCommit: head, lastGoodCommit: head, healthy: true });
+    expect(Object.keys(status).sort()).toEqual(['appliedCommit', 'desiredCommit', 'healthy', 'id', 'lastGoodCommit', 'reachable', 'services']);
+    expect(status).toMatchObject({ id: 'cl-bc', reachable: true, desiredCommit: head, appliedCommit: head, lastGoodCommit: head, healthy: true });
     const services = status.services as Array<Record<string, string>>;
     expect(services.map((s) => s.name)).toEqual(['beta', 'blockchain-core', 'blockchain-ledger']);
     for (const s of services) {
@@ -92,7 +92,7 @@ describe('lucid CLI', () => {
     await h.cli(['dev', 'down']);
     const out = await h.cli(['cluster', 'status', 'cl-ss', '--json']);
     expect(out.code).toBe(0);
-    expect(JSON.parse(out.stdout)).toMatchObject({ id: 'cl-ss', healthy: false, services: [] });
+    expect(JSON.parse(out.stdout)).toMatchObject({ id: 'cl-ss', reachable: false, healthy: false, services: [] });
     expect(out.stderr).toMatch(/worker did not answer/);
   });
 

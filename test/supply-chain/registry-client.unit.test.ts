@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RegistryClient, RegistryError, registryBaseUrl } from '../../supply-chain/registry-client';
+import { ConnectProxy } from '../support/connect-proxy';
 
 const sha = (b: string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const manifest = JSON.stringify({ schemaVersion: 2, layers: [{ mediaType: 'x', digest: sha('layer'), size: 5 }] });
@@ -54,5 +55,23 @@ describe('RegistryClient', () => {
 
   it('says which registry is unreachable', async () => {
     await expect(new RegistryClient('127.0.0.1:1').manifest('app', 'v1')).rejects.toThrow(/registry 127.0.0.1:1 unreachable/);
+  });
+
+  it('with an egress proxy reads only through it, and says so when the proxy is down', async () => {
+    const registry = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const proxy = new ConnectProxy();
+    await proxy.start();
+    const port = proxy.port;
+    const proxied = new RegistryClient(registry, { host: '127.0.0.1', port });
+    try {
+      expect((await proxied.manifest('app', 'v1'))?.digest).toBe(sha(manifest));
+      expect((await proxied.blob('app', sha('layer'))).toString()).toBe('layer');
+      expect(proxy.count(registry)).toBe(2);
+    } finally {
+      await proxy.stop();
+    }
+    await expect(proxied.manifest('app', 'v1')).rejects.toThrow(
+      `registry ${registry} unreachable through 127.0.0.1:${port}: egress proxy 127.0.0.1:${port}: cannot reach ${registry}: ECONNREFUSED`,
+    );
   });
 });
