@@ -3,6 +3,7 @@ import { activeServices, checkDependencies, loadComposeFile, type ComposeService
 import { loadClusterEnv, type ClusterEnv } from './cluster-env';
 import { findCluster, loadInventory, type ClusterSpec, type Inventory } from './inventory';
 import { loadLimits, type Limits } from './limits';
+import { loadRuntimePolicy, type RuntimePolicy } from './runtime-policy';
 import { readSecretsFile } from './secrets-file';
 
 export interface ClusterConfig {
@@ -16,6 +17,8 @@ export interface FleetConfig {
   clusters: Map<string, ClusterConfig>;
   /** The commit's limits, for the files read after this (secrets, image policy). */
   limits: Limits;
+  /** policies/runtime.yaml (or its safe default): the runtime gate judges the compose file by it. */
+  runtime: RuntimePolicy;
 }
 
 /**
@@ -24,7 +27,8 @@ export interface FleetConfig {
  */
 export function loadFleetConfig(treeDir: string, limits: Limits = loadLimits(treeDir)): FleetConfig {
   const inventory = loadInventory(treeDir, limits);
-  const compose = loadComposeFile(treeDir, limits);
+  const runtime = loadRuntimePolicy(treeDir, limits);
+  const compose = loadComposeFile(treeDir, limits, runtime.walletPlane);
   const allow = loadAllowlist(treeDir, limits);
   const clusters = new Map<string, ClusterConfig>();
   inventory.clusters.forEach((cluster, i) => {
@@ -36,7 +40,7 @@ export function loadFleetConfig(treeDir: string, limits: Limits = loadLimits(tre
     readSecretsFile(treeDir, cluster.id, limits);
     clusters.set(cluster.id, { cluster, env, services });
   });
-  return { inventory, clusters, limits };
+  return { inventory, clusters, limits, runtime };
 }
 
 export function clusterConfigOf(fleet: FleetConfig, clusterId: string): ClusterConfig {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { CONFIG_PATHS, parseWith, parseYaml, readRepoFile } from './config-files';
 import { DEFAULT_LIMITS, limitOf, type Limits } from './limits';
+import { DEFAULT_WALLET_PLANE } from './service-planes';
 
 /**
  * Service fields that can hand a container the host (its kernel, devices,
@@ -66,7 +67,7 @@ const runtimePolicySchema = z.strictObject({
   /** The service every other service waits for, healthy, when a cluster runs it (SPEC-3 M7: no workload without its Tor egress). */
   egress: serviceName.default('tor'),
   /** The services that may sit on the wallet plane (SPEC-3 M8). */
-  walletPlane: z.array(serviceName).default(['walletd', 'tron-node']),
+  walletPlane: z.array(serviceName).default([...DEFAULT_WALLET_PLANE]),
 });
 
 export type RuntimePolicy = z.infer<typeof runtimePolicySchema>;

@@ -4,7 +4,7 @@ import { ConfigError } from '../config/config-error';
 import { CONFIG_PATHS, fieldPath, parseYaml, readRepoFile } from '../config/config-files';
 import type { FleetConfig } from '../config/fleet-config';
 import { limitOf } from '../config/limits';
-import { GOVERNED_FIELDS, loadRuntimePolicy, type RuntimePolicy } from '../config/runtime-policy';
+import { GOVERNED_FIELDS, type RuntimePolicy } from '../config/runtime-policy';
 import { checkServicePrivileges } from './container-privileges';
 import { checkEgressDependency } from './egress-dependency';
 import { isMapping, type ComposeServices } from './compose-model';
@@ -12,7 +12,6 @@ import { isMapping, type ComposeServices } from './compose-model';
 interface ComposeDoc {
   services: ComposeServices;
   volumes?: Record<string, unknown>;
-  networks?: Record<string, unknown>;
   configs?: Record<string, unknown>;
 }
 
@@ -26,11 +25,10 @@ const LITERAL_FIELDS = [...GOVERNED_FIELDS, 'deploy'];
  * is judged as a whole, on the console and on every cluster alike.
  */
 export function checkRuntimeGate(treeDir: string, fleet: FleetConfig): RuntimePolicy {
-  const policy = loadRuntimePolicy(treeDir, fleet.limits);
+  const policy = fleet.runtime;
   const doc = parseYaml(FILE, readRepoFile(treeDir, FILE, limitOf(fleet.limits, 'compose', 'maxBytes'))) as ComposeDoc;
   refuseMergeKeys(doc, []);
   for (const [name, def] of Object.entries(doc.volumes ?? {})) refuseInterpolation(`volumes.${name}`, def);
-  for (const [name, def] of Object.entries(doc.networks ?? {})) checkNetwork(name, def);
   for (const [name, def] of Object.entries(doc.configs ?? {})) checkConfigSource(treeDir, name, def);
   for (const [name, service] of Object.entries(doc.services)) {
     for (const field of LITERAL_FIELDS) refuseInterpolation(`services.${name}.${field}`, service[field]);
@@ -66,23 +64,6 @@ function refuseInterpolation(field: string, value: unknown): void {
   if (value !== undefined && JSON.stringify(value).includes('$')) {
     throw new ConfigError(FILE, field, "uses '$' interpolation: the runtime gates judge this field as written, which a .env or the worker's environment would change");
   }
-}
-
-/**
- * A network of the file is the project's own bridge: an external or named one
- * can be the engine's `host` network or another project's, and another driver
- * (macvlan, ipvlan, host) puts containers on the Pi's own network.
- */
-function checkNetwork(name: string, def: unknown): void {
-  refuseInterpolation(`networks.${name}`, def);
-  if (!isMapping(def)) return;
-  const why =
-    def.external ? 'is external: the engine\'s host network, or another project\'s' :
-    def.name !== undefined ? `names its engine network '${String(def.name)}', which can be the host's or another project's` :
-    def.driver !== undefined && def.driver !== 'bridge' ? `uses the '${String(def.driver)}' driver, which reaches past the project's bridge` :
-    def.driver_opts !== undefined ? 'sets driver_opts of the engine\'s bridge' :
-    undefined;
-  if (why) throw new ConfigError(FILE, `networks.${name}`, `${why}; a network of the file is a bridge of its project`);
 }
 
 /** A config's content comes from the commit: inline, or a regular file of the work tree, never the host or the worker's environment. */

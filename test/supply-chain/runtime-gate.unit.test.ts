@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { loadFleetConfig } from '../../config/fleet-config';
 import { DEFAULT_RUNTIME_POLICY, parseRuntimePolicy } from '../../config/runtime-policy';
 import { checkResolvedRuntime, checkRuntimeGate } from '../../supply-chain/runtime-gate';
-import { ALLOWLIST_FILE, COMPOSE_FILE, VALID_COMPOSE, configError, removeTrees, writeTree } from '../config/fixture-tree';
+import { ALLOWLIST_FILE, COMPOSE_FILE, VALID_COMPOSE, configError, planeLabels, removeTrees, writeTree } from '../config/fixture-tree';
 
 const POLICY = 'policies/runtime.yaml';
 afterEach(removeTrees);
@@ -122,26 +122,6 @@ describe('the runtime gate refuses what takes the Pi', () => {
     expect(e.reason).toMatch(/merge keys are not allowed/);
   });
 
-  it.each([
-    ['the host network as an external one', '{external: true, name: host}', /is external/],
-    ['an engine network by name', '{name: lucid-walletd_default}', /names its engine network 'lucid-walletd_default'/],
-    ['a macvlan on the Pi\'s LAN', '{driver: macvlan, driver_opts: {parent: eth0}}', /'macvlan' driver/],
-    ['bridge driver_opts', '{driver_opts: {com.docker.network.bridge.name: docker0}}', /driver_opts/],
-    ['interpolation', '{driver: "${NET_DRIVER}"}', /interpolation/],
-  ])('refuses a top-level network: %s', (_name, def, reason) => {
-    const dir = betaWith('    networks: [lan]\n');
-    fs.appendFileSync(path.join(dir, COMPOSE_FILE), `networks:\n  lan: ${def}\n`);
-    const e = refusal(dir);
-    expect(e.field).toBe('networks.lan');
-    expect(e.reason).toMatch(reason);
-  });
-
-  it('passes a plain bridge network of the project, internal or not', () => {
-    const dir = betaWith('    networks: [lan, inner]\n');
-    fs.appendFileSync(path.join(dir, COMPOSE_FILE), 'networks:\n  lan: {}\n  inner: {driver: bridge, internal: true}\n');
-    expect(() => gate(dir)).not.toThrow();
-  });
-
   it("refuses a config read from the worker's environment", () => {
     const dir = writeTree({ [COMPOSE_FILE]: `${VALID_COMPOSE}configs:\n  key: {environment: LUCID_AGE_IDENTITY}\n` });
     expect(refusal(dir)).toMatchObject({ field: 'configs.key.environment' });
@@ -244,7 +224,9 @@ describe('allowances are per service and per field', () => {
 describe('the Tor egress dependency (SPEC-3 M7)', () => {
   const TOR_ALLOWLIST =
     'common: [beta, tor]\ngroups:\n  node: {profiles: [node], services: [node-worker, node-data-host]}\n  sessions: {profiles: [sessions], services: [sessions-gateway, sessions-index]}\n';
-  const HEALTHY_TOR = '  tor:\n    image: registry.example/tor:0.4.8\n    healthcheck: {test: [CMD, tor-check]}\n';
+  /** The tor service with these service fields after its image and plane labels. */
+  const torWith = (fields = '') => `  tor:\n    image: registry.example/tor:0.4.8\n${planeLabels('tor', 'ops', '9050')}${fields}`;
+  const HEALTHY_TOR = torWith('    healthcheck: {test: [CMD, tor-check]}\n');
   const WAITS = '    depends_on: {tor: {condition: service_healthy, restart: true}}\n';
   /** Every service of the valid fleet waits for tor, healthy; `edit` then breaks what a case breaks. */
   const fleetWithTor = (edit: (compose: string) => string = (c) => c, tor = HEALTHY_TOR, extra: Record<string, string> = {}) =>
@@ -271,10 +253,10 @@ describe('the Tor egress dependency (SPEC-3 M7)', () => {
   });
 
   it.each([
-    ['no healthcheck', '  tor:\n    image: registry.example/tor:0.4.8\n'],
-    ['a disabled healthcheck', '  tor:\n    image: registry.example/tor:0.4.8\n    healthcheck: {disable: true}\n'],
-    ['a NONE healthcheck', '  tor:\n    image: registry.example/tor:0.4.8\n    healthcheck: {test: [NONE]}\n'],
-    ['a healthcheck with no test (the image decides)', '  tor:\n    image: registry.example/tor:0.4.8\n    healthcheck: {interval: 5s}\n'],
+    ['no healthcheck', torWith()],
+    ['a disabled healthcheck', torWith('    healthcheck: {disable: true}\n')],
+    ['a NONE healthcheck', torWith('    healthcheck: {test: [NONE]}\n')],
+    ['a healthcheck with no test (the image decides)', torWith('    healthcheck: {interval: 5s}\n')],
   ])('refuses a tor service with %s', (_name, tor) => {
     const e = refusal(fleetWithTor(undefined, tor));
     expect(e.field).toBe('services.tor.healthcheck');
@@ -294,10 +276,10 @@ describe('the Tor egress dependency (SPEC-3 M7)', () => {
   });
 
   it('follows the egress service the policy names', () => {
-    const renamed = (c: string) => c.replaceAll('tor:', 'egress-proxy:').replaceAll('{tor:', '{egress-proxy:');
+    const renamed = (c: string) => c.replaceAll('tor:', 'egress-proxy:').replaceAll('service: tor,', 'service: egress-proxy,');
     const over = { [ALLOWLIST_FILE]: TOR_ALLOWLIST.replace('[beta, tor]', '[beta, egress-proxy]'), [POLICY]: 'egress: egress-proxy\n' };
     expect(() => gate(fleetWithTor(renamed, HEALTHY_TOR, over))).not.toThrow();
-    const unchecked = fleetWithTor(renamed, '  tor:\n    image: registry.example/tor:0.4.8\n', over);
+    const unchecked = fleetWithTor(renamed, torWith(), over);
     expect(refusal(unchecked).field).toBe('services.egress-proxy.healthcheck');
   });
 });
