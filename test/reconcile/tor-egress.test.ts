@@ -27,7 +27,7 @@ function fleetBehindTor(tor: 'healthy' | 'unhealthy', attempt = 1): Record<strin
     init: true,
     environment: { SERVICE: 'tor', ATTEMPT: String(attempt), ...(tor === 'unhealthy' ? { DEMO_FAIL: '1' } : {}) },
     healthcheck: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8080/version'], interval: '1s', timeout: '2s', retries: 3 },
-    labels: { 'com.lucid.plane': 'ops', 'com.lucid.service': 'tor' },
+    labels: { 'com.lucid.plane': 'ops', 'com.lucid.service': 'tor', 'com.lucid.expose': '8080' },
   };
   const allowlist = { ...DEFAULT_ALLOWLIST, common: [...DEFAULT_ALLOWLIST.common, 'tor'] };
   return { ...files, [COMPOSE]: stringify(compose), 'policies/allowlist.yaml': stringify(allowlist) };
