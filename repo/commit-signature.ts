@@ -14,15 +14,60 @@ export const ALLOWED_SIGNERS = 'policies/allowed-signers';
  * parent has none because an ancestor deleted it, as it stood before that
  * deletion (a commit that deletes and a later one that brings its own keys
  * never vouch for themselves). The commit's own only when no ancestor ever had
- * the file: trusted on first use.
+ * the file: trusted on first use. A version is trusted only when the commit
+ * that made it passes the commit-signature gate itself; otherwise what was
+ * trusted before that commit still holds, so a refused commit that adds a key
+ * cannot vouch for the key's next commit.
  */
 export async function trustedPolicyFile(gitDir: string, sha: string, file: string): Promise<string | undefined> {
+  const rev = await vouchedRevision(gitDir, sha, file);
+  return rev === undefined ? undefined : readPolicyBlob(simpleGit(gitDir), rev, file);
+}
+
+/** The revision whose `file` is trusted for `sha` (see trustedPolicyFile); undefined when there is none. */
+async function vouchedRevision(gitDir: string, sha: string, file: string): Promise<string | undefined> {
   const git = simpleGit(gitDir);
+  const rev = await trustedRevision(git, sha, file);
+  if (rev === undefined || rev === sha) return rev;
+  // First parents only: a signed merge vouches for what its second parent brought.
+  const maker = (await git.raw(['log', '-1', '--first-parent', '--format=%H', '--end-of-options', rev, '--', file])).trim();
+  if (await passesSignatureGate(gitDir, maker)) return rev;
+  const before = await vouchedRevision(gitDir, maker, file);
+  if (before === maker) {
+    throw new ConfigError(file, `commit ${sha.slice(0, 12)}`, `no trusted version: the first one, in ${maker.slice(0, 12)}, does not pass the commit-signature gate`);
+  }
+  return before;
+}
+
+/** The revision whose `file` stood before `sha`: its parent's, the one before a deletion, or `sha` itself on first use. */
+async function trustedRevision(git: SimpleGit, sha: string, file: string): Promise<string | undefined> {
   const parent = await parentOf(git, sha);
-  if (!parent) return readPolicyBlob(git, sha, file);
-  if ((await blobSize(git, parent, file)) !== undefined) return readPolicyBlob(git, parent, file);
+  if (!parent) return (await blobSize(git, sha, file)) === undefined ? undefined : sha;
+  if ((await blobSize(git, parent, file)) !== undefined) return parent;
   const deletion = await lastTouch(git, parent, file);
-  return readPolicyBlob(git, deletion ? `${deletion}^` : sha, file);
+  const rev = deletion ? `${deletion}^` : sha;
+  return (await blobSize(git, rev, file)) === undefined ? undefined : (await git.revparse(['--verify', '--end-of-options', `${rev}^{commit}`])).trim();
+}
+
+/** Verdicts by commit: a commit's verdict depends only on its ancestry, which never changes. */
+const gateVerdicts = new Map<string, Promise<boolean>>();
+
+async function passesSignatureGate(gitDir: string, sha: string): Promise<boolean> {
+  const key = `${gitDir}\0${sha}`;
+  let verdict = gateVerdicts.get(key);
+  if (!verdict) {
+    verdict = verifyCommitSignature(gitDir, sha).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof ConfigError) return false;
+        gateVerdicts.delete(key);
+        throw err;
+      },
+    );
+    if (gateVerdicts.size >= 10_000) gateVerdicts.delete(gateVerdicts.keys().next().value!);
+    gateVerdicts.set(key, verdict);
+  }
+  return verdict;
 }
 
 async function parentOf(git: SimpleGit, sha: string): Promise<string | undefined> {

@@ -1,7 +1,8 @@
 /**
  * The gates are on by default; policies/lucid.yaml is the only way around them.
- * Which revision's opt-out counts, what it parses, and that a repo that ever had
- * signers cannot opt out: real git and ssh-keygen, no stack.
+ * Which revision's opt-out counts, what it parses, that a repo that ever had
+ * signers cannot opt out, and which signers a commit is checked against: real
+ * git and ssh-keygen, no stack.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -133,6 +134,33 @@ describe('the commit-signature gate without allowed-signers', () => {
     await simpleGit(repo.workDir).raw(['reset', '-q', '--hard', 'HEAD~1']);
     const restored = await repo.commit({ [ALLOWED_SIGNERS]: alice.line }, 'alice restores signers', { signingKey: alice.file });
     expect(await verifyCommitSignature(repo.bareDir, restored)).toEqual({ signer: `alice-${repos}@lucid` });
+  });
+});
+
+describe('the signers a commit is checked against were vouched for', () => {
+  it('a key added by a refused commit cannot sign the next one; keys trusted before it still can', async () => {
+    const alice = key(`alice-${repos}`);
+    const mallory = key(`mallory-${repos}`);
+    await repo.commit({ [ALLOWED_SIGNERS]: alice.line }, 'signers: alice', { signingKey: alice.file });
+    const added = await repo.commit({ [ALLOWED_SIGNERS]: alice.line + mallory.line }, 'mallory adds herself, unsigned');
+    expect(await refusal(added)).toMatchObject({ file: ALLOWED_SIGNERS, reason: 'the commit is not signed' });
+
+    const byMallory = await repo.commit({ 'README.md': 'mallory was here\n' }, 'by mallory', { signingKey: mallory.file });
+    expect(await refusal(byMallory)).toEqual({ file: ALLOWED_SIGNERS, field: `commit ${byMallory.slice(0, 12)}`, reason: expect.stringMatching(/not in policies\/allowed-signers/) });
+    const byAlice = await repo.commit({ [ALLOWED_SIGNERS]: alice.line }, 'alice takes mallory out', { signingKey: alice.file });
+    expect(await verifyCommitSignature(repo.bareDir, byAlice)).toEqual({ signer: `alice-${repos}@lucid` });
+  });
+
+  it('a first signers file whose commit is not signed by a key it lists vouches for nothing', async () => {
+    const alice = key(`alice-${repos}`);
+    const first = await repo.commit({ [ALLOWED_SIGNERS]: alice.line }, 'signers: alice, unsigned');
+    expect(await refusal(first)).toMatchObject({ file: ALLOWED_SIGNERS, reason: 'the commit is not signed' });
+    const next = await repo.commit({ 'README.md': 'signed\n' }, 'by alice', { signingKey: alice.file });
+    expect(await refusal(next)).toEqual({
+      file: ALLOWED_SIGNERS,
+      field: `commit ${next.slice(0, 12)}`,
+      reason: `no trusted version: the first one, in ${first.slice(0, 12)}, does not pass the commit-signature gate`,
+    });
   });
 });
 
