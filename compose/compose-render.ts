@@ -5,6 +5,7 @@ import { formatClusterEnv } from '../config/cluster-env';
 import { ConfigError } from '../config/config-error';
 import { CONFIG_PATHS } from '../config/config-files';
 import type { ClusterConfig } from '../config/fleet-config';
+import type { RuntimePolicy } from '../config/runtime-policy';
 import type { PlannedService } from '../workflows/reconcile-types';
 import { runCompose } from './compose-cli';
 import { LABELS, projectName } from './compose-labels';
@@ -63,6 +64,8 @@ export async function renderProject(args: {
   outFile: string;
   /** Decrypted secrets as files on tmpfs, by name; every secret the project declares must be here. */
   secretFiles?: Map<string, string>;
+  /** The commit's runtime policy: who gets a network off the host. */
+  runtime: RuntimePolicy;
 }): Promise<RenderedProject> {
   const { treeDir, config, commit, running, outFile } = args;
   const { cluster } = config;
@@ -89,7 +92,7 @@ export async function renderProject(args: {
     // Only the tmpfs file: no host environment variable or repo file can stand in for a secret.
     model.secrets![name] = { name: secret.name, file };
   }
-  attachPlaneNetworks(cluster.id, model);
+  attachPlaneNetworks(cluster.id, model, args.runtime);
   const services: PlannedService[] = [];
   for (const [name, svc] of Object.entries(model.services)) {
     delete svc.profiles;

@@ -88,6 +88,7 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       running: await runningLabels(ctx.docker, ctx.clusterId),
       outFile: renderedFile(commit),
       secretFiles,
+      runtime,
     }).catch((err: Error) => {
       if (err instanceof ConfigError) throw refuse(err, commit);
       throw refuse(new ConfigError(CONFIG_PATHS.compose, '(render)', `does not render: ${err.message}`), commit);

@@ -1,5 +1,6 @@
 import { attachPlaneNetworks, planeNetworkName } from '../../compose/plane-networks';
 import { ConfigError } from '../../config/config-error';
+import { DEFAULT_RUNTIME_POLICY, parseRuntimePolicy } from '../../config/runtime-policy';
 
 const labels = (plane: string) => ({ 'com.lucid.plane': plane, 'com.lucid.service': 'x', 'com.lucid.expose': '8080' });
 
@@ -13,7 +14,7 @@ describe('the plane networks of a rendered project', () => {
       },
       networks: { default: { name: 'lucid-pl-a_default' } } as Record<string, unknown>,
     };
-    attachPlaneNetworks('pl-a', model);
+    attachPlaneNetworks('pl-a', model, DEFAULT_RUNTIME_POLICY);
     expect(model.services.beta.networks).toEqual({ 'plane-ops': null, 'plane-chain': null, 'plane-wallet': null });
     expect(model.services['blockchain-core'].networks).toEqual({ 'plane-chain': null });
     expect(model.services.walletd).toMatchObject({ networks: { 'plane-wallet': null } });
@@ -32,14 +33,35 @@ describe('the plane networks of a rendered project', () => {
         'admin-api': { image: 'a', labels: labels('ops'), network_mode: 'service:walletd', networks: { default: null } },
       },
     } as { services: Record<string, Record<string, unknown>>; networks?: Record<string, unknown> };
-    attachPlaneNetworks('pl-a', model);
+    attachPlaneNetworks('pl-a', model, DEFAULT_RUNTIME_POLICY);
     expect(model.services['admin-api']).not.toHaveProperty('networks');
     expect(Object.keys(model.networks!)).toEqual(['plane-wallet']);
   });
 
+  it('gives the egress service and each service allowed ports a network of its own that reaches off the host', () => {
+    const model = {
+      services: {
+        beta: { image: 'b', labels: labels('ops') },
+        tor: { image: 't', labels: labels('ops') },
+        metrics: { image: 'm', labels: labels('ops') },
+        walletd: { image: 'w', labels: labels('wallet') },
+      },
+    } as { services: Record<string, Record<string, unknown>>; networks?: Record<string, unknown> };
+    attachPlaneNetworks('pl-a', model, parseRuntimePolicy('allow:\n  beta: [ports]\n  metrics: {cap_add: [NET_RAW]}\n'));
+    expect(model.services.beta!.networks).toEqual({ 'plane-ops': null, 'plane-chain': null, 'plane-wallet': null, 'outside-beta': null });
+    expect(model.services.tor!.networks).toEqual({ 'plane-ops': null, 'outside-tor': null });
+    expect(model.services.metrics!.networks).toEqual({ 'plane-ops': null });
+    expect(model.networks).toMatchObject({
+      'outside-beta': { name: 'lucid-pl-a_outside-beta', labels: { 'com.lucid.service': 'beta' } },
+      'outside-tor': { name: 'lucid-pl-a_outside-tor', labels: { 'com.lucid.service': 'tor' } },
+    });
+    expect(model.networks!['outside-tor']).not.toHaveProperty('internal');
+    expect(Object.keys(model.networks!).filter((k) => k.startsWith('outside-'))).toEqual(['outside-beta', 'outside-tor']);
+  });
+
   it('refuses a plane label that resolves to no plane', () => {
     const model = { services: { metrics: { image: 'm', labels: labels('${PLANE}') } } };
-    expect(() => attachPlaneNetworks('pl-a', model)).toThrow(ConfigError);
-    expect(() => attachPlaneNetworks('pl-a', model)).toThrow("compose/docker-compose.yml: services.metrics.labels.com.lucid.plane: resolves to '${PLANE}', not a plane");
+    expect(() => attachPlaneNetworks('pl-a', model, DEFAULT_RUNTIME_POLICY)).toThrow(ConfigError);
+    expect(() => attachPlaneNetworks('pl-a', model, DEFAULT_RUNTIME_POLICY)).toThrow("compose/docker-compose.yml: services.metrics.labels.com.lucid.plane: resolves to '${PLANE}', not a plane");
   });
 });

@@ -191,7 +191,7 @@ const runtimeCases: RefusedInput[] = [
   { name: 'runtime policy: an unknown key in the policy', files: { 'policies/runtime.yaml': 'allowEverything: true\n' }, file: 'policies/runtime.yaml', field: '(root)' },
   {
     name: 'runtime policy: a service that does not wait for a healthy tor',
-    files: { [ALLOWLIST_FILE]: TOR_ALLOWLIST, [COMPOSE_FILE]: `${VALID_COMPOSE}  tor:\n    image: registry.example/tor:0.4.8\n    healthcheck: {test: [CMD, "true"]}\n` },
+    files: { [ALLOWLIST_FILE]: TOR_ALLOWLIST, [COMPOSE_FILE]: `${VALID_COMPOSE}  tor:\n    image: registry.example/tor:0.4.8\n${planeLabels('tor', 'ops', '9050')}    healthcheck: {test: [CMD, "true"]}\n` },
     file: COMPOSE_FILE,
     field: 'services.beta.depends_on',
     reason: /egress/,
