@@ -6,6 +6,7 @@
  */
 import { parse, stringify } from 'yaml';
 import { DEFAULT_ALLOWLIST } from '../../config/fleet-taxonomy';
+import { outsideNetworkName, planeNetworkName } from '../../compose/plane-networks';
 import { DEMO_APP } from '../../demo/demo-images';
 import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
 import type { reconcileCluster } from '../../workflows';
@@ -69,6 +70,13 @@ describe('the Tor egress dependency on a real engine', () => {
     // Nothing started before tor was up (and healthy: Compose waited for it).
     const torStarted = Date.parse(running.find((c) => c.service === 'tor')!.startedAt);
     for (const c of running.filter((x) => x.service !== 'tor')) expect(Date.parse(c.startedAt)).toBeGreaterThan(torStarted);
+    // Tor alone has a way off the host, on a network of its own; the workloads have only their internal planes.
+    const networksOf = async (service: string) =>
+      Object.keys((await h.docker.getContainer(running.find((c) => c.service === service)!.id).inspect()).NetworkSettings.Networks).sort();
+    expect(await networksOf('tor')).toEqual([outsideNetworkName(CLUSTER.id, 'tor'), planeNetworkName(CLUSTER.id, 'ops')]);
+    expect(await networksOf('blockchain-core')).toEqual([planeNetworkName(CLUSTER.id, 'chain')]);
+    const outside = await h.docker.getNetwork(outsideNetworkName(CLUSTER.id, 'tor')).inspect();
+    expect(outside.Internal).toBe(false);
 
     const bad = await h.repo.commit(fleetBehindTor('unhealthy'), 'tor breaks', { replaceAll: true });
     const result = await h.reconcile(CLUSTER.id, bad, 30);
