@@ -20,12 +20,13 @@ export function outsideNetworkName(clusterId: string, service: string): string {
 }
 
 /**
- * The services that need a way off the host: the egress service (Tor must
- * reach the Tor network) and those the runtime policy lets publish ports
- * (Docker publishes no port of a container on internal networks only).
+ * The services with a way off the host: the egress service (Tor must reach the
+ * Tor network), those the runtime policy lets publish ports (Docker publishes
+ * no port of a container on internal networks only), and those it lists in
+ * `outside`.
  */
 function outsideServices(policy: RuntimePolicy, names: string[]): Set<string> {
-  return new Set(names.filter((n) => n === policy.egress || allowanceOf(policy, n, 'ports') === true));
+  return new Set(names.filter((n) => n === policy.egress || allowanceOf(policy, n, 'ports') === true || policy.outside.includes(n)));
 }
 
 function planeOf(name: string, service: Service): Plane {

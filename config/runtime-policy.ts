@@ -68,6 +68,11 @@ const runtimePolicySchema = z.strictObject({
   egress: serviceName.default('tor'),
   /** The services that may sit on the wallet plane (SPEC-3 M8). */
   walletPlane: z.array(serviceName).default([...DEFAULT_WALLET_PLANE]),
+  /**
+   * Services that get a network off the host besides their plane (tron-node to
+   * reach TRON); the egress service and services allowed `ports` always do.
+   */
+  outside: z.array(serviceName).default([]),
 });
 
 export type RuntimePolicy = z.infer<typeof runtimePolicySchema>;

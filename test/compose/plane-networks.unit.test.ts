@@ -38,16 +38,19 @@ describe('the plane networks of a rendered project', () => {
     expect(Object.keys(model.networks!)).toEqual(['plane-wallet']);
   });
 
-  it('gives the egress service and each service allowed ports a network of its own that reaches off the host', () => {
+  it('gives the egress service, each service allowed ports and those listed outside a network of its own off the host', () => {
     const model = {
       services: {
         beta: { image: 'b', labels: labels('ops') },
         tor: { image: 't', labels: labels('ops') },
         metrics: { image: 'm', labels: labels('ops') },
         walletd: { image: 'w', labels: labels('wallet') },
+        'tron-node': { image: 'n', labels: labels('wallet') },
       },
     } as { services: Record<string, Record<string, unknown>>; networks?: Record<string, unknown> };
-    attachPlaneNetworks('pl-a', model, parseRuntimePolicy('allow:\n  beta: [ports]\n  metrics: {cap_add: [NET_RAW]}\n'));
+    attachPlaneNetworks('pl-a', model, parseRuntimePolicy('allow:\n  beta: [ports]\n  metrics: {cap_add: [NET_RAW]}\noutside: [tron-node]\n'));
+    expect(model.services['tron-node']!.networks).toEqual({ 'plane-wallet': null, 'outside-tron-node': null });
+    expect(model.services.walletd!.networks).toEqual({ 'plane-wallet': null });
     expect(model.services.beta!.networks).toEqual({ 'plane-ops': null, 'plane-chain': null, 'plane-wallet': null, 'outside-beta': null });
     expect(model.services.tor!.networks).toEqual({ 'plane-ops': null, 'outside-tor': null });
     expect(model.services.metrics!.networks).toEqual({ 'plane-ops': null });
@@ -56,7 +59,7 @@ describe('the plane networks of a rendered project', () => {
       'outside-tor': { name: 'lucid-pl-a_outside-tor', labels: { 'com.lucid.service': 'tor' } },
     });
     expect(model.networks!['outside-tor']).not.toHaveProperty('internal');
-    expect(Object.keys(model.networks!).filter((k) => k.startsWith('outside-'))).toEqual(['outside-beta', 'outside-tor']);
+    expect(Object.keys(model.networks!).filter((k) => k.startsWith('outside-'))).toEqual(['outside-beta', 'outside-tor', 'outside-tron-node']);
   });
 
   it('refuses a plane label that resolves to no plane', () => {

@@ -6,7 +6,7 @@ afterEach(removeTrees);
 
 describe('policies/runtime.yaml', () => {
   it('is the safe default when absent: nothing allowed, Tor egress required, the wallet plane pairs walletd and tron-node', () => {
-    expect(loadRuntimePolicy(writeTree())).toEqual({ allow: {}, egress: 'tor', walletPlane: ['walletd', 'tron-node'] });
+    expect(loadRuntimePolicy(writeTree())).toEqual({ allow: {}, egress: 'tor', walletPlane: ['walletd', 'tron-node'], outside: [] });
     expect(loadRuntimePolicy(writeTree())).toBe(DEFAULT_RUNTIME_POLICY);
   });
 
@@ -17,12 +17,13 @@ describe('policies/runtime.yaml', () => {
 
   it('allows fields per service, as a list of fields or a map of field to true or values', () => {
     const policy = loadRuntimePolicy(
-      writeTree({ [FILE]: 'allow:\n  beta: [ports]\n  tor: {ports: true, cap_add: [NET_ADMIN]}\negress: tor\nwalletPlane: [walletd]\n' }),
+      writeTree({ [FILE]: 'allow:\n  beta: [ports]\n  tor: {ports: true, cap_add: [NET_ADMIN]}\negress: tor\nwalletPlane: [walletd]\noutside: [tron-node]\n' }),
     );
     expect(policy).toEqual({
       allow: { beta: { ports: true }, tor: { ports: true, cap_add: ['NET_ADMIN'] } },
       egress: 'tor',
       walletPlane: ['walletd'],
+      outside: ['tron-node'],
     });
   });
 
@@ -38,6 +39,7 @@ describe('policies/runtime.yaml', () => {
     ['a service allowance that is neither list nor map', 'allow:\n  beta: ports\n', 'allow.beta', /list of fields \(\[ports\]\) or a map/],
     ['a bad wallet plane entry', 'walletPlane: [Walletd]\n', 'walletPlane[0]', /lowercase/],
     ['an egress that is no service name', 'egress: ""\n', 'egress', /lowercase/],
+    ['an outside entry that is no service name', 'outside: [tron_node]\n', 'outside[0]', /lowercase/],
   ])('refuses %s, naming file and field', (_name, text, field, reason) => {
     const e = configError(() => loadRuntimePolicy(writeTree({ [FILE]: text })));
     expect(e.file).toBe(FILE);
