@@ -38,8 +38,9 @@ describe('operating rollouts from the CLI', () => {
   it('rollout start --wait --json rolls the branch head out and prints the documented shape', async () => {
     first = await h.commit({ version: 'v1' }, 'fleet on v1');
     const status = await lucid<Status>(['rollout', 'start', '--wait', '--json']);
-    expect(Object.keys(status).sort()).toEqual(['commit', 'reasons', 'state', 'waves']);
-    expect(status).toMatchObject({ commit: first, state: 'succeeded', reasons: [] });
+    // The test fleet opts out of the gates it does not configure, so the status carries the opt-out's warnings.
+    expect(Object.keys(status).sort()).toEqual(['commit', 'insecure', 'reasons', 'state', 'warnings', 'waves']);
+    expect(status).toMatchObject({ commit: first, state: 'succeeded', reasons: [], insecure: ['unsignedCommits', 'unpinnedImages'] });
     expect(status.waves).toEqual([
       { name: 'canary', state: 'healthy', clusters: [{ id: 'op-a', state: 'healthy', commit: first, healthy: true }] },
       { name: 'core', state: 'healthy', clusters: [{ id: 'op-b', state: 'healthy', commit: first, healthy: true }] },
