@@ -10,7 +10,6 @@ import { loadInsecureOptOut, OPT_OUT_FILE, type InsecureGate } from '../config/i
 import { refuseDeletedPolicy, verifyCommitSignature } from '../repo/commit-signature';
 import { checkImages, type ImageVerdict } from './image-gate';
 import { checkRuntimeGate } from './runtime-gate';
-import type { RuntimePolicy } from '../config/runtime-policy';
 
 const MISSING_IMAGE_POLICY =
   'missing: images must be pinned by digest, cosign-signed and attested; add this file (registries, signers, vulnerabilityBudget), ' +
@@ -53,11 +52,11 @@ export async function checkCommitGates(args: {
   cacheDir: string;
   /** Set: gate only this cluster's images (the config is still validated as a whole). */
   clusterId?: string;
-}): Promise<{ fleet: FleetConfig; gates: GateSummary; images: ImageVerdict[]; runtime: RuntimePolicy }> {
+}): Promise<{ fleet: FleetConfig; gates: GateSummary; images: ImageVerdict[] }> {
   const { signer, optedOut } = await verifyCommitSignature(args.gitDir, args.sha);
   const fleet = loadFleetConfig(args.treeDir);
   // Containers cannot take the Pi: policies/runtime.yaml, judged before anything else is fetched.
-  const runtime = checkRuntimeGate(args.treeDir, fleet);
+  checkRuntimeGate(args.treeDir, fleet);
   const optOut = loadInsecureOptOut(args.treeDir);
   const policy = await imagePolicyAt(args.gitDir, args.sha, args.treeDir, fleet.limits, optOut);
   const insecure = [...(optedOut ? ['unsignedCommits' as const] : []), ...(policy ? [] : ['unpinnedImages' as const])];
@@ -66,7 +65,6 @@ export async function checkCommitGates(args: {
   const images = policy ? await checkImages(policy, uses, args.cacheDir) : undefined;
   return {
     fleet,
-    runtime,
     images: images ?? [],
     gates: {
       commitSigner: signer,

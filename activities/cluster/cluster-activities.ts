@@ -65,15 +65,15 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
     let runtime: RuntimePolicy;
     try {
       // The cluster runs the gates itself: it trusts the repo's history and the registry's signatures, not the console.
-      const { fleet, gates, images, runtime: gatedRuntime } = await checkCommitGates({
+      const { fleet, gates, images } = await checkCommitGates({
         gitDir: mirror.mirrorDir,
         sha: commit,
         treeDir: dir,
         cacheDir: path.join(ctx.stateDir, 'image-verdicts'),
         clusterId: ctx.clusterId,
       });
-      runtime = gatedRuntime;
       config = fleet.clusters.get(ctx.clusterId)!;
+      runtime = fleet.runtime;
       if (gates.images !== undefined) verified = new Set(images.map((i) => i.image));
       const secrets = decryptClusterSecrets(dir, ctx.clusterId, ctx.ageIdentities ?? [], fleet.limits);
       if (secrets) secretFiles = writeSecretFiles(secretsRoot, ctx.clusterId, ctx.ageIdentities![0]!, secrets);
