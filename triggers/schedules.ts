@@ -1,5 +1,6 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
-import { CONTROL_QUEUE, clusterQueue } from '../workflows/task-queues';
+import { CONTROL_QUEUE } from '../workflows/task-queues';
+import { driftShards } from './drift-shards';
 
 interface Recurring {
   scheduleId: string;
@@ -9,7 +10,7 @@ interface Recurring {
   everySeconds: number;
 }
 
-/** Creates the Schedule, or only updates its interval when it exists: safe to call on every sync. */
+/** Creates the Schedule, or updates its interval and arguments when it exists: safe to call on every sync. */
 async function ensureSchedule(client: Client, s: Recurring): Promise<void> {
   const spec = { intervals: [{ every: s.everySeconds * 1000 }] };
   try {
@@ -21,36 +22,41 @@ async function ensureSchedule(client: Client, s: Recurring): Promise<void> {
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule.getHandle(s.scheduleId).update((prev) => ({ ...prev, spec }));
+    await client.schedule.getHandle(s.scheduleId).update((prev) => ({ ...prev, spec, action: { ...prev.action, args: s.args } }));
   }
 }
 
-export function driftScheduleId(clusterId: string): string {
-  return `drift-${clusterId}`;
+/** `.` is never in a cluster id, so no sweep shares a name with the per-cluster `drift-<id>` Schedules of old. */
+export function driftSweepScheduleId(shard: number): string {
+  return `drift-sweep.${shard}`;
 }
 
 export const POLL_SCHEDULE_ID = 'poll-config-repo';
 
-/** Per cluster, on the cluster's own queue: its worker compares what runs with what should. */
-export function ensureDriftSchedule(client: Client, clusterId: string, everySeconds: number): Promise<void> {
-  return ensureSchedule(client, {
-    scheduleId: driftScheduleId(clusterId),
-    workflowType: 'driftCheck',
-    taskQueue: clusterQueue(clusterId),
-    args: [{ clusterId }],
-    everySeconds,
-  });
-}
-
-/** Deletes the drift Schedules of clusters no longer in the inventory, so no Pi is checked after it left the fleet. */
-export async function pruneDriftSchedules(client: Client, clusters: readonly string[]): Promise<string[]> {
-  const keep = new Set(clusters.map(driftScheduleId));
-  const gone: string[] = [];
-  for await (const s of client.schedule.list()) {
-    if (s.scheduleId.startsWith('drift-') && !keep.has(s.scheduleId)) gone.push(s.scheduleId);
+/**
+ * One drift Schedule per shard of the inventory (triggers/drift-shards.ts), each naming its clusters. Schedules
+ * of clusters that left the inventory, of shards no longer needed and the per-cluster ones of earlier versions
+ * are deleted, so no Pi is checked after it left the fleet.
+ */
+export async function syncDriftSweeps(
+  client: Client,
+  clusters: readonly string[],
+  everySeconds: number,
+): Promise<{ sweeps: string[]; deleted: string[] }> {
+  const sweeps: string[] = [];
+  for (const [shard, members] of driftShards(clusters).entries()) {
+    if (members.length === 0) continue;
+    const scheduleId = driftSweepScheduleId(shard);
+    await ensureSchedule(client, { scheduleId, workflowType: 'driftSweep', taskQueue: CONTROL_QUEUE, args: [{ clusters: members }], everySeconds });
+    sweeps.push(scheduleId);
   }
-  for (const id of gone) await client.schedule.getHandle(id).delete();
-  return gone;
+  const keep = new Set(sweeps);
+  const deleted: string[] = [];
+  for await (const s of client.schedule.list()) {
+    if (s.scheduleId.startsWith('drift-') && !keep.has(s.scheduleId)) deleted.push(s.scheduleId);
+  }
+  for (const id of deleted) await client.schedule.getHandle(id).delete();
+  return { sweeps, deleted };
 }
 
 /** The fallback trigger when no webhook reaches the console: compare the branch head with what was rolled out. */

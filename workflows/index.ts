@@ -10,3 +10,4 @@ export { anchorIndexer } from './anchor-indexer';
 export { monthlyPayout } from './monthly-payout';
 export { payoutBatch } from './payout-batch';
 export { scheduledPayout } from './scheduled-payout';
+export { driftSweep } from './drift-sweep';

@@ -93,6 +93,23 @@ export interface DriftProblem {
   problem: string;
 }
 
+/** One drift Schedule's run: a shard of the fleet. */
+export interface DriftSweepInput {
+  clusters: string[];
+}
+
+export interface DriftSweepResult {
+  /** Checks that finished within the sweep, drifted or not. */
+  checked: number;
+  /** `<cluster> (<outcome of the correction>)`. */
+  corrected: string[];
+  /** A previous check (or its correction) was still running. */
+  busy: string[];
+  /** Started but not done when the sweep stopped waiting: an offline Pi, or a long correction. */
+  pending: string[];
+  failed: string[];
+}
+
 export interface DriftResult {
   clusterId: string;
   /** The commit the cluster is held on, when there is one to hold it on. */

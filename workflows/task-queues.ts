@@ -8,6 +8,11 @@ export function clusterQueue(clusterId: string): string {
   return `cluster-${clusterId}`;
 }
 
+/** Where a cluster's reconcile, drift check and observe workflows run. */
+export function reconcileTaskQueue(clusterId: string): string {
+  return clusterQueue(clusterId);
+}
+
 export function rolloutWorkflowId(commit: string): string {
   return `rollout-${commit}`;
 }
@@ -23,6 +28,11 @@ export function reconcileWorkflowId(clusterId: string, commit: string): string {
 /** A halted wave's revert of one cluster to its last good commit. */
 export function revertWorkflowId(clusterId: string, commit: string): string {
   return `revert-${clusterId}-${commit}`;
+}
+
+/** One id per cluster: a drift sweep never starts a second check while the last one (or its correction) runs. */
+export function driftCheckWorkflowId(clusterId: string): string {
+  return `drift-${clusterId}`;
 }
 
 /** The reconcile a drift check starts to put a cluster back: named after the check that found the drift. */

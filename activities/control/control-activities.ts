@@ -15,7 +15,7 @@ import { createAnchorControlActivities, type AnchorControlDeps } from './anchor-
 import { createPayoutControlActivities } from './payout-activities';
 import type { PayoutStore } from '../../stores/payout-store';
 import { startRollout } from '../../triggers/rollout-trigger';
-import { ensureDriftSchedule, pruneDriftSchedules } from '../../triggers/schedules';
+import { syncDriftSweeps } from '../../triggers/schedules';
 import type { RolloutStore } from '../../stores/rollout-store';
 import type { SessionStore } from '../../stores/session-store';
 import type { SessionManifest } from '../../workflows/session-types';
@@ -201,10 +201,9 @@ export function createControlActivities(deps: ControlDeps) {
       await store.recordDrift(input.result);
     },
 
-    /** One drift Schedule per cluster of the inventory; those of clusters that left it are deleted. */
+    /** The drift sweeps of the inventory: one Schedule per shard of it; those of clusters that left it are gone. */
     async syncDriftSchedules(input: { clusters: string[]; everySeconds: number }): Promise<void> {
-      for (const id of input.clusters) await ensureDriftSchedule(deps.client, id, input.everySeconds);
-      await pruneDriftSchedules(deps.client, input.clusters);
+      await syncDriftSweeps(deps.client, input.clusters, input.everySeconds);
     },
 
     /** Holds a rollout until the ones it superseded have stopped, so two rollouts never touch one cluster at once. */

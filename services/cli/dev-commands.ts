@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ensureAnchorIndexer } from '../../triggers/anchor-indexer';
-import { ensureDriftSchedule, ensurePollSchedule } from '../../triggers/schedules';
+import { ensurePollSchedule, syncDriftSweeps } from '../../triggers/schedules';
 import { ensurePayoutSchedule } from '../../triggers/payout-schedule';
 import type { Inventory } from '../../config/inventory';
 import { runtimeEnv } from '../../config/runtime-env';
@@ -80,7 +80,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
           await ensurePollSchedule(client, Number(o.pollSeconds));
           await ensureAnchorIndexer(client);
           await ensurePayoutSchedule(client);
-          for (const id of clusters) await ensureDriftSchedule(client, id, inventory.driftCheckSeconds);
+          await syncDriftSweeps(client, clusters, inventory.driftCheckSeconds);
           await ctx.close();
         }
         const status = await stackStatus(env.LUCID_DATA_DIR);

@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { runCompose } from '../../compose/compose-cli';
 import { DEMO_APP } from '../../demo/demo-images';
 import type { SampleCluster } from '../../demo/sample-fleet';
-import { driftScheduleId, ensureDriftSchedule } from '../../triggers/schedules';
+import { driftSweepScheduleId } from '../../triggers/schedules';
+import { CONTROL_QUEUE } from '../../workflows/task-queues';
+import type { DriftSweepResult } from '../../workflows/reconcile-types';
 import { FleetHarness, type ContainerView } from '../support/fleet-harness';
 
 const CLUSTER: SampleCluster = { id: 'dr-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };
@@ -31,20 +33,32 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
  * worker that is gone.
  */
 async function waitForIdleDriftChecks(): Promise<void> {
-  const query = `TemporalScheduledById = '${driftScheduleId(CLUSTER.id)}' AND ExecutionStatus = 'Running'`;
+  const query = `WorkflowType = 'driftCheck' AND LucidCluster = '${CLUSTER.id}' AND ExecutionStatus = 'Running'`;
   await until('running drift checks to finish', async () => {
     for await (const _ of h.client.workflow.list({ query })) return false;
     return true;
   });
 }
 
-describe('drift correction by the per-cluster Schedule', () => {
-  it('a rollout deletes the drift Schedule of a cluster that left the inventory', async () => {
-    await ensureDriftSchedule(h.client, 'dr-gone', 3600);
+/** A drift Schedule as an earlier version (one per cluster) or a bigger inventory (more shards) left it. */
+async function leftoverSchedule(scheduleId: string, workflowType: string, args: unknown[]): Promise<void> {
+  await h.client.schedule.create({
+    scheduleId,
+    spec: { intervals: [{ every: 3600_000 }] },
+    action: { type: 'startWorkflow', workflowType, workflowId: scheduleId, taskQueue: CONTROL_QUEUE, args },
+  });
+}
+
+describe('drift correction by the drift sweeps', () => {
+  it('a rollout names the inventory in its sweep and deletes per-cluster and surplus drift Schedules', async () => {
+    await leftoverSchedule('drift-dr-gone', 'driftCheck', [{ clusterId: 'dr-gone' }]);
+    await leftoverSchedule(driftSweepScheduleId(7), 'driftSweep', [{ clusters: ['dr-gone'] }]);
     const sha = await h.commit({ version: 'v1' }, 'fleet without dr-gone');
     expect((await h.rollout(sha)).state).toBe('succeeded');
-    await expect(h.client.schedule.getHandle(driftScheduleId('dr-gone')).describe()).rejects.toThrow(/not found/i);
-    expect((await h.client.schedule.getHandle(driftScheduleId(CLUSTER.id)).describe()).scheduleId).toBe(driftScheduleId(CLUSTER.id));
+    await expect(h.client.schedule.getHandle('drift-dr-gone').describe()).rejects.toThrow(/not found/i);
+    await expect(h.client.schedule.getHandle(driftSweepScheduleId(7)).describe()).rejects.toThrow(/not found/i);
+    const sweep = await h.client.schedule.getHandle(driftSweepScheduleId(0)).describe();
+    expect(sweep.action.type === 'startWorkflow' && sweep.action.args).toEqual([{ clusters: [CLUSTER.id] }]);
   });
 
   it('puts back a container stopped, one removed and one changed by hand', async () => {
@@ -54,7 +68,7 @@ describe('drift correction by the per-cluster Schedule', () => {
     const byName = (cs: ContainerView[], s: string) => cs.find((c) => c.service === s)!;
 
     // Tampering happens with the schedule paused, so one drift check sees all three changes at once.
-    const schedule = h.client.schedule.getHandle(driftScheduleId(CLUSTER.id));
+    const schedule = h.client.schedule.getHandle(driftSweepScheduleId(0));
     await schedule.pause('tampering by hand');
     await waitForIdleDriftChecks();
     await h.docker.getContainer(byName(good, 'beta').id).stop({ t: 1 });
@@ -89,5 +103,14 @@ describe('drift correction by the per-cluster Schedule', () => {
       ]),
     );
     expect(corrections.every((c) => c.commit === sha && c.corrected === 'healthy')).toBe(true);
+
+    // The sweep that started the check reports the correction when the check ends.
+    await until('a sweep to report the correction', async () => {
+      for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'driftSweep' AND ExecutionStatus = 'Completed'` })) {
+        const swept: DriftSweepResult = await h.client.workflow.getHandle(wf.workflowId, wf.runId).result();
+        if (swept.corrected.includes(`${CLUSTER.id} (healthy)`)) return true;
+      }
+      return false;
+    });
   });
 });

@@ -9,7 +9,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { runCompose } from '../../compose/compose-cli';
 import { LABELS, projectName } from '../../compose/compose-labels';
 import { ClusterStore } from '../../stores/cluster-store';
-import { POLL_SCHEDULE_ID, driftScheduleId } from '../../triggers/schedules';
+import { POLL_SCHEDULE_ID } from '../../triggers/schedules';
 import { stackDir, upStack } from '../../services/stack/embedded-stack';
 import { ManagedProcess } from '../../services/stack/managed-process';
 import { queueHasWorker } from '../../services/queue-workers';
@@ -317,8 +317,10 @@ export class FleetHarness {
     for await (const wf of this.client.workflow.list({ query: anchoring })) {
       await this.client.workflow.getHandle(wf.workflowId, wf.runId).terminate('test fleet closed').catch(() => undefined);
     }
-    const schedules = [POLL_SCHEDULE_ID, ...this.clusters.map((c) => driftScheduleId(c.id))];
-    for (const id of schedules) await this.client.schedule.getHandle(id).delete().catch(() => undefined);
+    // The suites share one namespace: another fleet's rollout would otherwise sweep these clusters after they are gone.
+    for await (const s of this.client.schedule.list()) {
+      if (s.scheduleId === POLL_SCHEDULE_ID || s.scheduleId.startsWith('drift-')) await this.client.schedule.getHandle(s.scheduleId).delete().catch(() => undefined);
+    }
     for (const key of [...this.workers.keys()]) await this.stopWorker(key);
     for (const child of this.children) child.kill('SIGKILL');
     for (const c of this.clusters) await this.down(c.id).catch(() => undefined);
