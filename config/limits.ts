@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_ROLLOUT_BATCHING } from '../common/rollout-batching';
 import { LIMITS_FILE, formatBytes, parseWith, parseYaml, readRepoFile, type Limit } from './config-files';
 
 const KIB = 1024;
@@ -41,7 +42,7 @@ export const DEFAULT_LIMITS: Limits = deepFreeze({
   /** policies/allowlist.yaml, policies/images.yaml, policies/allowed-signers, policies/breakglass-signers; signers per list */
   policies: { maxBytes: 256 * KIB, maxSigners: 200 },
   /** A wave's clusters in rolloutBatch workflows of at most batchClusters, at most batchesAtOnce of them running. */
-  rollout: { batchClusters: 100, batchesAtOnce: 10 },
+  rollout: { ...DEFAULT_ROLLOUT_BATCHING },
 });
 
 function deepFreeze<T extends Limits>(limits: T): T {
