@@ -86,7 +86,7 @@ export class RolloutStore {
 
   /** The lines written by a rollout's wave and batch workflows (their ids start with the rollout's): what its own history lacks. */
   async eventsUnder(workflowIdPrefix: string): Promise<Array<{ at: Date; message: string }>> {
-    const prefix = workflowIdPrefix.replace(/[^a-zA-Z0-9-]/g, '');
+    const prefix = workflowIdPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     return this.events.find({ _id: { $regex: `^${prefix}` } }).sort({ at: 1, seq: 1 }).toArray();
   }
 

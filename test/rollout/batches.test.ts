@@ -110,5 +110,15 @@ describe('a wave in batches', () => {
     expect(log).toContain('wave canary: halted; rolling the wave back');
     expect(log).toContain(`bt-a: reverted to ${good.slice(0, 12)} (healthy)`);
     expect(log.find((l) => l.startsWith('bt-b: rolled_back'))).toMatch(/sessions-gateway/);
+
+    // The CLI reads the batches' lines next to the rollout's own history, and shows the wave's counts.
+    const history = await h.cli(['rollout', 'history', bad, '--json']);
+    expect(history.code).toBe(0);
+    const whats = (JSON.parse(history.stdout) as Array<{ what: string }>).map((e) => e.what);
+    expect(whats).toContain(`bt-c: reverted to ${good.slice(0, 12)} (healthy)`);
+    expect(whats.findIndex((w) => w.startsWith('bt-b: rolled_back'))).toBeLessThan(whats.findIndex((w) => w.startsWith('rollout ended halted')));
+    const shown = await h.cli(['rollout', 'status', bad]);
+    expect(shown.stdout).toMatch(/wave canary\s+halted \(4 clusters: .*2 reverted/);
+    expect(shown.stdout).toMatch(/2 rolled_back/);
   });
 });
