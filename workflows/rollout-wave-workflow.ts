@@ -18,6 +18,10 @@ export async function rolloutWave(input: RolloutWaveInput): Promise<RolloutWaveR
   const { commit, wave, lastGood, batching } = input;
   let stopped = false;
   setHandler(stopWaveSignal, () => void (stopped = true));
+  /** A stop held back some batches: the wave ran in part. A stop after the last batch started changes nothing. */
+  let heldBack = false;
+  // What a batch needs of the plan; not the wave's cluster list, which would travel to every batch.
+  const timeouts = { name: wave.name, pickupTimeoutSeconds: wave.pickupTimeoutSeconds, reconcileTimeoutSeconds: wave.reconcileTimeoutSeconds };
   const log = new RolloutLog(commit);
   const clusters: ClusterProgress[] = wave.clusters.map((id) => ({ id, state: 'pending', commit: lastGood[id] ?? null, healthy: false }));
   const byId = new Map(clusters.map((cp) => [cp.id, cp]));
@@ -35,10 +39,13 @@ export async function rolloutWave(input: RolloutWaveInput): Promise<RolloutWaveR
     const done: Array<Promise<void>> = [];
     for (const [n, batch] of batchesOf(of, batching.batchClusters).entries()) {
       await condition(() => running < batching.batchesAtOnce || (stoppable && stopped));
-      if (stoppable && stopped) break;
+      if (stoppable && stopped) {
+        heldBack = true;
+        break;
+      }
       running++;
       const workflowId = rolloutBatchWorkflowId(workflowInfo().workflowId, step, n);
-      const batchInput = { commit, step, wave, clusters: batch, lastGood: pick(lastGood, batch.map((cp) => cp.id)) };
+      const batchInput = { commit, step, wave: timeouts, clusters: batch, lastGood: pick(lastGood, batch.map((cp) => cp.id)) };
       done.push(
         executeChild(rolloutBatch, { workflowId, args: [batchInput] })
           .then(merge, (err: unknown) => {
@@ -56,7 +63,7 @@ export async function rolloutWave(input: RolloutWaveInput): Promise<RolloutWaveR
   await runStep('reconcile', clusters, true);
   const budget = failureBudget(wave.maxUnavailable, wave.clusters.length);
   let bad = down();
-  if (!stopped && bad.length <= budget && wave.soakSeconds > 0) {
+  if (!heldBack && bad.length <= budget && wave.soakSeconds > 0) {
     await getExternalWorkflowHandle(input.rolloutWorkflowId).signal(waveStateSignal, { wave: wave.name, state: 'soaking' });
     await sleep(`${wave.soakSeconds} seconds`, { summary: `soak of wave ${wave.name}` });
     await runStep('recheck', clusters.filter((cp) => cp.state === 'healthy'), false);
@@ -79,7 +86,7 @@ export async function rolloutWave(input: RolloutWaveInput): Promise<RolloutWaveR
     await runStep('revert', clusters.filter((cp) => cp.commit === commit && lastGood[cp.id] && lastGood[cp.id] !== commit), false);
     return result('halted');
   }
-  if (stopped) {
+  if (heldBack) {
     await log.event(`wave ${wave.name}: stopped; ${clusters.filter((cp) => cp.state === 'pending').length} cluster(s) not started`);
     return result('stopped');
   }
