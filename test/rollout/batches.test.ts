@@ -121,4 +121,25 @@ describe('a wave in batches', () => {
     expect(shown.stdout).toMatch(/wave canary\s+halted \(4 clusters: .*2 reverted/);
     expect(shown.stdout).toMatch(/2 rolled_back/);
   });
+
+  it('an abort stops the batches of the running wave that have not started', async () => {
+    const next = await commit(CLUSTERS, { version: 'v3' }, 'v3');
+    const handle = await h.startRollout(next);
+    const wave = h.client.workflow.getHandle(rolloutWaveWorkflowId(next, 'canary'));
+    for (let i = 0; i < 120 && !(await wave.describe().catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 250));
+    await handle.signal('abort', { by: 'alice', reason: 'stop the batches' });
+
+    const status = await handle.result();
+    expect(status).toMatchObject({ state: 'aborted', reasons: ['aborted by alice: stop the batches'] });
+    expect(status.waves[0]).toMatchObject({ state: 'stopped', counts: { healthy: 2, pending: 2 } });
+    expect(status.waves[0]!.clusters.map((c) => [c.id, c.state])).toEqual([
+      ['bt-a', 'healthy'],
+      ['bt-b', 'healthy'],
+      ['bt-c', 'pending'],
+      ['bt-d', 'pending'],
+    ]);
+    for (const id of ['bt-c', 'bt-d']) for (const ct of await h.containers(id)) expect(ct.image).toBe(`${DEMO_APP}:v1`);
+    expect(await workflowsOf('rolloutBatch', rolloutWaveWorkflowId(next, 'canary'))).toHaveLength(2);
+    expect(await events(next)).toContain('wave canary: stopped; 2 cluster(s) not started');
+  });
 });
