@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_ROLLOUT_BATCHING } from '../common/rollout-batching';
 import { LIMITS_FILE, formatBytes, parseWith, parseYaml, readRepoFile, type Limit } from './config-files';
 
 const KIB = 1024;
@@ -14,6 +15,10 @@ const MIB = 1024 * KIB;
 export const LIMITS_FILE_MAX_BYTES = 16 * KIB;
 const MAX_FILE_BYTES_CEILING = 16 * MIB;
 const MAX_COUNT_CEILING = 100_000;
+/** A batch's history grows by about 8 events a cluster: 1,000 keeps it far below Temporal's 50,000. */
+const BATCH_CLUSTERS_CEILING = 1000;
+/** Each running batch runs its clusters' reconciles at once on the Temporal server this shares. */
+const BATCHES_AT_ONCE_CEILING = 100;
 
 export interface Limits {
   inventory: { maxBytes: number; maxClusters: number };
@@ -21,12 +26,13 @@ export interface Limits {
   clusterEnv: { maxBytes: number; maxKeys: number };
   secrets: { maxBytes: number; maxSecrets: number };
   policies: { maxBytes: number; maxSigners: number };
+  rollout: { batchClusters: number; batchesAtOnce: number };
 }
 
 /** Defaults: an order of magnitude above a large real fleet, far below what hurts a Pi. */
 export const DEFAULT_LIMITS: Limits = deepFreeze({
   /** clusters/clusters.yaml */
-  inventory: { maxBytes: 1 * MIB, maxClusters: 1000 },
+  inventory: { maxBytes: 1 * MIB, maxClusters: 10_000 },
   /** compose/docker-compose.yml */
   compose: { maxBytes: 1 * MIB, maxServices: 500 },
   /** each clusters/<id>/.env */
@@ -35,6 +41,8 @@ export const DEFAULT_LIMITS: Limits = deepFreeze({
   secrets: { maxBytes: 1 * MIB, maxSecrets: 500 },
   /** policies/allowlist.yaml, policies/images.yaml, policies/allowed-signers, policies/breakglass-signers; signers per list */
   policies: { maxBytes: 256 * KIB, maxSigners: 200 },
+  /** A wave's clusters in rolloutBatch workflows of at most batchClusters, at most batchesAtOnce of them running. */
+  rollout: { ...DEFAULT_ROLLOUT_BATCHING },
 });
 
 function deepFreeze<T extends Limits>(limits: T): T {
@@ -67,7 +75,8 @@ const bytesSchema = z
       .max(MAX_FILE_BYTES_CEILING, `must be at most ${formatBytes(MAX_FILE_BYTES_CEILING)}`),
   );
 
-const countSchema = z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_COUNT_CEILING, `must be at most ${MAX_COUNT_CEILING}`);
+const countUpTo = (ceiling: number) => z.number().int('must be a whole number').min(1, 'must be at least 1').max(ceiling, `must be at most ${ceiling}`);
+const countSchema = countUpTo(MAX_COUNT_CEILING);
 
 /** Each section and key is optional: what the file leaves out keeps its default. */
 const limitsSchema = z.strictObject({
@@ -76,6 +85,9 @@ const limitsSchema = z.strictObject({
   clusterEnv: z.strictObject({ maxBytes: bytesSchema.optional(), maxKeys: countSchema.optional() }).optional(),
   secrets: z.strictObject({ maxBytes: bytesSchema.optional(), maxSecrets: countSchema.optional() }).optional(),
   policies: z.strictObject({ maxBytes: bytesSchema.optional(), maxSigners: countSchema.optional() }).optional(),
+  rollout: z
+    .strictObject({ batchClusters: countUpTo(BATCH_CLUSTERS_CEILING).optional(), batchesAtOnce: countUpTo(BATCHES_AT_ONCE_CEILING).optional() })
+    .optional(),
 });
 
 /** The limits a limits.yaml text sets, over the defaults. */

@@ -75,6 +75,21 @@ export class RolloutStore {
     );
   }
 
+  /** A batch's lines in one write, each keyed by the batch's run and its place in the batch. */
+  async addEvents(workflowId: string, runId: string, commit: string, lines: Array<{ at: string; message: string }>): Promise<void> {
+    await this.events.bulkWrite(
+      lines.map((l, seq) => ({
+        replaceOne: { filter: { _id: `${workflowId}/${runId}/${seq}` }, replacement: { commit, seq, at: new Date(l.at), message: l.message }, upsert: true },
+      })),
+    );
+  }
+
+  /** The lines written by a rollout's wave and batch workflows (their ids start with the rollout's): what its own history lacks. */
+  async eventsUnder(workflowIdPrefix: string): Promise<Array<{ at: Date; message: string }>> {
+    const prefix = workflowIdPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return this.events.find({ _id: { $regex: `^${prefix}` } }).sort({ at: 1, seq: 1 }).toArray();
+  }
+
   async eventsOf(commit: string): Promise<Array<{ at: Date; message: string }>> {
     return this.events.find({ commit }).sort({ at: 1, seq: 1 }).toArray();
   }

@@ -1,6 +1,8 @@
 export { reconcileCluster } from './reconcile-cluster';
 export { observeCluster } from './observe-cluster';
 export { rollout } from './rollout';
+export { rolloutWave } from './rollout-wave-workflow';
+export { rolloutBatch } from './rollout-batch';
 export { driftCheck } from './drift-check';
 export { pollConfigRepo } from './poll-config-repo';
 export { session } from './session';

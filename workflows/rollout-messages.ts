@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate, setHandler } from '@temporalio/workflow';
-import type { Approval, OperatorAction, RolloutStatus } from './rollout-types';
+import type { Approval, OperatorAction, RolloutStatus, WaveState } from './rollout-types';
 
 // What operators send a rollout. Every caller (CLI, console, other workflows) uses these definitions.
 export const statusQuery = defineQuery<RolloutStatus>('status');
@@ -9,11 +9,16 @@ export const resumeSignal = defineSignal<[OperatorAction]>('resume');
 export const abortSignal = defineSignal<[OperatorAction]>('abort');
 export const supersedeSignal = defineSignal<[{ commit: string }]>('supersede');
 
+/** From a rollout to its running wave: start no more batches. */
+export const stopWaveSignal = defineSignal<[{ reason: string }]>('stopWave');
+/** From a wave to its rollout: the wave's state changed (it soaks), for the rollout's status. */
+export const waveStateSignal = defineSignal<[{ wave: string; state: WaveState }]>('waveState');
+
 /** The pause, resume and abort signals by name, for commands that send any of them. */
 export const operatorSignals = { pause: pauseSignal, resume: resumeSignal, abort: abortSignal } as const;
 
 /**
- * Answers status queries, pause/resume/abort/supersede signals and approvals.
+ * Answers status queries, pause/resume/abort/supersede signals, approvals and the wave workflows' state.
  * Who paused, resumed or approved is in the message's payload in history.
  */
 export function handleOperatorMessages(status: RolloutStatus, stopWith: (reason: string) => void): void {
@@ -22,6 +27,10 @@ export function handleOperatorMessages(status: RolloutStatus, stopWith: (reason:
   setHandler(resumeSignal, () => void (status.paused = false));
   setHandler(abortSignal, ({ by, reason }) => stopWith(`aborted by ${by}${reason ? `: ${reason}` : ''}`));
   setHandler(supersedeSignal, ({ commit: newer }) => stopWith(`superseded by ${newer}`));
+  setHandler(waveStateSignal, ({ wave, state }) => {
+    const progress = status.waves.find((w) => w.name === wave);
+    if (progress) progress.state = state;
+  });
   setHandler(
     approveUpdate,
     ({ wave, by }) => {

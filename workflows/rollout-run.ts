@@ -13,19 +13,29 @@ export const longControl = proxyActivities<ControlActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
+/** A workflow's lines of its rollout's timeline in MongoDB, keyed so that a retried activity writes each once. */
+export class RolloutLog {
+  private seq = 0;
+
+  constructor(readonly commit: string) {}
+
+  event(message: string): Promise<void> {
+    const { workflowId, runId } = workflowInfo();
+    return control.recordRolloutEvent({ workflowId, runId, commit: this.commit, seq: this.seq++, message });
+  }
+}
+
 /** One rollout's state, shared by the workflow body and the steps it runs. */
-export class RolloutRun {
-  readonly commit: string;
+export class RolloutRun extends RolloutLog {
   readonly status: RolloutStatus;
   /** Set by abort or supersede: the rollout stops before its next wave. */
   stop?: { state: 'aborted'; reason: string };
   /** Clusters that refused the commit or found it unhealthy: only these can make it bad. */
   private readonly faulted = new Set<string>();
-  private seq = 0;
 
   constructor(readonly input: RolloutInput) {
+    super(input.commit);
     const { startTime } = workflowInfo();
-    this.commit = input.commit;
     this.status = {
       commit: input.commit,
       state: 'running',
@@ -40,12 +50,6 @@ export class RolloutRun {
 
   stopWith(reason: string): void {
     this.stop ??= { state: 'aborted', reason };
-  }
-
-  /** A line of the rollout's timeline in MongoDB, keyed so that a retried activity writes it once. */
-  event(message: string): Promise<void> {
-    const { workflowId, runId } = workflowInfo();
-    return control.recordRolloutEvent({ workflowId, runId, commit: this.commit, seq: this.seq++, message });
   }
 
   blame(clusterId: string): void {

@@ -24,8 +24,16 @@ export interface GateSummary {
   insecure?: InsecureGate[];
 }
 
+/** How a wave's clusters are split into rolloutBatch workflows: policies/limits.yaml `rollout`. */
+export interface RolloutBatching {
+  batchClusters: number;
+  batchesAtOnce: number;
+}
+
 export interface RolloutPlan {
   commit: CommitInfo;
+  /** Absent from plans recorded before the wave and batch workflows. */
+  batching?: RolloutBatching;
   gates?: GateSummary;
   waves: WavePlan[];
   /** Each cluster's last good commit when the rollout was planned: where a halted wave goes back to. */
@@ -34,7 +42,8 @@ export interface RolloutPlan {
 }
 
 export type RolloutState = 'running' | 'waiting' | 'succeeded' | 'halted' | 'aborted';
-export type WaveState = 'pending' | 'waiting' | 'running' | 'soaking' | 'healthy' | 'halted' | 'skipped';
+/** `stopped`: an abort or supersede came while the wave ran; its batches not yet started never ran. */
+export type WaveState = 'pending' | 'waiting' | 'running' | 'soaking' | 'healthy' | 'halted' | 'stopped' | 'skipped';
 export type ClusterState = 'pending' | 'reconciling' | 'unreachable' | 'reverted' | ReconcileOutcome;
 
 export interface ClusterProgress {
@@ -48,7 +57,11 @@ export interface ClusterProgress {
 export interface WaveProgress {
   name: string;
   state: WaveState;
+  /** Every cluster of a small wave; of a large one (run in batches), only the first bad ones once it ran. */
   clusters: ClusterProgress[];
+  /** The wave's size and clusters per state, once its batches reported; absent from inline waves. */
+  total?: number;
+  counts?: Partial<Record<ClusterState, number>>;
 }
 
 export interface Approval {

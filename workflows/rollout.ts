@@ -10,6 +10,8 @@ import { RolloutRun, control, longControl } from './rollout-run';
 import type { InsecureGate } from '../config/insecure-opt-out';
 import type { RolloutInput, RolloutPlan, RolloutStatus } from './rollout-types';
 import { runWave } from './rollout-wave';
+import { STATUS_CLUSTERS_MAX, clusterList } from './rollout-batching';
+import { runWaveChild } from './rollout-wave-child';
 import { SEARCH_ATTRIBUTES as SA } from './search-attributes';
 
 export { abortSignal, approveUpdate, pauseSignal, resumeSignal, statusQuery, supersedeSignal } from './rollout-messages';
@@ -74,10 +76,15 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     upsertSearchAttributes([{ key: SA.breakglass, value: true }]);
     await run.event(`BREAK-GLASS by ${signer} (expires ${input.breakglass.expiresAt}): every cluster at once, no soak, windows or approvals`);
   }
+  // Each wave in a rolloutWave child, its clusters in rolloutBatch children: this history stays the same size for any fleet.
+  const hierarchy = patched('rollout-hierarchy');
   status.waves = plan.waves.map((w) => ({
     name: w.name,
     state: 'pending',
-    clusters: w.clusters.map((id) => ({ id, state: 'pending', commit: plan.lastGood[id] ?? null, healthy: false })),
+    clusters:
+      hierarchy && w.clusters.length > STATUS_CLUSTERS_MAX
+        ? []
+        : w.clusters.map((id) => ({ id, state: 'pending', commit: plan.lastGood[id] ?? null, healthy: false })),
   }));
   const fleet = plan.waves.flatMap((w) => w.clusters);
   upsertSearchAttributes([
@@ -100,8 +107,9 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     if (run.stop) break;
     status.state = 'running';
     progress.state = 'running';
-    await run.event(`wave ${wave.name}: reconciling ${wave.clusters.join(', ')}`);
-    if ((await runWave(run, plan, wave, progress)) === 'halted') break;
+    await run.event(`wave ${wave.name}: reconciling ${clusterList(wave.clusters)}`);
+    const ran = hierarchy ? await runWaveChild(run, plan, wave, progress) : await runWave(run, plan, wave, progress);
+    if (ran === 'halted') break;
   }
 
   if (run.stop && status.state !== 'halted') {

@@ -17,6 +17,16 @@ export function rolloutWorkflowId(commit: string): string {
   return `rollout-${commit}`;
 }
 
+/** One wave of a rollout, run as its own workflow so the rollout's history does not grow with the fleet. */
+export function rolloutWaveWorkflowId(commit: string, wave: string): string {
+  return `${rolloutWorkflowId(commit)}-wave-${wave}`;
+}
+
+/** One batch of a wave's clusters for one step (reconcile, recheck after the soak, revert). */
+export function rolloutBatchWorkflowId(waveWorkflowId: string, step: string, batch: number): string {
+  return `${waveWorkflowId}-${step}-batch-${batch}`;
+}
+
 export function breakglassWorkflowId(commit: string): string {
   return `breakglass-${commit}`;
 }

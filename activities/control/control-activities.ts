@@ -104,7 +104,7 @@ export function createControlActivities(deps: ControlDeps) {
           .filter((w) => w.clusters.length > 0);
         const lastGood: Record<string, string | undefined> = {};
         for (const c of inventory.clusters) lastGood[c.id] = (await store.get(c.id)).lastGoodCommit;
-        return { commit, gates, waves, lastGood, driftCheckSeconds: inventory.driftCheckSeconds };
+        return { commit, gates, waves, lastGood, driftCheckSeconds: inventory.driftCheckSeconds, batching: fleet.limits.rollout };
       } catch (err) {
         if (err instanceof ConfigError) throw configFailure(err);
         if (err instanceof UnknownCommitError) throw ApplicationFailure.nonRetryable(err.message, NON_RETRYABLE.unknownCommit);
@@ -131,6 +131,16 @@ export function createControlActivities(deps: ControlDeps) {
 
     async recordRolloutEvent(input: { workflowId: string; runId?: string; commit: string; seq: number; message: string }): Promise<void> {
       await rollouts.addEvent(input.workflowId, input.runId, input.commit, input.seq, input.message);
+    },
+
+    /** A rollout batch's timeline lines, written once at its end instead of an activity per line. */
+    async recordRolloutEvents(input: {
+      workflowId: string;
+      runId: string;
+      commit: string;
+      lines: Array<{ at: string; message: string }>;
+    }): Promise<void> {
+      await rollouts.addEvents(input.workflowId, input.runId, input.commit, input.lines);
     },
 
     async recordRollout(input: { status: RolloutStatus }): Promise<void> {

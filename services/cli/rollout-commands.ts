@@ -7,7 +7,7 @@ import { lucidDataConverter } from '../../workers/payload-codec';
 import type { rollout } from '../../workflows';
 import { approveUpdate, operatorSignals, statusQuery } from '../../workflows/rollout-messages';
 import type { RolloutStatus } from '../../workflows/rollout-types';
-import { rolloutWorkflowId } from '../../workflows/task-queues';
+import { rolloutWaveWorkflowId, rolloutWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
 import { rolloutTimeline } from '../rollout-timeline';
 import { CliExit, EXIT, printJson, say } from './cli-output';
@@ -30,6 +30,7 @@ function publicStatus(s: RolloutStatus) {
       name: w.name,
       state: w.state,
       clusters: w.clusters.map(({ id, state, commit, healthy }) => ({ id, state, commit, healthy })),
+      ...(w.counts ? { total: w.total, counts: w.counts } : {}),
     })),
     reasons: s.reasons,
     ...(s.insecure?.length ? { insecure: s.insecure, warnings: insecureWarnings(s.insecure) } : {}),
@@ -40,7 +41,9 @@ function printStatus(s: RolloutStatus, json?: boolean): void {
   if (json) return printJson(publicStatus(s));
   say(`rollout ${s.commit.slice(0, 12)}: ${s.state}${s.waitingFor ? ` (waiting for ${s.waitingFor})` : ''}${s.paused ? ' [paused]' : ''}`);
   for (const w of s.waves) {
-    say(`  wave ${w.name.padEnd(10)} ${w.state}`);
+    const counts = w.counts ? Object.entries(w.counts).map(([state, n]) => `${n} ${state}`) : [];
+    say(`  wave ${w.name.padEnd(10)} ${w.state}${counts.length ? ` (${w.total} clusters: ${counts.join(', ')})` : ''}`);
+    if (w.total !== undefined && w.total > w.clusters.length) say(`    (${w.clusters.length ? 'the first clusters down' : 'counts only'}; a large wave lists no more)`);
     for (const c of w.clusters) say(`    ${c.id.padEnd(14)} ${c.state.padEnd(12)} ${c.commit ? c.commit.slice(0, 12) : '-'}`);
   }
   for (const w of insecureWarnings(s.insecure)) say(`  WARNING: ${w}`);
@@ -143,9 +146,12 @@ export function registerRolloutCommands(program: Command, run: (fn: (ctx: Consol
       run(async (ctx) => {
         const full = await rolloutCommit(ctx, sha);
         const codecs = lucidDataConverter(payloadKeys())?.payloadCodecs ?? [];
-        const entries = await rolloutTimeline(await ctx.temporal(), rolloutWorkflowId(full), codecs).catch((err: Error) => {
+        const own = await rolloutTimeline(await ctx.temporal(), rolloutWorkflowId(full), codecs).catch((err: Error) => {
           throw new CliExit(EXIT.badInput, `cannot read the history of rollout-${full}: ${err.message}`);
         });
+        // The clusters' lines of a batched rollout are in MongoDB, written by its wave and batch workflows.
+        const batched = await (await ctx.rollouts()).eventsUnder(rolloutWaveWorkflowId(full, ''));
+        const entries = [...own, ...batched.map((e) => ({ at: e.at.toISOString(), what: e.message }))].sort((a, b) => a.at.localeCompare(b.at));
         if (o.json) printJson(entries);
         else for (const e of entries) process.stdout.write(`${e.at}  ${e.what}\n`);
         return EXIT.ok;

@@ -27,11 +27,12 @@ const paddedTo = (text: string, bytes: number) => text + '#'.repeat(bytes - text
 describe('policies/limits.yaml', () => {
   it('without the file, the documented defaults apply', () => {
     expect(loadLimits(writeTree())).toEqual({
-      inventory: { maxBytes: 1 * MIB, maxClusters: 1000 },
+      inventory: { maxBytes: 1 * MIB, maxClusters: 10_000 },
       compose: { maxBytes: 1 * MIB, maxServices: 500 },
       clusterEnv: { maxBytes: 64 * KIB, maxKeys: 500 },
       secrets: { maxBytes: 1 * MIB, maxSecrets: 500 },
       policies: { maxBytes: 256 * KIB, maxSigners: 200 },
+      rollout: { batchClusters: 100, batchesAtOnce: 10 },
     });
   });
 
@@ -39,10 +40,14 @@ describe('policies/limits.yaml', () => {
     const limits = parseLimits('inventory: {maxBytes: 4 MiB}\nclusterEnv: {maxKeys: 2000, maxBytes: 512KiB}\ncompose: {maxBytes: 3000000}\n');
     expect(limits).toEqual({
       ...DEFAULT_LIMITS,
-      inventory: { maxBytes: 4 * MIB, maxClusters: 1000 },
+      inventory: { maxBytes: 4 * MIB, maxClusters: 10_000 },
       clusterEnv: { maxBytes: 512 * KIB, maxKeys: 2000 },
       compose: { maxBytes: 3_000_000, maxServices: 500 },
     });
+  });
+
+  it('sets the rollout batching', () => {
+    expect(parseLimits('rollout: {batchClusters: 2}\n').rollout).toEqual({ batchClusters: 2, batchesAtOnce: 10 });
   });
 
   it('an empty or comment-only file sets nothing', () => {
@@ -63,6 +68,9 @@ describe('policies/limits.yaml', () => {
     ['a size in an unknown unit', 'inventory: {maxBytes: 1 GB}\n', 'inventory.maxBytes', /number of bytes or '<n> B\|KiB\|MiB'/],
     ['a count of zero', 'compose: {maxServices: 0}\n', 'compose.maxServices', /at least 1/],
     ['a count over the ceiling', 'inventory: {maxClusters: 100001}\n', 'inventory.maxClusters', /at most 100000/],
+    ['a batch over its ceiling', 'rollout: {batchClusters: 1001}\n', 'rollout.batchClusters', /at most 1000/],
+    ['too many batches at once', 'rollout: {batchesAtOnce: 101}\n', 'rollout.batchesAtOnce', /at most 100/],
+    ['an empty batch', 'rollout: {batchClusters: 0}\n', 'rollout.batchClusters', /at least 1/],
     ['a fractional count', 'secrets: {maxSecrets: 1.5}\n', 'secrets.maxSecrets', /whole number/],
     ['a YAML syntax error', 'inventory: {maxBytes: 1\n', /^line \d+, column \d+$/, /YAML syntax error/],
   ])('refuses %s', (_name, text, field, reason) => {
@@ -159,15 +167,15 @@ describe('counts: refused before the items are validated, with the count and the
   const manyClusters = (n: number) =>
     `clusters:\n${Array.from({ length: n }, (_, i) => `  - {id: c${i}, group: node, profiles: [node], env: clusters/c${i}/.env}\n`).join('')}`;
 
-  it('clusters: 1000, raised by inventory.maxClusters', () => {
-    const e = configError(() => loadInventory(writeTree({ [INVENTORY_FILE]: manyClusters(1001) })));
+  it('clusters: 10,000, raised by inventory.maxClusters', () => {
+    const e = configError(() => loadInventory(writeTree({ [INVENTORY_FILE]: manyClusters(10_001) })));
     expect(e.toJSON()).toEqual({
       file: INVENTORY_FILE,
       field: 'clusters',
-      reason: 'lists 1001 clusters, over the limit of 1000 (raise inventory.maxClusters in policies/limits.yaml)',
+      reason: 'lists 10001 clusters, over the limit of 10000 (raise inventory.maxClusters in policies/limits.yaml)',
     });
     // Raised, the same file gets as far as the env files it names.
-    const raised = configError(() => loadInventory(writeTree({ [INVENTORY_FILE]: manyClusters(1001) }), parseLimits('inventory: {maxClusters: 2000}\n')));
+    const raised = configError(() => loadInventory(writeTree({ [INVENTORY_FILE]: manyClusters(10_001) }), parseLimits('inventory: {maxClusters: 20000}\n')));
     expect(raised.field).toBe('clusters[0].env');
   });
 
