@@ -3,6 +3,8 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { createClusterActivities } from '../activities/cluster/cluster-activities';
+import type { ClusterEngine } from '../compose/cluster-engine';
+import { composeEngine } from '../compose/compose-engine';
 import { clusterId } from '../common/input-ids';
 import type { EgressProxy } from '../config/egress-proxy';
 import { clusterQueue } from '../workflows/task-queues';
@@ -22,13 +24,15 @@ export interface ClusterWorkerOptions {
   dataConverter?: DataConverter;
   /** LUCID_TEMPORAL_PROXY: decides whether dockerd may pull (see docker-pulls.ts). */
   egressProxy?: EgressProxy;
+  /** Another engine than Compose on `docker` (the fleet simulation's). */
+  engine?: ClusterEngine;
 }
 
 /** The lucid-reconciler of one cluster: polls `cluster-<id>` and holds that cluster's Docker socket. */
 export async function createClusterWorker(opts: ClusterWorkerOptions): Promise<Worker> {
   // The id becomes a directory, a task queue and the Compose project name.
   const id = clusterId('cluster id', opts.clusterId);
-  const docker = opts.docker ?? new Docker();
+  const engine = opts.engine ?? (await realEngine(opts.docker ?? new Docker(), id, opts.egressProxy));
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -39,10 +43,13 @@ export async function createClusterWorker(opts: ClusterWorkerOptions): Promise<W
       clusterId: id,
       repoUrl: opts.repoUrl,
       stateDir: path.join(opts.dataDir, 'clusters', id),
-      docker,
-      pull: await pullPolicy(docker, opts.egressProxy, id),
+      engine,
       ageIdentities: opts.ageIdentities,
       secretsDir: opts.secretsDir,
     }),
   });
+}
+
+async function realEngine(docker: Docker, id: string, egressProxy: EgressProxy | undefined): Promise<ClusterEngine> {
+  return composeEngine({ docker, clusterId: id, pull: await pullPolicy(docker, egressProxy, id) });
 }
