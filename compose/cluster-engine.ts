@@ -17,7 +17,7 @@ export interface ClusterEngine {
   /** The project as the engine would run it (`docker compose config --format json`), as JSON text. */
   resolveProject(source: ProjectSource): Promise<string>;
   /** Applies a rendered project; a rollback is an `up` of the older commit's render. */
-  up(renderedFile: string, opts: { onTick: () => void; signal?: AbortSignal }): Promise<void>;
+  up(renderedFile: string, opts: { commit: string; onTick: () => void; signal?: AbortSignal }): Promise<void>;
   /** The project's services as the engine sees them now. */
   services(): Promise<ServiceStatus[]>;
   /** Until every planned service runs its planned config and is healthy, or the first one fails, or the deadline. */

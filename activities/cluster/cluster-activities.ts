@@ -136,7 +136,7 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       if (!fs.existsSync(file)) {
         throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: commit ${commit} was not prepared`);
       }
-      await ctx.engine.up(file, { onTick: () => heartbeat(), signal: Context.current().cancellationSignal }).catch((err: Error) => {
+      await ctx.engine.up(file, { commit, onTick: () => heartbeat(), signal: Context.current().cancellationSignal }).catch((err: Error) => {
         throw new Error(`cluster ${ctx.clusterId}, commit ${commit}: ${err.message}`);
       });
       // Secrets of commits no longer applied leave RAM; the applied set stays for container restarts.
