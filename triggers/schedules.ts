@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
-import { CONTROL_QUEUE, clusterQueue } from '../workflows/task-queues';
+import { CONTROL_QUEUE, RECONCILE_QUEUE } from '../workflows/task-queues';
 
 interface Recurring {
   scheduleId: string;
@@ -9,7 +9,7 @@ interface Recurring {
   everySeconds: number;
 }
 
-/** Creates the Schedule, or only updates its interval when it exists: safe to call on every sync. */
+/** Creates the Schedule, or updates its interval and task queue when it exists: safe to call on every sync. */
 async function ensureSchedule(client: Client, s: Recurring): Promise<void> {
   const spec = { intervals: [{ every: s.everySeconds * 1000 }] };
   try {
@@ -21,7 +21,8 @@ async function ensureSchedule(client: Client, s: Recurring): Promise<void> {
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule.getHandle(s.scheduleId).update((prev) => ({ ...prev, spec }));
+    // A Schedule made before the shared reconcile queue still starts its workflow on the cluster's queue.
+    await client.schedule.getHandle(s.scheduleId).update((prev) => ({ ...prev, spec, action: { ...prev.action, taskQueue: s.taskQueue } }));
   }
 }
 
@@ -31,12 +32,12 @@ export function driftScheduleId(clusterId: string): string {
 
 export const POLL_SCHEDULE_ID = 'poll-config-repo';
 
-/** Per cluster, on the cluster's own queue: its worker compares what runs with what should. */
+/** Per cluster, on the shared reconcile queue: the cluster's worker compares what runs with what should. */
 export function ensureDriftSchedule(client: Client, clusterId: string, everySeconds: number): Promise<void> {
   return ensureSchedule(client, {
     scheduleId: driftScheduleId(clusterId),
     workflowType: 'driftCheck',
-    taskQueue: clusterQueue(clusterId),
+    taskQueue: RECONCILE_QUEUE,
     args: [{ clusterId }],
     everySeconds,
   });

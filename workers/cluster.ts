@@ -9,7 +9,6 @@ import { clusterId } from '../common/input-ids';
 import type { EgressProxy } from '../config/egress-proxy';
 import { clusterQueue } from '../workflows/task-queues';
 import { pullPolicy } from './docker-pulls';
-import { workflowSource } from './workflow-source';
 
 export interface ClusterWorkerOptions {
   connection: NativeConnection;
@@ -28,7 +27,10 @@ export interface ClusterWorkerOptions {
   engine?: ClusterEngine;
 }
 
-/** The lucid-reconciler of one cluster: polls `cluster-<id>` and holds that cluster's Docker socket. */
+/**
+ * The lucid-reconciler of one cluster: polls `cluster-<id>` for activities only and holds that cluster's
+ * Docker socket; the workflows that drive it run on the control host (workers/reconcile.ts).
+ */
 export async function createClusterWorker(opts: ClusterWorkerOptions): Promise<Worker> {
   // The id becomes a directory, a task queue and the Compose project name.
   const id = clusterId('cluster id', opts.clusterId);
@@ -38,7 +40,6 @@ export async function createClusterWorker(opts: ClusterWorkerOptions): Promise<W
     namespace: opts.namespace,
     dataConverter: opts.dataConverter,
     taskQueue: clusterQueue(id),
-    ...workflowSource(),
     activities: createClusterActivities({
       clusterId: id,
       repoUrl: opts.repoUrl,

@@ -7,7 +7,7 @@ import type { ReconcileResult } from './reconcile-types';
 import { failureBudget } from './rollout-budget';
 import { control, longControl, type RolloutRun } from './rollout-run';
 import type { ClusterProgress, RolloutPlan, WavePlan, WaveProgress } from './rollout-types';
-import { clusterQueue, reconcileWorkflowId, revertWorkflowId } from './task-queues';
+import { clusterQueue, reconcileTaskQueue, reconcileWorkflowId, revertWorkflowId } from './task-queues';
 
 /** The worker of an offline Pi never starts this, so the schedule-to-start timeout tells "unreachable" from "failed". */
 function clusterProbe(clusterId: string, pickupTimeoutSeconds: number) {
@@ -62,7 +62,7 @@ async function reconcileOne(run: RolloutRun, cp: ClusterProgress, wave: WavePlan
   const workflowId = reconcileWorkflowId(cp.id, commit);
   try {
     result = await executeChild(reconcileCluster, {
-      taskQueue: clusterQueue(cp.id),
+      taskQueue: reconcileTaskQueue(cp.id),
       workflowId,
       args: [{ clusterId: cp.id, commit }],
       ...reconcileDeadline(wave),
@@ -119,7 +119,7 @@ async function halt(run: RolloutRun, p: RolloutPlan, progress: WaveProgress, bad
       .map(async (cp) => {
         const back = p.lastGood[cp.id]!;
         const result = await executeChild(reconcileCluster, {
-          taskQueue: clusterQueue(cp.id),
+          taskQueue: reconcileTaskQueue(cp.id),
           workflowId: revertWorkflowId(cp.id, commit),
           args: [{ clusterId: cp.id, commit: back, rollbackTo: null }],
           ...reconcileDeadline(p.waves.find((w) => w.name === progress.name)),
