@@ -25,6 +25,8 @@ export interface ClusterWorkerOptions {
   egressProxy?: EgressProxy;
   /** Another engine than Compose on `docker` (the fleet simulation's). */
   engine?: ClusterEngine;
+  /** Long polls held open for this queue; one process hosting hundreds of simulated Pis keeps it at one each. */
+  activityPollers?: number;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function createClusterWorker(opts: ClusterWorkerOptions): Promise<W
     namespace: opts.namespace,
     dataConverter: opts.dataConverter,
     taskQueue: clusterQueue(id),
+    ...(opts.activityPollers ? { maxConcurrentActivityTaskPolls: opts.activityPollers } : {}),
     activities: createClusterActivities({
       clusterId: id,
       repoUrl: opts.repoUrl,
