@@ -13,6 +13,7 @@ import type { SampleCluster } from '../demo/sample-fleet';
 import { downStack, upStack } from '../services/stack/embedded-stack';
 import { createClusterWorker } from '../workers/cluster';
 import { createControlWorker } from '../workers/control';
+import { createReconcileWorker } from '../workers/reconcile';
 
 /** A throwaway fleet for a benchmark: its own Temporal, FerretDB, config repo and in-process workers. */
 export async function benchFleet(clusters: SampleCluster[]) {
@@ -28,6 +29,7 @@ export async function benchFleet(clusters: SampleCluster[]) {
   const mongo = await new MongoClient(stack.mongoUrl).connect();
   const workers: Worker[] = [
     await createControlWorker({ connection, clientConnection, namespace: 'lucid', db: mongo.db('lucid_bench'), repo: { url: repo.bareDir, dataDir } }),
+    await createReconcileWorker({ connection, namespace: 'lucid' }),
     ...(await Promise.all(
       clusters.map((c) => createClusterWorker({ connection, namespace: 'lucid', clusterId: c.id, repoUrl: repo.bareDir, dataDir, docker })),
     )),

@@ -8,9 +8,10 @@ import Docker from 'dockerode';
 import { payloadKeys } from '../config/payload-keys';
 import { downStack, upStack } from '../services/stack/embedded-stack';
 import { createClusterWorker } from '../workers/cluster';
+import { createReconcileWorker } from '../workers/reconcile';
 import { EncryptionCodec, lucidDataConverter } from '../workers/payload-codec';
 import type { observeCluster } from '../workflows';
-import { clusterQueue } from '../workflows/task-queues';
+import { RECONCILE_QUEUE } from '../workflows/task-queues';
 
 /**
  * bench:codec: the cost of encrypting every payload, as the time per workflow
@@ -26,14 +27,16 @@ async function timeWorkflows(address: string, dataDir: string, clusterId: string
   const client = new Client({ connection: clientConnection, namespace: 'lucid', dataConverter });
   // A cluster with no containers: the activity is one quick Docker list, so the codec's share shows.
   const worker = await createClusterWorker({ connection, namespace: 'lucid', clusterId, repoUrl: '/nonexistent', dataDir, docker: new Docker(), dataConverter });
-  const ms = await worker.runUntil(async () => {
+  const reconcile = await createReconcileWorker({ connection, namespace: 'lucid', dataConverter });
+  // The observe workflow runs on the control host's reconcile queue; its one activity on the cluster's worker.
+  const ms = await reconcile.runUntil(worker.runUntil(async () => {
     const run = (i: number) =>
-      client.workflow.execute<typeof observeCluster>('observeCluster', { taskQueue: clusterQueue(clusterId), workflowId: `bench-${clusterId}-${i}` });
+      client.workflow.execute<typeof observeCluster>('observeCluster', { taskQueue: RECONCILE_QUEUE, workflowId: `bench-${clusterId}-${i}`, args: [{ clusterId }] });
     for (let i = 0; i < 10; i++) await run(-1 - i);
     const t = performance.now();
     for (let i = 0; i < RUNS; i++) await run(i);
     return (performance.now() - t) / RUNS;
-  });
+  }));
   await clientConnection.close();
   await connection.close();
   return ms;

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { sampleFleetFiles, type SampleCluster } from '../demo/sample-fleet';
 import type { reconcileCluster } from '../workflows';
-import { clusterQueue, reconcileWorkflowId } from '../workflows/task-queues';
+import { RECONCILE_QUEUE, reconcileWorkflowId } from '../workflows/task-queues';
 import { benchFleet, median } from './bench-fleet';
 
 /**
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
 
       let t = performance.now();
       const result = await fleet.client.workflow.execute<typeof reconcileCluster>('reconcileCluster', {
-        taskQueue: clusterQueue(CLUSTER.id),
+        taskQueue: RECONCILE_QUEUE,
         workflowId: reconcileWorkflowId(CLUSTER.id, sha),
         args: [{ clusterId: CLUSTER.id, commit: sha }],
       });

@@ -7,8 +7,8 @@ import { CONFIG_PATHS } from '../config/config-files';
 import type { ClusterConfig } from '../config/fleet-config';
 import type { RuntimePolicy } from '../config/runtime-policy';
 import type { PlannedService } from '../workflows/reconcile-types';
-import { runCompose } from './compose-cli';
-import { LABELS, projectName } from './compose-labels';
+import type { ClusterEngine } from './cluster-engine';
+import { LABELS } from './compose-labels';
 import { attachPlaneNetworks } from './plane-networks';
 
 export interface RenderedProject {
@@ -46,8 +46,8 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
- * Resolves the cluster's Compose project (its profiles, its env) with
- * `docker compose config` and writes it, labelled, as `outFile`. Compose gets
+ * Resolves the cluster's Compose project (its profiles, its env) through the
+ * engine (`docker compose config` on the real one) and writes it, labelled, as `outFile`. Compose gets
  * the env the gates validated, not the repo's .env file: one parser reads that
  * file, on the console and on the cluster alike.
  *
@@ -66,23 +66,16 @@ export async function renderProject(args: {
   secretFiles?: Map<string, string>;
   /** The commit's runtime policy: who gets a network off the host. */
   runtime: RuntimePolicy;
+  engine: Pick<ClusterEngine, 'resolveProject'>;
 }): Promise<RenderedProject> {
   const { treeDir, config, commit, running, outFile } = args;
   const { cluster } = config;
-  const profileArgs = cluster.profiles.flatMap((p) => ['--profile', p]);
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   const envFile = `${outFile}.env-${process.pid}`;
   fs.writeFileSync(envFile, formatClusterEnv(config.env));
-  const { stdout } = await runCompose(
-    [
-      '-p', projectName(cluster.id),
-      '-f', path.join(treeDir, CONFIG_PATHS.compose),
-      '--env-file', envFile,
-      ...profileArgs,
-      'config', '--format', 'json',
-    ],
-    { cwd: treeDir },
-  ).finally(() => fs.rmSync(envFile, { force: true }));
+  const stdout = await args.engine
+    .resolveProject({ composeFile: path.join(treeDir, CONFIG_PATHS.compose), envFile, profiles: cluster.profiles, cwd: treeDir })
+    .finally(() => fs.rmSync(envFile, { force: true }));
   const model = JSON.parse(stdout) as ComposeModel;
   for (const [name, secret] of Object.entries(model.secrets ?? {})) {
     const file = args.secretFiles?.get(name);

@@ -40,15 +40,10 @@ function healthOf(status: string): ServiceStatus['health'] {
 }
 
 /** Running services with their commit and hash labels, the input of label-stable rendering. */
-export async function runningLabels(
-  docker: Docker,
-  clusterId: string,
-): Promise<Map<string, { commit: string; configHash: string }>> {
+export function runningLabels(services: ServiceStatus[]): Map<string, { commit: string; configHash: string }> {
   const out = new Map<string, { commit: string; configHash: string }>();
-  for (const c of await listProjectContainers(docker, clusterId)) {
-    if (c.status.state === 'running' && c.status.commit && c.status.configHash) {
-      out.set(c.service, { commit: c.status.commit, configHash: c.status.configHash });
-    }
+  for (const s of services) {
+    if (s.state === 'running' && s.commit && s.configHash) out.set(s.name, { commit: s.commit, configHash: s.configHash });
   }
   return out;
 }

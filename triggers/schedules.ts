@@ -10,7 +10,7 @@ interface Recurring {
   everySeconds: number;
 }
 
-/** Creates the Schedule, or updates its interval and arguments when it exists: safe to call on every sync. */
+/** Creates the Schedule, or updates its interval, task queue and arguments when it exists: safe to call on every sync. */
 async function ensureSchedule(client: Client, s: Recurring): Promise<void> {
   const spec = { intervals: [{ every: s.everySeconds * 1000 }] };
   try {
@@ -22,7 +22,7 @@ async function ensureSchedule(client: Client, s: Recurring): Promise<void> {
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule.getHandle(s.scheduleId).update((prev) => ({ ...prev, spec, action: { ...prev.action, args: s.args } }));
+    await client.schedule.getHandle(s.scheduleId).update((prev) => ({ ...prev, spec, action: { ...prev.action, taskQueue: s.taskQueue, args: s.args } }));
   }
 }
 

@@ -3,11 +3,12 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { createClusterActivities } from '../activities/cluster/cluster-activities';
+import type { ClusterEngine } from '../compose/cluster-engine';
+import { composeEngine } from '../compose/compose-engine';
 import { clusterId } from '../common/input-ids';
 import type { EgressProxy } from '../config/egress-proxy';
 import { clusterQueue } from '../workflows/task-queues';
 import { pullPolicy } from './docker-pulls';
-import { workflowSource } from './workflow-source';
 
 export interface ClusterWorkerOptions {
   connection: NativeConnection;
@@ -22,27 +23,37 @@ export interface ClusterWorkerOptions {
   dataConverter?: DataConverter;
   /** LUCID_TEMPORAL_PROXY: decides whether dockerd may pull (see docker-pulls.ts). */
   egressProxy?: EgressProxy;
+  /** Another engine than Compose on `docker` (the fleet simulation's). */
+  engine?: ClusterEngine;
+  /** Long polls held open for this queue; one process hosting hundreds of simulated Pis keeps it at one each. */
+  activityPollers?: number;
 }
 
-/** The lucid-reconciler of one cluster: polls `cluster-<id>` and holds that cluster's Docker socket. */
+/**
+ * The lucid-reconciler of one cluster: polls `cluster-<id>` for activities only and holds that cluster's
+ * Docker socket; the workflows that drive it run on the control host (workers/reconcile.ts).
+ */
 export async function createClusterWorker(opts: ClusterWorkerOptions): Promise<Worker> {
   // The id becomes a directory, a task queue and the Compose project name.
   const id = clusterId('cluster id', opts.clusterId);
-  const docker = opts.docker ?? new Docker();
+  const engine = opts.engine ?? (await realEngine(opts.docker ?? new Docker(), id, opts.egressProxy));
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     dataConverter: opts.dataConverter,
     taskQueue: clusterQueue(id),
-    ...workflowSource(),
+    ...(opts.activityPollers ? { maxConcurrentActivityTaskPolls: opts.activityPollers } : {}),
     activities: createClusterActivities({
       clusterId: id,
       repoUrl: opts.repoUrl,
       stateDir: path.join(opts.dataDir, 'clusters', id),
-      docker,
-      pull: await pullPolicy(docker, opts.egressProxy, id),
+      engine,
       ageIdentities: opts.ageIdentities,
       secretsDir: opts.secretsDir,
     }),
   });
+}
+
+async function realEngine(docker: Docker, id: string, egressProxy: EgressProxy | undefined): Promise<ClusterEngine> {
+  return composeEngine({ docker, clusterId: id, pull: await pullPolicy(docker, egressProxy, id) });
 }

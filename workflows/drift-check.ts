@@ -6,7 +6,7 @@ import { refuseMalformedInput } from './input-guard';
 import { reconcileCluster } from './reconcile-cluster';
 import type { DriftResult } from './reconcile-types';
 import { SEARCH_ATTRIBUTES as SA } from './search-attributes';
-import { CONTROL_QUEUE, driftCorrectionWorkflowId } from './task-queues';
+import { CONTROL_QUEUE, clusterQueue, driftCorrectionWorkflowId } from './task-queues';
 
 const control = proxyActivities<ControlActivities>({
   taskQueue: CONTROL_QUEUE,
@@ -19,9 +19,6 @@ const options: ActivityOptions = {
   heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError', 'UnknownCommit'] },
 };
-const { prepareAndDiff } = proxyActivities<ClusterActivities>(options);
-// Recorded histories scheduled the same activity under its old name; replaying them needs the name, not the code.
-const { detectDrift } = proxyActivities<{ detectDrift: ClusterActivities['prepareAndDiff'] }>(options);
 
 /**
  * Run by the cluster's drift Schedule: holds the cluster on its last good
@@ -36,7 +33,12 @@ export async function driftCheck(input: { clusterId: string }): Promise<DriftRes
   if (!target.commit) return { clusterId, problems: [], skipped: target.skipped };
   upsertSearchAttributes([{ key: SA.commit, value: target.commit }]);
 
-  const diff = patched('prepare-and-diff') ? prepareAndDiff : detectDrift;
+  // On the cluster's own queue: the check itself may run on the shared reconcile queue.
+  const onCluster = { ...options, taskQueue: clusterQueue(clusterId) };
+  // Recorded histories scheduled the same activity under its old name; replaying them needs the name, not the code.
+  const diff = patched('prepare-and-diff')
+    ? proxyActivities<ClusterActivities>(onCluster).prepareAndDiff
+    : proxyActivities<{ detectDrift: ClusterActivities['prepareAndDiff'] }>(onCluster).detectDrift;
   const problems = await diff({ commit: target.commit });
   if (problems.length === 0) return { clusterId, commit: target.commit, problems };
 

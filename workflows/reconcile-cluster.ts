@@ -5,7 +5,7 @@ import { clusterId as checkClusterId, fullSha } from '../common/input-ids';
 import { rootCause } from './failure-cause';
 import { refuseMalformedInput } from './input-guard';
 import { SEARCH_ATTRIBUTES as SA } from './search-attributes';
-import { CONTROL_QUEUE } from './task-queues';
+import { CONTROL_QUEUE, clusterQueue } from './task-queues';
 import type {
   ConfigRejection,
   HealthFailure,
@@ -17,25 +17,43 @@ import type {
 
 const DEFAULT_HEALTH_TIMEOUT_SECONDS = 120;
 
-// Runs on the cluster's own queue: only that cluster's worker can serve these. They heartbeat, so a
-// worker that dies in the middle (in a hung `git fetch`) is retried within seconds, not minutes.
-const { fetchCommit, prepareCommit } = proxyActivities<ClusterActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '20s', nonRetryableErrorTypes: ['ConfigError', 'UnknownCommit'] },
-});
-const { composeUp } = proxyActivities<ClusterActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '2s' },
-});
-
-// One short container per service, connects of a second each; a probe that cannot run verifies nothing.
-const { probePlanes } = proxyActivities<ClusterActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '2s' },
-});
+/**
+ * On the cluster's own queue, named even when the workflow runs there too: the
+ * workflow may run on the shared reconcile queue, the work only on the Pi.
+ */
+function clusterActivities(clusterId: string, healthTimeoutSeconds: number) {
+  const taskQueue = clusterQueue(clusterId);
+  // They heartbeat, so a worker that dies in the middle (in a hung `git fetch`) is retried within seconds, not minutes.
+  const { fetchCommit, prepareCommit } = proxyActivities<ClusterActivities>({
+    taskQueue,
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '10 seconds',
+    retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '20s', nonRetryableErrorTypes: ['ConfigError', 'UnknownCommit'] },
+  });
+  return {
+    fetchCommit,
+    prepareCommit,
+    composeUp: proxyActivities<ClusterActivities>({
+      taskQueue,
+      startToCloseTimeout: '10 minutes',
+      heartbeatTimeout: '20 seconds',
+      retry: { maximumAttempts: 3, initialInterval: '2s' },
+    }).composeUp,
+    waitHealthy: proxyActivities<ClusterActivities>({
+      taskQueue,
+      startToCloseTimeout: `${healthTimeoutSeconds + 60} seconds`,
+      heartbeatTimeout: '15 seconds',
+      retry: { maximumAttempts: 3, initialInterval: '1s' },
+    }).waitHealthy,
+    // One short container per service, connects of a second each; a probe that cannot run verifies nothing.
+    probePlanes: proxyActivities<ClusterActivities>({
+      taskQueue,
+      startToCloseTimeout: '2 minutes',
+      heartbeatTimeout: '10 seconds',
+      retry: { maximumAttempts: 3, initialInterval: '2s' },
+    }).probePlanes,
+  };
+}
 
 // Control-plane bookkeeping never gives up: a MongoDB outage delays the record, it does not lose it.
 const control = proxyActivities<ControlActivities>({
@@ -57,11 +75,7 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
   const { clusterId, commit } = input;
   const startedAt = new Date().toISOString();
   const healthTimeoutSeconds = input.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS;
-  const { waitHealthy } = proxyActivities<ClusterActivities>({
-    startToCloseTimeout: `${healthTimeoutSeconds + 60} seconds`,
-    heartbeatTimeout: '15 seconds',
-    retry: { maximumAttempts: 3, initialInterval: '1s' },
-  });
+  const { fetchCommit, prepareCommit, composeUp, waitHealthy, probePlanes } = clusterActivities(clusterId, healthTimeoutSeconds);
 
   upsertSearchAttributes([
     { key: SA.commit, value: commit },
@@ -101,7 +115,7 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     } catch (err) {
       return { healthy: false, services: [], failure: { reason: `health wait failed: ${rootCause(err)}` } };
     }
-    return verifyPlanes(health);
+    return verifyPlanes(health, probePlanes);
   };
 
   let plan: PlannedService[];
@@ -150,7 +164,7 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
 }
 
 /** Healthy includes isolated (SPEC-4's "wallet plane isolation verified"): a cluster whose planes leak is rolled back like an unhealthy one. */
-async function verifyPlanes(health: HealthReport): Promise<HealthReport> {
+async function verifyPlanes(health: HealthReport, probePlanes: ClusterActivities['probePlanes']): Promise<HealthReport> {
   if (!health.healthy || !patched('plane-probe')) return health;
   try {
     const probe = await probePlanes();

@@ -1,16 +1,26 @@
+import { patched } from '@temporalio/workflow';
+
 /**
  * Task queues and workflow ids: the names every caller shares. Planes become
  * task queues: whoever polls a queue holds the credentials for its work.
  */
 export const CONTROL_QUEUE = 'lucid-control';
 
+/** A cluster's own queue: only its Pi's worker polls it, and only for activities. */
 export function clusterQueue(clusterId: string): string {
   return `cluster-${clusterId}`;
 }
 
-/** Where a cluster's reconcile, drift check and observe workflows run. */
+/**
+ * Where the per-cluster workflows (reconcile, drift check, observe) run: one
+ * queue the control host serves, so a fleet of thousands needs no workflow
+ * worker per Pi; their activities still go to the cluster's own queue.
+ */
+export const RECONCILE_QUEUE = 'lucid-reconcile';
+
+/** The task queue of a reconcile child; workflow code only. Histories from before the shared queue keep the cluster's. */
 export function reconcileTaskQueue(clusterId: string): string {
-  return clusterQueue(clusterId);
+  return patched('reconcile-queue') ? RECONCILE_QUEUE : clusterQueue(clusterId);
 }
 
 export function rolloutWorkflowId(commit: string): string {

@@ -1,23 +1,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
-import type Docker from 'dockerode';
 import { ConfigError } from '../../config/config-error';
 import { CONFIG_PATHS } from '../../config/config-files';
 import { fullSha } from '../../common/input-ids';
 import { NON_RETRYABLE, checkedInput, configFailure } from '../config-failure';
 import { heartbeatWhile } from '../heartbeat';
 import type { CommitInfo, DriftProblem, HealthReport, PlaneProbeReport, PlannedService, ServiceStatus } from '../../workflows/reconcile-types';
-import { runCompose } from '../../compose/compose-cli';
 import { decryptClusterSecrets, removeOtherSecretFiles, writeSecretFiles } from '../../secrets/cluster-secrets';
-import { projectName } from '../../compose/compose-labels';
 import { renderProject } from '../../compose/compose-render';
-import { listProjectContainers, runningLabels } from '../../compose/container-state';
+import type { ClusterEngine } from '../../compose/cluster-engine';
+import { runningLabels } from '../../compose/container-state';
 import { detectDrift } from '../../compose/drift-detect';
 import { GitMirror, UnknownCommitError } from '../../repo/git-mirror';
-import { waitHealthy } from '../../compose/health-wait';
-import { ensureBusyboxImage } from '../../compose/busybox-image';
-import { probePlanes } from '../../compose/plane-probe';
 import { pruneTrees } from '../../repo/tree-pruning';
 import { checkCommitGates } from '../../supply-chain/commit-gates';
 import { checkResolvedRuntime } from '../../supply-chain/runtime-gate';
@@ -28,19 +23,18 @@ export interface ClusterWorkerContext {
   repoUrl: string;
   /** This cluster's own state dir: mirror, per-commit trees, rendered projects. */
   stateDir: string;
-  docker: Docker;
+  /** What runs the containers: Compose on the cluster's Docker socket (compose-engine.ts) outside simulations. */
+  engine: ClusterEngine;
   /** This cluster's age identities (AGE-SECRET-KEY-1…): only its own worker holds them. */
   ageIdentities?: string[];
   /** A tmpfs/ramfs directory for decrypted secret files. */
   secretsDir?: string;
-  /** `never` when dockerd would pull around this Pi's egress proxy (workers/docker-pulls.ts). */
-  pull?: 'missing' | 'never';
 }
 
 
 /**
  * Everything a cluster's own worker does on its Pi. The closure holds the
- * cluster's Docker socket and repo access; nothing here touches MongoDB.
+ * cluster's engine and repo access; nothing here touches MongoDB.
  */
 export function createClusterActivities(ctx: ClusterWorkerContext) {
   const mirror = new GitMirror(ctx.repoUrl, path.join(ctx.stateDir, 'repo.git'));
@@ -85,10 +79,11 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       treeDir: dir,
       config,
       commit,
-      running: await runningLabels(ctx.docker, ctx.clusterId),
+      running: runningLabels(await ctx.engine.services()),
       outFile: renderedFile(commit),
       secretFiles,
       runtime,
+      engine: ctx.engine,
     }).catch((err: Error) => {
       if (err instanceof ConfigError) throw refuse(err, commit);
       throw refuse(new ConfigError(CONFIG_PATHS.compose, '(render)', `does not render: ${err.message}`), commit);
@@ -141,11 +136,7 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       if (!fs.existsSync(file)) {
         throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: commit ${commit} was not prepared`);
       }
-      await runCompose(['-p', projectName(ctx.clusterId), '-f', file, 'up', '-d', '--remove-orphans', '--quiet-pull', ...(ctx.pull === 'never' ? ['--pull', 'never'] : [])], {
-        cwd: path.dirname(file),
-        onTick: () => heartbeat(),
-        signal: Context.current().cancellationSignal,
-      }).catch((err: Error) => {
+      await ctx.engine.up(file, { commit, onTick: () => heartbeat(), signal: Context.current().cancellationSignal }).catch((err: Error) => {
         throw new Error(`cluster ${ctx.clusterId}, commit ${commit}: ${err.message}`);
       });
       // Secrets of commits no longer applied leave RAM; the applied set stays for container restarts.
@@ -155,21 +146,14 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
     },
 
     async waitHealthy(input: { services: PlannedService[]; timeoutSeconds: number }): Promise<HealthReport> {
-      return waitHealthy({
-        docker: ctx.docker,
-        clusterId: ctx.clusterId,
-        services: input.services,
-        timeoutMs: input.timeoutSeconds * 1000,
-        onPoll: (statuses) => heartbeat(statuses.map((s) => `${s.name}:${s.state}/${s.health}`).join(' ')),
-      });
+      return ctx.engine.waitHealthy(input.services, input.timeoutSeconds * 1000, (statuses) =>
+        heartbeat(statuses.map((s) => `${s.name}:${s.state}/${s.health}`).join(' ')),
+      );
     },
 
     /** After a healthy `up`: from each service's own network namespace, its plane answers and no other plane does. */
     async probePlanes(): Promise<PlaneProbeReport> {
-      return heartbeatWhile(async () => {
-        await ensureBusyboxImage(ctx.docker);
-        return probePlanes(ctx.docker, ctx.clusterId);
-      });
+      return heartbeatWhile(() => ctx.engine.probePlanes());
     },
 
     /**
@@ -181,15 +165,12 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       const commit = commitOf(input);
       return heartbeatWhile(async () => {
         const planned = await prepare(commit);
-        const running = (await listProjectContainers(ctx.docker, ctx.clusterId)).map((c) => c.status);
-        return detectDrift(planned, running);
+        return detectDrift(planned, await ctx.engine.services());
       });
     },
 
     async observeServices(): Promise<ServiceStatus[]> {
-      return (await listProjectContainers(ctx.docker, ctx.clusterId))
-        .map((c) => c.status)
-        .sort((a, b) => a.name.localeCompare(b.name));
+      return (await ctx.engine.services()).sort((a, b) => a.name.localeCompare(b.name));
     },
   };
 }

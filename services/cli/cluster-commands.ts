@@ -6,7 +6,7 @@ import type { FleetConfig } from '../../config/fleet-config';
 import { observeCluster } from '../../workflows/observe-cluster';
 import { reconcileCluster } from '../../workflows/reconcile-cluster';
 import type { CommitInfo, ReconcileResult, ServiceStatus } from '../../workflows/reconcile-types';
-import { clusterQueue, observeWorkflowId, reconcileWorkflowId } from '../../workflows/task-queues';
+import { RECONCILE_QUEUE, observeWorkflowId, reconcileWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
 import { CliExit, EXIT, printJson, say } from './cli-output';
 
@@ -39,7 +39,7 @@ export function registerClusterCommands(program: Command, run: (fn: (ctx: Consol
         const client = await ctx.temporal();
         const workflowId = reconcileWorkflowId(id, commit.sha);
         const handle = await client.workflow.start(reconcileCluster, {
-          taskQueue: clusterQueue(id),
+          taskQueue: RECONCILE_QUEUE,
           workflowId,
           args: [{ clusterId: id, commit: commit.sha, healthTimeoutSeconds }],
           workflowIdConflictPolicy: 'USE_EXISTING',
@@ -133,7 +133,8 @@ async function observe(ctx: ConsoleContext, id: string): Promise<ServiceStatus[]
   const client = await ctx.temporal();
   try {
     return await client.workflow.execute(observeCluster, {
-      taskQueue: clusterQueue(id),
+      taskQueue: RECONCILE_QUEUE,
+      args: [{ clusterId: id }],
       workflowId: observeWorkflowId(id, randomUUID()),
       workflowRunTimeout: '15 seconds',
     });

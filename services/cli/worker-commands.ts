@@ -9,6 +9,7 @@ import { requireConfigRepo, runtimeEnv, type RuntimeEnv } from '../../config/run
 import { lucidDataConverter } from '../../workers/payload-codec';
 import { createClusterWorker } from '../../workers/cluster';
 import { createControlWorker } from '../../workers/control';
+import { createReconcileWorker } from '../../workers/reconcile';
 import { createNodeWorker, nodeWorkerContext } from '../../workers/node';
 import { nodeKey } from '../../config/node-config';
 import { chainEndpoint, chainKey, requireChainEndpoint } from '../../config/chain-config';
@@ -36,7 +37,7 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
 
   worker
     .command('control')
-    .description('the lucid-control worker (console host; holds MongoDB)')
+    .description('the lucid-control worker (console host; holds MongoDB) and the lucid-reconcile workflow worker')
     .action(() =>
       run(async () => {
         const env = runtimeEnv();
@@ -45,16 +46,18 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
         const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
         const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
         try {
+          const dataConverter = lucidDataConverter(payloadKeys());
           const w = await createControlWorker({
             connection,
             clientConnection,
             namespace: env.LUCID_NAMESPACE,
             db: mongo.db(env.LUCID_DB),
             repo: env.LUCID_CONFIG_REPO ? { url: env.LUCID_CONFIG_REPO, dataDir: env.LUCID_DATA_DIR } : undefined,
-            dataConverter: lucidDataConverter(payloadKeys()),
+            dataConverter,
             chain: chainEndpoint(),
           });
-          await w.run();
+          const reconcile = await createReconcileWorker({ connection, namespace: env.LUCID_NAMESPACE, dataConverter });
+          await Promise.all([w.run(), reconcile.run()]);
         } finally {
           await clientConnection.close();
           await connection.close();

@@ -14,6 +14,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { simpleGit } from 'simple-git';
 import { createClusterActivities } from '../../activities/cluster/cluster-activities';
+import { composeEngine } from '../../compose/compose-engine';
 import { ConfigError } from '../../config/config-error';
 import { ConfigRepoWriter } from '../../demo/config-repo-writer';
 import { GitMirror } from '../../repo/git-mirror';
@@ -81,7 +82,7 @@ async function consoleVerdict(sha: string): Promise<Verdict> {
 /** The cluster side: the cluster worker's prepareCommit activity, on its own mirror and state dir. */
 async function clusterVerdict(clusterId: string, sha: string): Promise<Verdict & { stateDir: string }> {
   const stateDir = path.join(root, `cluster-${clusterId}`);
-  const activities = createClusterActivities({ clusterId, repoUrl: repo.bareDir, stateDir, docker });
+  const activities = createClusterActivities({ clusterId, repoUrl: repo.bareDir, stateDir, engine: composeEngine({ docker, clusterId }) });
   try {
     // A refusal is the expected answer here, not a warning worth a log line.
     await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(activities.prepareCommit, { commit: sha });

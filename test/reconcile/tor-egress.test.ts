@@ -10,7 +10,7 @@ import { outsideNetworkName, planeNetworkName } from '../../compose/plane-networ
 import { DEMO_APP } from '../../demo/demo-images';
 import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
 import type { reconcileCluster } from '../../workflows';
-import { clusterQueue, reconcileWorkflowId } from '../../workflows/task-queues';
+import { RECONCILE_QUEUE, reconcileWorkflowId } from '../../workflows/task-queues';
 import { FleetHarness } from '../support/fleet-harness';
 
 const CLUSTER: SampleCluster = { id: 'rt-tor', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };
@@ -90,7 +90,7 @@ describe('the Tor egress dependency on a real engine', () => {
   it('a commit that replaces a healthy tor with an unhealthy one stops every workload (no rollback asked)', async () => {
     const bad = await h.repo.commit(fleetBehindTor('unhealthy', 2), 'tor breaks again', { replaceAll: true });
     const result = await h.client.workflow.execute<typeof reconcileCluster>('reconcileCluster', {
-      taskQueue: clusterQueue(CLUSTER.id),
+      taskQueue: RECONCILE_QUEUE,
       workflowId: reconcileWorkflowId(CLUSTER.id, bad),
       args: [{ clusterId: CLUSTER.id, commit: bad, healthTimeoutSeconds: 30, rollbackTo: null }],
     });

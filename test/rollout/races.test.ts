@@ -2,7 +2,7 @@ import type { SampleCluster } from '../../demo/sample-fleet';
 import { rolloutTimeline } from '../../services/rollout-timeline';
 import type { reconcileCluster } from '../../workflows';
 import type { RolloutStatus } from '../../workflows/rollout-types';
-import { clusterQueue, reconcileWorkflowId, rolloutWorkflowId } from '../../workflows/task-queues';
+import { RECONCILE_QUEUE, reconcileWorkflowId, rolloutWorkflowId } from '../../workflows/task-queues';
 import { FleetHarness } from '../support/fleet-harness';
 import { SECRET, editedFixture, githubHeaders } from '../webhook/push-delivery';
 
@@ -47,7 +47,7 @@ describe('an operator reconcile racing a rollout of the same commit', () => {
       const sha = await h.commit({ version: round % 2 ? 'v2' : 'v1', slow: { 'blockchain-core': 2 + round } }, `race round ${round}`);
       // What `lucid cluster reconcile rc-a --commit <sha> --wait` starts.
       const operator = await h.client.workflow.start<typeof reconcileCluster>('reconcileCluster', {
-        taskQueue: clusterQueue(CLUSTER.id),
+        taskQueue: RECONCILE_QUEUE,
         workflowId: reconcileWorkflowId(CLUSTER.id, sha),
         args: [{ clusterId: CLUSTER.id, commit: sha, healthTimeoutSeconds: 60 }],
         workflowIdConflictPolicy: 'USE_EXISTING',

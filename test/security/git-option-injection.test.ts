@@ -6,7 +6,7 @@ import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { SampleCluster } from '../../demo/sample-fleet';
 import { toolPaths } from '../../services/stack/tool-paths';
 import type { driftCheck, reconcileCluster, rollout } from '../../workflows';
-import { CONTROL_QUEUE, clusterQueue } from '../../workflows/task-queues';
+import { CONTROL_QUEUE, RECONCILE_QUEUE } from '../../workflows/task-queues';
 import { FleetHarness } from '../support/fleet-harness';
 
 /**
@@ -118,7 +118,7 @@ describe('an option-shaped config repo URL is refused where the config is loaded
 describe('workflows started directly with malformed input fail before any command', () => {
   const reconcile = (args: Parameters<typeof reconcileCluster>[0]) =>
     h.client.workflow.execute<typeof reconcileCluster>('reconcileCluster', {
-      taskQueue: clusterQueue(CLUSTER.id),
+      taskQueue: RECONCILE_QUEUE,
       workflowId: `reconcile-oi-injected-${randomUUID()}`,
       args: [args],
     });
@@ -154,7 +154,7 @@ describe('workflows started directly with malformed input fail before any comman
     const clusterId = `${CLUSTER.id}' OR LucidCluster != '`;
     const end = await endOf(
       h.client.workflow.execute<typeof driftCheck>('driftCheck', {
-        taskQueue: clusterQueue(CLUSTER.id),
+        taskQueue: RECONCILE_QUEUE,
         workflowId: `drift-oi-injected-${randomUUID()}`,
         args: [{ clusterId }],
       }),
@@ -192,7 +192,7 @@ describe('activities never trust their input', () => {
     try {
       const end = await endOf(
         h.client.workflow.execute<typeof driftCheck>('driftCheck', {
-          taskQueue: clusterQueue(CLUSTER.id),
+          taskQueue: RECONCILE_QUEUE,
           workflowId: `drift-oi-db-${randomUUID()}`,
           args: [{ clusterId: CLUSTER.id }],
         }),

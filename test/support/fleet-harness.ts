@@ -19,6 +19,7 @@ import { toolPaths } from '../../services/stack/tool-paths';
 import { createClusterWorker } from '../../workers/cluster';
 import { createChainWorker } from '../../workers/chain';
 import { createControlWorker } from '../../workers/control';
+import { createReconcileWorker } from '../../workers/reconcile';
 import { readChainKeyFile } from '../../chain/chain-key';
 import type { ChainEndpoint } from '../../config/chain-config';
 import { createNodeWorker, nodeWorkerContext } from '../../workers/node';
@@ -27,7 +28,7 @@ import { lucidDataConverter } from '../../workers/payload-codec';
 import type { reconcileCluster, rollout } from '../../workflows';
 import type { RolloutInput, RolloutStatus } from '../../workflows/rollout-types';
 import type { ReconcileResult } from '../../workflows/reconcile-types';
-import { CONTROL_QUEUE, clusterQueue, reconcileWorkflowId, rolloutWorkflowId } from '../../workflows/task-queues';
+import { CONTROL_QUEUE, RECONCILE_QUEUE, reconcileWorkflowId, rolloutWorkflowId } from '../../workflows/task-queues';
 import { testStack, type TestStack } from './test-stack';
 
 export interface ContainerView {
@@ -127,6 +128,8 @@ export class FleetHarness {
         chain: chain ?? this.chainEndpoint,
       }),
     );
+    const dataConverter = converterOf(this.payloadKeys);
+    this.track('reconcile', await createReconcileWorker({ connection: this.nativeConnection, namespace: this.stack.namespace, dataConverter }));
   }
 
   /** The test stack's chain and LucidAnchor contract. */
@@ -237,7 +240,7 @@ export class FleetHarness {
 
   startReconcile(clusterId: string, commit: string, healthTimeoutSeconds = 60): Promise<WorkflowHandle<typeof reconcileCluster>> {
     return this.client.workflow.start<typeof reconcileCluster>('reconcileCluster', {
-      taskQueue: clusterQueue(clusterId),
+      taskQueue: RECONCILE_QUEUE,
       workflowId: reconcileWorkflowId(clusterId, commit),
       args: [{ clusterId, commit, healthTimeoutSeconds }],
     });

@@ -1,0 +1,137 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { type Db, MongoClient } from 'mongodb';
+import { stringify } from 'yaml';
+import { ConfigRepoWriter } from '../../demo/config-repo-writer';
+import { sampleFleetFiles } from '../../demo/sample-fleet';
+import { downStack, stackStatus, upStack } from '../../services/stack/embedded-stack';
+import { ClusterStore } from '../../stores/cluster-store';
+import { createControlWorker } from '../../workers/control';
+import { createReconcileWorker } from '../../workers/reconcile';
+import type { rollout } from '../../workflows';
+import { CONTROL_QUEUE, rolloutWorkflowId } from '../../workflows/task-queues';
+import { planFleet } from './fleet-plan';
+import { procUsage } from './proc-usage';
+import { startSimulatedPis } from './simulated-pis';
+
+/**
+ * bench:fleet -- --clusters N [--fail 0.01] [--offline 0.005] [--pis 4]: a SIMULATION of a fleet of N Pis.
+ * The rollout, Temporal, MongoDB, git fetch, the gates and the render are real; only the container engine
+ * is simulated, with latencies measured from real Compose runs on this machine (bench:record-latencies).
+ */
+const MB = 1024 * 1024;
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      clusters: { type: 'string', default: '50' },
+      fail: { type: 'string', default: '0' },
+      offline: { type: 'string', default: '0' },
+      pis: { type: 'string', default: '4' },
+      seed: { type: 'string', default: '1' },
+      'pickup-timeout': { type: 'string', default: '15' },
+    },
+  });
+  const num = (name: keyof typeof values, whole: boolean) => {
+    const v = Number(values[name]);
+    if (!Number.isFinite(v) || (whole && !Number.isInteger(v))) throw new Error(`--${name}: '${values[name]}' is not a ${whole ? 'whole ' : ''}number`);
+    return v;
+  };
+  return {
+    clusters: num('clusters', true),
+    failShare: num('fail', false),
+    offlineShare: num('offline', false),
+    pis: num('pis', true),
+    seed: num('seed', true),
+    pickupTimeoutSeconds: num('pickup-timeout', true),
+  };
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const plan = planFleet({ ...o, canaryShare: 0.01 });
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(`SIMULATION: ${o.clusters} simulated clusters (engine simulated from measured Compose latencies; Temporal, MongoDB, git, gates real)`);
+  say(`  ${plan.failing.size} fail health, ${plan.offline.size} offline, ${o.pis} simulated-Pi processes; waves ${plan.waves.map((w) => `${w.name}(${plan.clusters.filter((c) => c.wave === w.name).length})`).join(', ')}`);
+
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const offset = Number(process.env.LUCID_TEST_PORT_OFFSET ?? 0);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-bench-fleet-'));
+  const stack = await upStack({
+    dataDir, namespace: 'lucid', temporalPort: 37233 + offset, mongoPort: 37017 + offset, registryPort: 37500 + offset, chainPort: 38545 + offset, workers: [],
+  });
+  const temporalPid = (await stackStatus(dataDir)).find((c) => c.name === 'temporal')?.pid;
+  if (!temporalPid) throw new Error('the embedded Temporal server has no pid to measure');
+  const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const clientConnection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection: clientConnection, namespace: 'lucid' });
+  const mongo = await new MongoClient(stack.mongoUrl).connect();
+  const db = mongo.db('lucid_bench_fleet');
+  const repo = await ConfigRepoWriter.open(path.join(dataDir, 'config.git'));
+  const control = await createControlWorker({ connection, clientConnection, namespace: 'lucid', db, repo: { url: repo.bareDir, dataDir } });
+  const reconcile = await createReconcileWorker({ connection, namespace: 'lucid' });
+  const runningWorkers = [control.run(), reconcile.run()];
+  const online = plan.clusters.filter((c) => !plan.offline.has(c.id)).map((c) => ({ id: c.id, fails: plan.failing.has(c.id) }));
+  const pis = await startSimulatedPis({ temporalAddress: stack.temporalAddress, namespace: 'lucid', repoUrl: repo.bareDir, dataDir }, online, o.pis, o.seed);
+  try {
+    const workers = pis.ready.reduce((n, r) => n + r.workers, 0);
+    const grown = pis.ready.reduce((n, r) => n + r.rssAfterBytes - r.rssBeforeBytes, 0);
+    say(`  ${workers} activity-only cluster workers in ${pis.ready.length} processes: ${(grown / workers / 1024).toFixed(0)} KiB RSS per worker`);
+
+    const files = sampleFleetFiles({ clusters: plan.clusters, waves: plan.waves });
+    // The inventory limits admit a fleet this size (policies/limits.yaml; defaults: 1000 clusters, 1 MiB).
+    if (o.clusters > 1000) files['policies/limits.yaml'] = stringify({ inventory: { maxClusters: o.clusters, maxBytes: 16 * MB } });
+    const before = procUsage(temporalPid);
+    const docsBefore = await documents(db);
+    const t0 = performance.now();
+    const sha = await repo.commit(files, `simulated fleet of ${o.clusters}`, { replaceAll: true });
+    const status = await client.workflow.execute<typeof rollout>('rollout', { taskQueue: CONTROL_QUEUE, workflowId: rolloutWorkflowId(sha), args: [{ commit: sha }] });
+    const seconds = (performance.now() - t0) / 1000;
+    const after = procUsage(temporalPid);
+    const outcomes: Record<string, number> = {};
+    for (const r of await new ClusterStore(db).outcomeTimes()) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+    const written = (await documents(db)) - docsBefore;
+
+    let biggest = { id: '', events: 0, bytes: 0 };
+    let count = 0;
+    for await (const wf of client.workflow.list()) {
+      count++;
+      if ((wf.historyLength ?? 0) > biggest.events) biggest = { id: wf.workflowId, events: wf.historyLength, bytes: wf.historySize ?? 0 };
+    }
+    const history = await client.workflow.getHandle(biggest.id).fetchHistory();
+    const encoded = temporal.api.history.v1.History.encode(history).finish().length;
+
+    say(`RESULT (SIMULATION, ${o.clusters} clusters): rollout ${status.state} in ${seconds.toFixed(1)} s from commit; outcomes ${JSON.stringify(outcomes)}`);
+    say(`  workflows: ${count}; biggest ${biggest.id}: ${biggest.events} events, ${encoded} bytes of history (server says ${biggest.bytes})`);
+    say(`  Temporal server: ${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} CPU s during the rollout, peak RSS ${(after.peakRssBytes / MB).toFixed(0)} MiB`);
+    say(`  MongoDB: ${written} documents written, ${(written / o.clusters).toFixed(2)} per cluster`);
+    say(`  simulated-Pi processes peak RSS: ${pis.peakRss().map((b) => `${(b / MB).toFixed(0)} MiB`).join(', ')}`);
+  } finally {
+    await pis.stop();
+    control.shutdown();
+    reconcile.shutdown();
+    await Promise.all(runningWorkers);
+    await mongo.close();
+    await connection.close();
+    await clientConnection.close();
+    await downStack(dataDir);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Every document of every collection of the bench's database. */
+async function documents(db: Db): Promise<number> {
+  let n = 0;
+  for (const c of await db.listCollections().toArray()) n += await db.collection(c.name).countDocuments();
+  return n;
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

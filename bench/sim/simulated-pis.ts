@@ -1,0 +1,60 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import type { PiReady, PiSpec } from './pi-worker';
+import { procUsage } from './proc-usage';
+
+export interface SimulatedPis {
+  /** Per process: its workers and its resident memory before and after creating them. */
+  ready: PiReady[];
+  /** Peak resident memory (VmHWM) of each process so far, in bytes. */
+  peakRss(): number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `processes` simulated-Pi processes sharing the clusters between them
+ * (offline clusters get no worker at all) and resolves once each has created
+ * its workers. Runs from dist/, where pi-worker.js is built.
+ */
+export async function startSimulatedPis(
+  base: Omit<PiSpec, 'clusters' | 'seed'>,
+  clusters: PiSpec['clusters'],
+  processes: number,
+  seed: number,
+): Promise<SimulatedPis> {
+  const shares = Array.from({ length: Math.min(processes, clusters.length) }, (_, p) => clusters.filter((_, i) => i % processes === p));
+  const children: ChildProcess[] = [];
+  const ready = await Promise.all(
+    shares.map(
+      (share, p) =>
+        new Promise<PiReady>((resolve, reject) => {
+          const spec: PiSpec = { ...base, clusters: share, seed: seed + p * 100_000 };
+          const child = fork(path.join(__dirname, 'pi-worker.js'), [], {
+            env: { ...process.env, LUCID_SIM_PI: JSON.stringify(spec) },
+            execArgv: ['--expose-gc'],
+            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          });
+          children.push(child);
+          child.on('message', (m: { ready?: PiReady }) => m.ready && resolve(m.ready));
+          child.on('exit', (code) => reject(new Error(`simulated Pi process ${p} exited with ${code} before it was ready`)));
+        }),
+    ),
+  );
+  return {
+    ready,
+    peakRss: () => children.map((c) => procUsage(c.pid!).peakRssBytes),
+    async stop() {
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null) return resolve();
+              const kill = setTimeout(() => c.kill('SIGKILL'), 15_000);
+              c.once('exit', () => (clearTimeout(kill), resolve()));
+              c.send({ stop: true });
+            }),
+        ),
+      );
+    },
+  };
+}
