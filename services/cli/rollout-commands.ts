@@ -30,7 +30,8 @@ function publicStatus(s: RolloutStatus) {
       name: w.name,
       state: w.state,
       clusters: w.clusters.map(({ id, state, commit, healthy }) => ({ id, state, commit, healthy })),
-      ...(w.counts ? { total: w.total, counts: w.counts } : {}),
+      // A wave too large to list each cluster: its size and its clusters per state.
+      ...(w.total !== undefined && w.total > w.clusters.length ? { total: w.total, counts: w.counts } : {}),
     })),
     reasons: s.reasons,
     ...(s.insecure?.length ? { insecure: s.insecure, warnings: insecureWarnings(s.insecure) } : {}),
