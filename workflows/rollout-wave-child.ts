@@ -17,12 +17,13 @@ import { rolloutWaveWorkflowId } from './task-queues';
  */
 export async function runWaveChild(run: RolloutRun, plan: RolloutPlan, wave: WavePlan, progress: WaveProgress): Promise<'healthy' | 'halted'> {
   const { status, commit } = run;
+  const { workflowId } = workflowInfo();
   const handle = await startChild(rolloutWave, {
-    workflowId: rolloutWaveWorkflowId(commit, wave.name),
+    workflowId: rolloutWaveWorkflowId(workflowId, wave.name),
     args: [
       {
         commit,
-        rolloutWorkflowId: workflowInfo().workflowId,
+        rolloutWorkflowId: workflowId,
         wave,
         lastGood: pick(plan.lastGood, wave.clusters),
         batching: plan.batching ?? DEFAULT_ROLLOUT_BATCHING,

@@ -27,9 +27,12 @@ export function rolloutWorkflowId(commit: string): string {
   return `rollout-${commit}`;
 }
 
-/** One wave of a rollout, run as its own workflow so the rollout's history does not grow with the fleet. */
-export function rolloutWaveWorkflowId(commit: string, wave: string): string {
-  return `${rolloutWorkflowId(commit)}-wave-${wave}`;
+/**
+ * One wave of a rollout (`rollout-<sha>-wave-<name>`), run as its own workflow so the rollout's history does not
+ * grow with the fleet. Named after the rollout's id, so a break-glass rollout's waves never meet the normal one's.
+ */
+export function rolloutWaveWorkflowId(rolloutId: string, wave: string): string {
+  return `${rolloutId}-wave-${wave}`;
 }
 
 /** One batch of a wave's clusters for one step (reconcile, recheck after the soak, revert). */

@@ -30,7 +30,8 @@ function publicStatus(s: RolloutStatus) {
       name: w.name,
       state: w.state,
       clusters: w.clusters.map(({ id, state, commit, healthy }) => ({ id, state, commit, healthy })),
-      ...(w.counts ? { total: w.total, counts: w.counts } : {}),
+      // A wave too large to list each cluster: its size and its clusters per state.
+      ...(w.total !== undefined && w.total > w.clusters.length ? { total: w.total, counts: w.counts } : {}),
     })),
     reasons: s.reasons,
     ...(s.insecure?.length ? { insecure: s.insecure, warnings: insecureWarnings(s.insecure) } : {}),
@@ -150,7 +151,7 @@ export function registerRolloutCommands(program: Command, run: (fn: (ctx: Consol
           throw new CliExit(EXIT.badInput, `cannot read the history of rollout-${full}: ${err.message}`);
         });
         // The clusters' lines of a batched rollout are in MongoDB, written by its wave and batch workflows.
-        const batched = await (await ctx.rollouts()).eventsUnder(rolloutWaveWorkflowId(full, ''));
+        const batched = await (await ctx.rollouts()).eventsUnder(rolloutWaveWorkflowId(rolloutWorkflowId(full), ''));
         const entries = [...own, ...batched.map((e) => ({ at: e.at.toISOString(), what: e.message }))].sort((a, b) => a.at.localeCompare(b.at));
         if (o.json) printJson(entries);
         else for (const e of entries) process.stdout.write(`${e.at}  ${e.what}\n`);

@@ -4,7 +4,10 @@ import * as path from 'node:path';
 import { writeWorkflowBundle } from '../../scripts/bundle-workflows';
 import { HISTORY_FIXTURES, replayHistories, type RecordedHistory } from '../support/replay-histories';
 
-const WORKFLOW_TYPES = ['reconcileCluster', 'rollout', 'driftCheck', 'driftSweep', 'pollConfigRepo', 'observeCluster', 'session', 'anchorBatcher', 'anchorBatch', 'anchorIndexer', 'monthlyPayout', 'payoutBatch', 'scheduledPayout'];
+const WORKFLOW_TYPES = [
+  'reconcileCluster', 'rollout', 'rolloutWave', 'rolloutBatch', 'driftCheck', 'driftSweep', 'pollConfigRepo', 'observeCluster', 'session',
+  'anchorBatcher', 'anchorBatch', 'anchorIndexer', 'monthlyPayout', 'payoutBatch', 'scheduledPayout',
+];
 
 let dir: string;
 beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-replay-'))));
