@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     say(`RESULT (SIMULATION, ${o.clusters} clusters): rollout ${status.state} in ${seconds.toFixed(1)} s from commit; outcomes ${JSON.stringify(outcomes)}`);
     say(`  waves, first reconcile start to last end: ${spans.join(', ')}`);
     if (status.reasons.length) say(`  reasons: ${status.reasons.slice(0, 8).join('; ')}`);
-    for (const r of (await new ClusterStore(db).list()).filter((c) => !plan.failing.has(c.id) && c.appliedCommit !== sha).slice(0, 5)) {
+    for (const r of (await new ClusterStore(db).list()).filter((c) => !plan.failing.has(c.id) && c.lastGoodCommit !== sha).slice(0, 5)) {
       const last = (await new ClusterStore(db).outcomes(r.id, 1))[0];
       say(`  unplanned: ${r.id} ${last?.outcome ?? 'no outcome'} ${last?.failure?.stage ?? ''} ${last?.failure?.reason ?? ''}`);
     }
