@@ -94,7 +94,16 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     const after = procUsage(temporalPid);
     const outcomes: Record<string, number> = {};
-    for (const r of await new ClusterStore(db).outcomeTimes()) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+    const times = await new ClusterStore(db).outcomeTimes();
+    for (const r of times) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+    const waveOf = new Map(plan.clusters.map((c) => [c.id, c.wave]));
+    const spans = plan.waves.map((w) => {
+      const rs = times.filter((r) => waveOf.get(r.clusterId) === w.name);
+      if (rs.length === 0) return `${w.name} not run`;
+      const ms = (xs: Date[]) => xs.map((d) => new Date(d).getTime());
+      const slowest = Math.max(...rs.map((r) => new Date(r.endedAt).getTime() - new Date(r.startedAt).getTime()));
+      return `${w.name} ${((Math.max(...ms(rs.map((r) => r.endedAt))) - Math.min(...ms(rs.map((r) => r.startedAt)))) / 1000).toFixed(1)} s (slowest reconcile ${(slowest / 1000).toFixed(1)} s)`;
+    });
     const written = (await documents(db)) - docsBefore;
 
     let biggest = { id: '', events: 0, bytes: 0 };
@@ -107,6 +116,12 @@ async function main(): Promise<void> {
     const encoded = temporal.api.history.v1.History.encode(history).finish().length;
 
     say(`RESULT (SIMULATION, ${o.clusters} clusters): rollout ${status.state} in ${seconds.toFixed(1)} s from commit; outcomes ${JSON.stringify(outcomes)}`);
+    say(`  waves, first reconcile start to last end: ${spans.join(', ')}`);
+    if (status.reasons.length) say(`  reasons: ${status.reasons.slice(0, 8).join('; ')}`);
+    for (const r of (await new ClusterStore(db).list()).filter((c) => !plan.failing.has(c.id) && c.lastGoodCommit !== sha).slice(0, 5)) {
+      const last = (await new ClusterStore(db).outcomes(r.id, 1))[0];
+      say(`  unplanned: ${r.id} ${last?.outcome ?? 'no outcome'} ${last?.failure?.stage ?? ''} ${last?.failure?.reason ?? ''}`);
+    }
     say(`  workflows: ${count}; biggest ${biggest.id}: ${biggest.events} events, ${encoded} bytes of history (server says ${biggest.bytes})`);
     say(`  Temporal server: ${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} CPU s during the rollout, peak RSS ${(after.peakRssBytes / MB).toFixed(0)} MiB`);
     say(`  MongoDB: ${written} documents written, ${(written / o.clusters).toFixed(2)} per cluster`);

@@ -29,7 +29,8 @@ export interface PiReady {
  */
 async function main(): Promise<void> {
   const spec = piSpecSchema.parse(JSON.parse(process.env.LUCID_SIM_PI ?? '{}'));
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // ERROR: each of hundreds of activity-only workers would warn that it polls no workflow tasks, as it should not.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const latencies = loadLatencies();
   const connection = await NativeConnection.connect({ address: spec.temporalAddress });
   global.gc?.();

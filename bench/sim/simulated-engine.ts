@@ -56,7 +56,9 @@ export function simulatedEngine(opts: SimulatedEngineOptions): ClusterEngine {
     },
 
     async waitHealthy(services, timeoutMs, onPoll) {
-      await sleep(Math.max(0, Math.min(settlesAt, Date.now() + timeoutMs) - Date.now()));
+      const deadline = Date.now() + timeoutMs;
+      // A timer may fire a millisecond before Date.now() says it is due: wait until the clock agrees.
+      while (Date.now() < Math.min(settlesAt, deadline)) await sleep(Math.min(settlesAt, deadline) - Date.now() + 1);
       const statuses = now();
       onPoll(statuses);
       const missing = services.find((p) => !statuses.some((s) => s.name === p.name && s.configHash === p.configHash));

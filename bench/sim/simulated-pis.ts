@@ -1,7 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { PROJECT_ROOT } from '../../config/runtime-env';
 import type { PiReady, PiSpec } from './pi-worker';
 import { procUsage } from './proc-usage';
+
+const PI_WORKER = path.join(PROJECT_ROOT, 'dist', 'bench', 'sim', 'pi-worker.js');
 
 export interface SimulatedPis {
   /** Per process: its workers and its resident memory before and after creating them. */
@@ -14,7 +17,7 @@ export interface SimulatedPis {
 /**
  * Starts `processes` simulated-Pi processes sharing the clusters between them
  * (offline clusters get no worker at all) and resolves once each has created
- * its workers. Runs from dist/, where pi-worker.js is built.
+ * its workers. The processes run the built pi-worker.js (bootstrap builds dist/), from sources and dist alike.
  */
 export async function startSimulatedPis(
   base: Omit<PiSpec, 'clusters' | 'seed'>,
@@ -29,7 +32,7 @@ export async function startSimulatedPis(
       (share, p) =>
         new Promise<PiReady>((resolve, reject) => {
           const spec: PiSpec = { ...base, clusters: share, seed: seed + p * 100_000 };
-          const child = fork(path.join(__dirname, 'pi-worker.js'), [], {
+          const child = fork(PI_WORKER, [], {
             env: { ...process.env, LUCID_SIM_PI: JSON.stringify(spec) },
             execArgv: ['--expose-gc'],
             stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
