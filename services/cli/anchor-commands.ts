@@ -10,9 +10,10 @@ import { anchorStatus } from '../anchor-status';
 import type { ConsoleContext } from '../console-context';
 import { CliExit, EXIT, counted, printJson, say } from './cli-output';
 import { SESSION_INTEGRITY_FAILED } from './session-commands';
+import { COMMAND_INDEX } from './command-index';
 
 export function registerAnchorCommands(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) => void): void {
-  const anchor = program.command('anchor').description('anchoring of session roots on chain');
+  const anchor = program.command('anchor').description(COMMAND_INDEX.anchor.description);
   anchor
     .command('retry <batchId>')
     .description('run a batch the chain refused (or lost) again, once what made it fail is fixed; the same batch id')
@@ -48,7 +49,7 @@ export function registerAnchorCommands(program: Command, run: (fn: (ctx: Console
 
   program
     .command('proof')
-    .description('proof documents')
+    .description(COMMAND_INDEX.proof.description)
     .command('verify <file>')
     .description('check a proof document offline, and against an EVM node with --rpc; exit 5 names what failed')
     .option('--rpc <url>', 'EVM JSON-RPC endpoint to check the anchor against')
@@ -72,7 +73,7 @@ export function registerAnchorCommands(program: Command, run: (fn: (ctx: Console
 
   program
     .command('chain')
-    .description('the anchoring chain')
+    .description(COMMAND_INDEX.chain.description)
     .command('reindex')
     .description('rebuild the Anchored event index from a block on; the indexer reads it again from the chain')
     .requiredOption('--from <block>', 'first block to read again')

@@ -10,12 +10,13 @@ import { breakglassOptOutRefusal } from '../../workflows/breakglass-plan';
 import type { ConsoleContext } from '../console-context';
 import { CliExit, EXIT, printJson, say } from './cli-output';
 import { POLICY_REFUSED } from './policy-command';
+import { COMMAND_INDEX } from './command-index';
 
 /** `lucid breakglass`: an emergency rollout that skips waves, soak and windows, never a policy gate. */
 export function registerBreakglassCommand(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) => void): void {
   program
     .command('breakglass <sha>')
-    .description('emergency rollout of a commit to every cluster at once; needs a break-glass signature (exit 4 refused)')
+    .description(COMMAND_INDEX.breakglass.description)
     .requiredOption('--signature <file>', 'ssh-keygen -Y sign -n lucid-breakglass over the line `lucid-breakglass <sha> expires <time>`')
     .requiredOption('--expires <time>', 'the signed expiry, UTC like 2026-01-31T23:00:00Z (at most 24h ahead)')
     .option('--wait', 'wait for the end; exit 0 succeeded, 3 halted')

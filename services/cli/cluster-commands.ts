@@ -9,6 +9,7 @@ import type { CommitInfo, ReconcileResult, ServiceStatus } from '../../workflows
 import { RECONCILE_QUEUE, observeWorkflowId, reconcileWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
 import { CliExit, EXIT, printJson, say } from './cli-output';
+import { COMMAND_INDEX } from './command-index';
 
 const OUTCOME_EXIT: Record<ReconcileResult['outcome'], number> = {
   healthy: EXIT.ok,
@@ -18,7 +19,7 @@ const OUTCOME_EXIT: Record<ReconcileResult['outcome'], number> = {
 };
 
 export function registerClusterCommands(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) => void): void {
-  const cluster = program.command('cluster').description('reconcile and inspect clusters');
+  const cluster = program.command('cluster').description(COMMAND_INDEX.cluster.description);
 
   cluster
     .command('reconcile <id>')

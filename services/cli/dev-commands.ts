@@ -10,6 +10,7 @@ import Docker from 'dockerode';
 import { clusterContainerCounts, removeClusterContainers } from '../../compose/cluster-containers';
 import { CONSOLE_PORT, downStack, readStackState, stackStatus, upStack, type ComponentStatus } from '../stack/embedded-stack';
 import { counted, printJson, say } from './cli-output';
+import { COMMAND_INDEX } from './command-index';
 
 /** A local path becomes absolute (workers run from other dirs); URLs pass through. */
 function repoArg(repo: string): string {
@@ -20,7 +21,7 @@ function repoArg(repo: string): string {
 export const DEV_NODE = 'node-1';
 
 export function registerDevCommands(program: Command, run: (fn: () => Promise<number>, json?: boolean) => void): void {
-  const dev = program.command('dev').description('the embedded stack on this machine');
+  const dev = program.command('dev').description(COMMAND_INDEX.dev.description);
 
   dev
     .command('up')

@@ -9,6 +9,7 @@ import type { PayoutStatus } from '../../workflows/payout-types';
 import { payoutWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
 import { CliExit, EXIT, printJson, say } from './cli-output';
+import { COMMAND_INDEX } from './command-index';
 
 /** A payout refused (bad policy or address, a router that refuses the batch) or held for approval. */
 export const PAYOUT_REFUSED_OR_HELD = 4;
@@ -59,7 +60,7 @@ async function runUntilSettled(client: Client, month: string, waitSeconds: numbe
 }
 
 export function registerPayoutCommands(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) => void): void {
-  const payout = program.command('payout').description('monthly payouts to node operators (exit 4: refused or held)');
+  const payout = program.command('payout').description(COMMAND_INDEX.payout.description);
 
   const dryRun = async (ctx: ConsoleContext, month: string, json?: boolean): Promise<number> => {
     const { handle } = await startPayout(await ctx.temporal(), checkedMonth(month), { dryRun: true });

@@ -4,6 +4,7 @@ import { ConfigError } from '../../config/config-error';
 import type { ConsoleContext } from '../console-context';
 import { insecureWarnings } from './insecure-warnings';
 import { EXIT, counted, printJson, say } from './cli-output';
+import { COMMAND_INDEX } from './command-index';
 
 /** Exit code of a refused policy check, apart from bad input (2) and failure (1). */
 export const POLICY_REFUSED = 4;
@@ -17,7 +18,7 @@ export const POLICY_REFUSED = 4;
 export function registerPolicyCommand(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) => void): void {
   program
     .command('policy')
-    .description('policy gates of the config repo')
+    .description(COMMAND_INDEX.policy.description)
     .command('check')
     .description('run the gates on a commit (default: the branch head); exit 0 pass, 4 refused')
     .option('--commit <sha>', 'commit (full or short sha)')

@@ -12,6 +12,7 @@ import type { ConsoleContext } from '../console-context';
 import { rolloutTimeline } from '../rollout-timeline';
 import { CliExit, EXIT, printJson, say } from './cli-output';
 import { insecureWarnings } from './insecure-warnings';
+import { COMMAND_INDEX } from './command-index';
 
 const STATE_EXIT: Record<RolloutStatus['state'], number> = {
   succeeded: EXIT.ok,
@@ -55,7 +56,7 @@ function printStatus(s: RolloutStatus, json?: boolean): void {
 const operator = () => process.env.LUCID_OPERATOR ?? os.userInfo().username;
 
 export function registerRolloutCommands(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) => void): void {
-  const cmd = program.command('rollout').description('roll commits out to the fleet in waves');
+  const cmd = program.command('rollout').description(COMMAND_INDEX.rollout.description);
 
   /** Full sha of a commit the console knows; rollouts are addressed by it. */
   const resolve = async (ctx: ConsoleContext, ref: string) => (await ctx.mirror().fetchAndResolve(commitRef('<sha>', ref))).sha;

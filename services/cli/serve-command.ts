@@ -7,12 +7,13 @@ import type { ConsoleContext } from '../console-context';
 import { createConsoleServer } from '../webhook/console-server';
 import { pushSecretProblem } from '../webhook/push-signature';
 import { CliExit, EXIT, say } from './cli-output';
+import { COMMAND_INDEX } from './command-index';
 
 /** The console's HTTP side: `POST /hooks/git` starts `rollout-<sha>`, `GET /metrics` for Prometheus. */
 export function registerServeCommand(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>) => void): void {
   program
     .command('serve')
-    .description('serve the git push webhook (POST /hooks/git) and Prometheus metrics (GET /metrics)')
+    .description(COMMAND_INDEX.serve.description)
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--port <port>', 'listen port', '8780')
     .option('--branch <branch>', 'the config repo branch the fleet follows', 'main')

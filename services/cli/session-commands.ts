@@ -17,6 +17,7 @@ import { readStackState } from '../stack/embedded-stack';
 import { CliExit, EXIT, counted, printJson, say } from './cli-output';
 import { ProgressBar } from './progress-bar';
 import { exportSession, verifySession, type AuditDeps, type VerifyReport } from '../session-audit';
+import { COMMAND_INDEX } from './command-index';
 
 /** Exit code of a session that failed verification or export. */
 export const SESSION_INTEGRITY_FAILED = 5;
@@ -59,7 +60,7 @@ async function knownNodes(ctx: ConsoleContext): Promise<string[]> {
 }
 
 export function registerSessionCommands(program: Command, run: (fn: (ctx: ConsoleContext) => Promise<number>, json?: boolean) => void): void {
-  const cmd = program.command('session').description('recorded sessions: record, verify, export, list');
+  const cmd = program.command('session').description(COMMAND_INDEX.session.description);
 
   cmd
     .command('record')

@@ -20,6 +20,7 @@ import { installJsonLogger } from '../../workers/json-logger';
 import { connectToConsole, watchConsoleEgress } from '../../workers/console-connection';
 import { egressProxy } from '../../config/egress-proxy';
 import { CliExit, EXIT } from './cli-output';
+import { COMMAND_INDEX } from './command-index';
 
 /**
  * The cluster's age identities: `LUCID_AGE_IDENTITY_FILE` (an age-keygen key
@@ -33,7 +34,7 @@ function ageIdentities(): string[] {
 
 /** Foreground workers: what a Pi's systemd unit or container runs. */
 export function registerWorkerCommands(program: Command, run: (fn: () => Promise<number>) => void): void {
-  const worker = program.command('worker').description('run one worker in the foreground');
+  const worker = program.command('worker').description(COMMAND_INDEX.worker.description);
 
   worker
     .command('control')

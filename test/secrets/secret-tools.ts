@@ -19,7 +19,7 @@ export function secretTools(toolsDir = process.env.LUCID_TOOLS_DIR ?? path.join(
     ageKeygen: path.join(toolsDir, 'bin', `age-keygen-${versions.age}`),
   };
   const missing = Object.values(tools).filter((bin) => !isExecutable(bin));
-  if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: run \`npm run bootstrap\` to build sops and age`);
+  if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: run \`bash scripts/bootstrap.sh --all\` to build sops and age`);
   return tools;
 }
 
