@@ -118,6 +118,9 @@ command -v Xvfb >/dev/null || apt_install xvfb
 # Tor: a Pi worker's egress (LUCID_TEMPORAL_PROXY to its HTTPTunnelPort); the egress tests run it unbootstrapped to show fail-closed
 command -v tor >/dev/null || apt_install tor
 
+# The production engine (Temporal's own server on PostgreSQL), only when asked for: LUCID_ENGINE=postgres or --engine postgres
+if [ "${LUCID_ENGINE:-}" = postgres ] || [[ " $* " == *" --engine postgres "* ]]; then bash scripts/temporal-server.sh; fi
+
 # TypeScript build and workflow bundle, when any source is newer than the last build
 STAMP=dist/.build-stamp
 if [ ! -f "$STAMP" ] || [ -n "$(find workflows activities workers services config compose demo egress repo secrets sessions stores supply-chain triggers common scripts bench package-lock.json tsconfig.json -newer "$STAMP" -type f 2>/dev/null | head -1)" ]; then
