@@ -3,12 +3,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { PROJECT_ROOT } from '../../config/runtime-env';
-import type { ChainState } from '../../services/stack/embedded-stack';
+import type { ChainState, StackEngine } from '../../services/stack/embedded-stack';
 
 /** The one Temporal dev server, FerretDB and registry of a test run, started by global-setup. */
 export interface TestStack {
   dataDir: string;
   namespace: string;
+  /** LUCID_ENGINE of the run: the dev server, or Temporal's own server on PostgreSQL. */
+  engine: StackEngine;
   temporalAddress: string;
   temporalPort: number;
   mongoUrl: string;
