@@ -48,6 +48,7 @@ export default async function globalSetup(): Promise<void> {
     dataDir,
     namespace: 'lucid',
     engine,
+    postgresPort: 15432 + offset,
     temporalPort: 17233 + offset,
     temporalAddress: `127.0.0.1:${17233 + offset}`,
     mongoPort: 27117 + offset,

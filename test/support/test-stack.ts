@@ -11,6 +11,8 @@ export interface TestStack {
   namespace: string;
   /** LUCID_ENGINE of the run: the dev server, or Temporal's own server on PostgreSQL. */
   engine: StackEngine;
+  /** The postgres engine's PostgreSQL port. */
+  postgresPort: number;
   temporalAddress: string;
   temporalPort: number;
   mongoUrl: string;
