@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the production Temporal server (go.temporal.io/server) and its SQL schema tool into $LUCID_TOOLS_DIR,
-# idempotently, and keeps beside them what `lucid dev up --engine postgres` needs from the module: the
-# PostgreSQL schema dirs and the config/dynamicconfig the server reads relative to its --root.
+# idempotently, and keeps beside them what `lucid dev up --engine postgres` needs from the module: its PostgreSQL
+# schema dirs (the server's config and dynamic config are written by the stack, services/stack/temporal-server.ts).
 # PostgreSQL itself comes from Debian (installed here when initdb is absent).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +23,7 @@ if ! command -v initdb >/dev/null && [ -z "$(pg_bin_dir)" ]; then
 fi
 id postgres >/dev/null 2>&1 || die "no 'postgres' user: PostgreSQL refuses to run as root, install Debian's postgresql"
 
-if [ -x "$OUT/bin/temporal-server" ] && [ -x "$OUT/bin/temporal-sql-tool" ] && [ -d "$OUT/schema" ] && [ -d "$OUT/config/dynamicconfig" ]; then
+if [ -x "$OUT/bin/temporal-server" ] && [ -x "$OUT/bin/temporal-sql-tool" ] && [ -d "$OUT/schema/postgresql" ]; then
   exit 0
 fi
 command -v go >/dev/null || die "go is required to build go.temporal.io/server $VERSION"
@@ -38,8 +38,7 @@ mkdir -p "$OUT.tmp/bin"
 say "building go.temporal.io/server $VERSION (./cmd/server, ./cmd/tools/sql); several minutes"
 (cd "$SRC" && go build -trimpath -o "$OUT.tmp/bin/temporal-server" ./cmd/server \
   && go build -trimpath -o "$OUT.tmp/bin/temporal-sql-tool" ./cmd/tools/sql) >&2 || die "go build of go.temporal.io/server@$VERSION failed"
-mkdir -p "$OUT.tmp/schema" "$OUT.tmp/config"
+mkdir -p "$OUT.tmp/schema"
 cp -r "$SRC/schema/postgresql" "$OUT.tmp/schema/"
-cp -r "$SRC/config/dynamicconfig" "$OUT.tmp/config/"
 rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
 say "built $OUT"
