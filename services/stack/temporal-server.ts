@@ -133,14 +133,18 @@ export async function ensureTemporalServer(
   await waitFor('Temporal server', () => registerNamespace(address, opts.namespace), 90000, () => `\n${proc.logTail()}`);
 }
 
-/** True once the namespace exists, registering it when the frontend answers without it. */
+/**
+ * True once the namespace is usable, registering it when the frontend answers without it. Usable is past the
+ * servers' namespace cache (what workers and the operator API read), not only in the database (what
+ * DescribeNamespace reads): the search attributes are registered right after.
+ */
 async function registerNamespace(address: string, namespace: string): Promise<boolean> {
   const [h, p] = address.split(':');
   if (!(await portOpen(h!, Number(p)))) return false;
   const conn = await Connection.connect({ address, connectTimeout: 2000 }).catch(() => undefined);
   if (!conn) return false;
   try {
-    await conn.workflowService.describeNamespace({ namespace });
+    await conn.operatorService.listSearchAttributes({ namespace });
     return true;
   } catch {
     await conn.workflowService
