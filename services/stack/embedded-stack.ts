@@ -9,6 +9,7 @@ import { anvilArgs, rpcChainId } from '../../chain/anvil';
 import { readChainKeyFile } from '../../chain/chain-key';
 import { provisionAnchor } from '../../chain/provision-anchor';
 import { provisionPayouts, type PayoutProvision } from '../../chain/provision-payouts';
+import { runtimeEnv } from '../../config/runtime-env';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { redactUrl } from '../../repo/redact-url';
 import { ManagedProcess, portOpen, waitFor } from './managed-process';
@@ -262,6 +263,7 @@ function walletEnv(p: ChainState['payouts']): NodeJS.ProcessEnv {
 
 export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
   const state = readStackState(dataDir);
+  if (!state) return connectedStatus();
   const out: ComponentStatus[] = [];
   const embedded = (name: string, address?: string): ComponentStatus => {
     const p = proc(dataDir, name);
@@ -306,6 +308,27 @@ export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
     out.push({ ...embedded(`worker-${w}`), name: `worker:${w}`, address });
   }
   return out;
+}
+
+/**
+ * Without a `dev up` here: the Temporal and MongoDB this machine's Lucid processes would use (TEMPORAL_ADDRESS
+ * and its TLS variables, MONGO_URL), an existing cluster's, say.
+ */
+async function connectedStatus(): Promise<ComponentStatus[]> {
+  const env = runtimeEnv();
+  const options = temporalConnectionOptions(env.TEMPORAL_ADDRESS);
+  const [h, p] = env.TEMPORAL_ADDRESS.split(':');
+  const temporalUp = await portOpen(h!, Number(p));
+  return [
+    {
+      name: 'temporal',
+      embedded: false,
+      running: temporalUp,
+      address: env.TEMPORAL_ADDRESS,
+      ...(temporalUp && { detail: `engine external, namespace ${env.LUCID_NAMESPACE}, ${await describeTemporal(options)}` }),
+    },
+    { name: 'mongodb', embedded: false, running: await mongoReady(env.MONGO_URL), address: redactUrl(env.MONGO_URL) },
+  ];
 }
 
 /** The payout token and routers: each with its address and whether it answers; a router with its payer and balance. */
