@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
+import type { TemporalConnectionOptions } from '../../config/temporal-connection';
 import { ManagedProcess, portOpen, waitFor } from './managed-process';
 import { PG_USER } from './postgres-server';
 import { toolPaths } from './tool-paths';
@@ -59,7 +60,25 @@ function sqlStore(db: string, pgPort: number, maxConns: number) {
 }
 
 /** The server's config: SQL persistence and SQL visibility on the stack's PostgreSQL, every service in one process on loopback. */
-function serverConfig(frontendPort: number, pgPort: number, dynamicConfigFile: string) {
+/**
+ * mTLS on the frontend: clients must present a certificate signed by `caFile`. The server's own system worker
+ * is such a client, with the server's certificate (which must allow clientAuth) for `localhost`.
+ */
+export interface TemporalServerTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+function tlsConfig(t: TemporalServerTls) {
+  const client = { serverName: 'localhost', rootCaFiles: [t.caFile] };
+  return {
+    frontend: { server: { certFile: t.certFile, keyFile: t.keyFile, clientCaFiles: [t.caFile], requireClientAuth: true }, client },
+    systemWorker: { certFile: t.certFile, keyFile: t.keyFile, client },
+  };
+}
+
+function serverConfig(frontendPort: number, pgPort: number, dynamicConfigFile: string, tls: TemporalServerTls | undefined) {
   const ports = temporalServerPorts(frontendPort);
   const rpc = (p: { grpcPort: number; membershipPort: number; httpPort?: number }) => ({ rpc: { ...p, bindOnLocalHost: true } });
   return {
@@ -70,7 +89,7 @@ function serverConfig(frontendPort: number, pgPort: number, dynamicConfigFile: s
       numHistoryShards: 4,
       datastores: { default: sqlStore('temporal', pgPort, 20), visibility: sqlStore('temporal_visibility', pgPort, 5) },
     },
-    global: { membership: { maxJoinDuration: '30s', broadcastAddress: HOST } },
+    global: { membership: { maxJoinDuration: '30s', broadcastAddress: HOST }, ...(tls && { tls: tlsConfig(tls) }) },
     services: { frontend: rpc(ports.frontend), history: rpc(ports.history), matching: rpc(ports.matching), worker: rpc(ports.worker) },
     clusterMetadata: {
       enableGlobalNamespace: false,
@@ -114,7 +133,7 @@ export async function ensureDatabases(dataDir: string, pgPort: number): Promise<
 /** Starts the production Temporal server on the stack's PostgreSQL (ensureDatabases first) unless it runs, and registers the namespace. */
 export async function ensureTemporalServer(
   proc: ManagedProcess,
-  opts: { dataDir: string; port: number; pgPort: number; namespace: string },
+  opts: { dataDir: string; port: number; pgPort: number; namespace: string; tls?: TemporalServerTls },
 ): Promise<void> {
   const dir = path.join(opts.dataDir, 'temporal-server');
   const address = `${HOST}:${opts.port}`;
@@ -127,10 +146,15 @@ export async function ensureTemporalServer(
     const dynamicConfigFile = path.join(dir, 'dynamicconfig.yaml');
     fs.writeFileSync(dynamicConfigFile, JSON.stringify(DYNAMIC_CONFIG, null, 2)); // JSON is YAML
     const configFile = path.join(dir, 'config.yaml');
-    fs.writeFileSync(configFile, JSON.stringify(serverConfig(opts.port, opts.pgPort, dynamicConfigFile), null, 2));
+    fs.writeFileSync(configFile, JSON.stringify(serverConfig(opts.port, opts.pgPort, dynamicConfigFile, opts.tls), null, 2));
     proc.start(bin, ['--config-file', configFile, '--allow-no-auth', 'start']);
   }
-  await waitFor('Temporal server', () => registerNamespace(address, opts.namespace), 90000, () => `\n${proc.logTail()}`);
+  const tls = opts.tls && {
+    serverNameOverride: 'localhost',
+    serverRootCACertificate: fs.readFileSync(opts.tls.caFile),
+    clientCertPair: { crt: fs.readFileSync(opts.tls.certFile), key: fs.readFileSync(opts.tls.keyFile) },
+  };
+  await waitFor('Temporal server', () => registerNamespace({ address, ...(tls && { tls }) }, opts.namespace), 90000, () => `\n${proc.logTail()}`);
 }
 
 /**
@@ -138,10 +162,10 @@ export async function ensureTemporalServer(
  * servers' namespace cache (what workers and the operator API read), not only in the database (what
  * DescribeNamespace reads): the search attributes are registered right after.
  */
-async function registerNamespace(address: string, namespace: string): Promise<boolean> {
-  const [h, p] = address.split(':');
+async function registerNamespace(connection: TemporalConnectionOptions, namespace: string): Promise<boolean> {
+  const [h, p] = connection.address.split(':');
   if (!(await portOpen(h!, Number(p)))) return false;
-  const conn = await Connection.connect({ address, connectTimeout: 2000 }).catch(() => undefined);
+  const conn = await Connection.connect({ ...connection, connectTimeout: 2000 }).catch(() => undefined);
   if (!conn) return false;
   try {
     await conn.operatorService.listSearchAttributes({ namespace });

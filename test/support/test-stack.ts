@@ -32,10 +32,13 @@ export interface TestStack {
   workflowBundle: string;
 }
 
-/** One per checkout, so a suite in another clone (CI's, say) never reads or tears down this one's stack. */
+/**
+ * One per checkout and engine, so a suite in another clone (CI's, say), or this checkout's run on the other engine
+ * (`npm test` beside `npm run test:postgres`), never reads or tears down this one's stack.
+ */
 export const TEST_STACK_FILE = path.join(
   os.tmpdir(),
-  `lucid-test-stack-${createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12)}.json`,
+  `lucid-test-stack-${createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12)}${process.env.LUCID_ENGINE === 'postgres' ? '-postgres' : ''}.json`,
 );
 
 export function testStack(): TestStack {
