@@ -11,6 +11,8 @@ const runtimeEnvSchema = z.object({
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').default('mongodb://127.0.0.1:27017/'),
   LUCID_DB: z.string().min(1).default('lucid'),
   LUCID_DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.lucid')),
+  /** The embedded stack's engine (`lucid dev up --engine`). */
+  LUCID_ENGINE: z.enum(['dev', 'postgres']).optional(),
   // git clone/fetch would read a URL starting with '-' as an option (`--upload-pack=<command>`).
   LUCID_CONFIG_REPO: z.string().min(1).refine((url) => !url.startsWith('-'), "must not start with '-': git would read it as an option").optional(),
 });

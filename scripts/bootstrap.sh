@@ -98,8 +98,6 @@ if [ -n "$ALL" ]; then
   for tool in age age-keygen; do
     [ -x "$TOOLS/bin/$tool-$AGE" ] || queue "$tool-$AGE" build_age "$tool" "$TOOLS/bin/$tool-$AGE"
   done
-  # Hook: scripts/temporal-server.sh (the Temporal server and its SQL schema tool, issue 14) goes here, as
-  # one `queue <name> <command...>` line, so it builds alongside the others.
 fi
 QUEUE_PID=
 if [ "${#QUEUE[@]}" -gt 0 ]; then
@@ -152,6 +150,10 @@ pip_install() {
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PIP[@]}" >&2 || die "pip install ${PIP[*]} failed"
 }
 [ "${#PIP[@]}" = 0 ] || step "pip install ${PIP[*]}" pip_install
+
+# The production engine (Temporal's own server on PostgreSQL), only when asked for; it installs Debian's postgresql
+# itself, so it runs in the foreground after the other apt step. Silent when built.
+if [ "${LUCID_ENGINE:-}" = postgres ]; then bash scripts/temporal-server.sh || die "building the Temporal server failed"; fi
 
 # TypeScript build and workflow bundle, when any source is newer than the last build
 STAMP=dist/.build-stamp

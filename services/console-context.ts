@@ -11,6 +11,7 @@ import type { ImageVerdict } from '../supply-chain/image-gate';
 import { chainEndpoint, requireChainEndpoint, type ChainEndpoint } from '../config/chain-config';
 import { loadFleetConfig, type FleetConfig } from '../config/fleet-config';
 import { payloadKeys } from '../config/payload-keys';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 import { lucidDataConverter } from '../workers/payload-codec';
 import { requireConfigRepo, runtimeEnv, type RuntimeEnv } from '../config/runtime-env';
 import type { CommitInfo } from '../workflows/reconcile-types';
@@ -42,7 +43,7 @@ export class ConsoleContext {
 
   async temporal(): Promise<Client> {
     if (!this.client) {
-      const connection = await Connection.connect({ address: this.env.TEMPORAL_ADDRESS, connectTimeout: 5000 });
+      const connection = await Connection.connect({ ...temporalConnectionOptions(this.env.TEMPORAL_ADDRESS), connectTimeout: 5000 });
       this.client = new Client({ connection, namespace: this.env.LUCID_NAMESPACE, dataConverter: lucidDataConverter(payloadKeys()) });
     }
     return this.client;

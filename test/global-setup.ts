@@ -3,22 +3,28 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureDemoImages } from '../demo/demo-images';
 import { writeWorkflowBundle } from '../scripts/bundle-workflows';
+import { runtimeEnv } from '../config/runtime-env';
 import { downStack, upStack } from '../services/stack/embedded-stack';
 import { TEST_STACK_FILE, type TestStack } from './support/test-stack';
 
 /**
- * One real Temporal dev server, FerretDB, registry and chain (anvil with LucidAnchor, the test token and the payout
- * routers) for the whole run, on ports apart from `lucid dev up`.
+ * One real Temporal (the dev server; with LUCID_ENGINE=postgres Temporal's own server, FerretDB too on PostgreSQL),
+ * FerretDB, registry and chain (anvil with LucidAnchor, the test token and the payout routers) for the whole run,
+ * on ports apart from `lucid dev up`.
  */
 export default async function globalSetup(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-test-'));
-  // Two checkouts (a helper's worktree beside main, say) can run their suites at once on different ports.
-  const offset = Number(process.env.LUCID_TEST_PORT_OFFSET ?? 0);
+  const engine = runtimeEnv().LUCID_ENGINE ?? 'dev';
+  // Two checkouts (a helper's worktree beside main, say) can run their suites at once on different ports,
+  // and one checkout's suites on both engines at once (`npm run test:postgres` beside `npm test`).
+  const offset = Number(process.env.LUCID_TEST_PORT_OFFSET ?? 0) + (engine === 'postgres' ? 50 : 0);
   const chainPort = 18545 + offset;
   const started = [
     upStack({
       dataDir,
       namespace: 'lucid',
+      engine,
+      postgresPort: 15432 + offset,
       temporalPort: 17233 + offset,
       mongoPort: 27117 + offset,
       registryPort: 17500 + offset,
@@ -41,6 +47,8 @@ export default async function globalSetup(): Promise<void> {
   const stack: TestStack = {
     dataDir,
     namespace: 'lucid',
+    engine,
+    postgresPort: 15432 + offset,
     temporalPort: 17233 + offset,
     temporalAddress: `127.0.0.1:${17233 + offset}`,
     mongoPort: 27117 + offset,

@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { proxyLabel, withoutProxySecret, type EgressProxy } from '../config/egress-proxy';
+import type { TemporalConnectionOptions } from '../config/temporal-connection';
 import { openTunnel } from '../egress/connect-tunnel';
 import { writeJsonLog } from './json-logger';
 
@@ -15,11 +16,12 @@ const WATCH_EVERY_MS = 10_000;
  * its log and tries again, backing off to every 30 s; it does not give up, so
  * a Pi rejoins on its own once Tor is back.
  */
-export async function connectToConsole(address: string, proxy: EgressProxy | undefined): Promise<NativeConnection> {
+export async function connectToConsole(options: TemporalConnectionOptions, proxy: EgressProxy | undefined): Promise<NativeConnection> {
+  const { address } = options;
   for (let wait = FIRST_RETRY_MS; ; wait = Math.min(wait * 2, MAX_RETRY_MS)) {
     try {
       return await NativeConnection.connect({
-        address,
+        ...options,
         ...(proxy && { proxy: { type: 'http-connect', targetHost: proxyLabel(proxy), basicAuth: proxy.basicAuth } }),
       });
     } catch (err) {

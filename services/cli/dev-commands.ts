@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ensureAnchorIndexer } from '../../triggers/anchor-indexer';
 import { ensurePollSchedule, syncDriftSweeps } from '../../triggers/schedules';
 import { ensurePayoutSchedule } from '../../triggers/payout-schedule';
@@ -8,7 +8,7 @@ import { runtimeEnv } from '../../config/runtime-env';
 import { ConsoleContext } from '../console-context';
 import Docker from 'dockerode';
 import { clusterContainerCounts, removeClusterContainers } from '../../compose/cluster-containers';
-import { CONSOLE_PORT, downStack, readStackState, stackStatus, upStack, type ComponentStatus } from '../stack/embedded-stack';
+import { CONSOLE_PORT, downStack, readStackState, stackStatus, upStack, type ComponentStatus, type StackEngine } from '../stack/embedded-stack';
 import { counted, printJson, say } from './cli-output';
 import { COMMAND_INDEX } from './command-index';
 
@@ -27,6 +27,11 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
     .command('up')
     .description('start Temporal, FerretDB, the registry, the chain (anvil), the control worker, one worker per cluster, one node worker, the chain and wallet workers, in the background')
     .option('--repo <path|url>', 'config repo (default: $LUCID_CONFIG_REPO)')
+    .addOption(
+      new Option('--engine <engine>', "dev: Temporal's dev server, FerretDB on SQLite; postgres: Temporal's own server and FerretDB on PostgreSQL (default: $LUCID_ENGINE, else the last dev up's, else dev)")
+        .choices(['dev', 'postgres']),
+    )
+    .option('--postgres-port <port>', "the postgres engine's PostgreSQL port", '5432')
     .option('--temporal-port <port>', 'Temporal frontend port', '7233')
     .option('--ui-port <port>', 'Temporal UI port (default: frontend port + 1000)')
     .option('--mongo-port <port>', 'FerretDB port', '27017')
@@ -35,8 +40,8 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
     .option('--poll-seconds <seconds>', 'how often the poll Schedule compares the branch head with the last rollout', '60')
     .option('--json', 'JSON on stdout')
     .action((o: {
-      repo?: string; temporalPort: string; uiPort?: string; mongoPort: string; registryPort: string; chainPort: string;
-      pollSeconds: string; json?: boolean;
+      repo?: string; engine?: StackEngine; postgresPort: string; temporalPort: string; uiPort?: string; mongoPort: string; registryPort: string;
+      chainPort: string; pollSeconds: string; json?: boolean;
     }) =>
       run(async () => {
         const env = runtimeEnv();
@@ -54,6 +59,8 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
         const state = await upStack({
           dataDir: env.LUCID_DATA_DIR,
           namespace: env.LUCID_NAMESPACE,
+          engine: o.engine ?? env.LUCID_ENGINE ?? previous?.engine,
+          postgresPort: Number(o.postgresPort),
           temporalAddress: process.env.TEMPORAL_ADDRESS,
           mongoUrl: process.env.MONGO_URL,
           temporalPort: Number(o.temporalPort),

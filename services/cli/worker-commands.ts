@@ -19,6 +19,7 @@ import { createWalletWorker } from '../../workers/wallet';
 import { installJsonLogger } from '../../workers/json-logger';
 import { connectToConsole, watchConsoleEgress } from '../../workers/console-connection';
 import { egressProxy } from '../../config/egress-proxy';
+import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { CliExit, EXIT } from './cli-output';
 import { COMMAND_INDEX } from './command-index';
 
@@ -44,8 +45,8 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
         const env = runtimeEnv();
         installJsonLogger();
         const mongo = await new MongoClient(env.MONGO_URL).connect();
-        const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-        const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+        const connection = await NativeConnection.connect(temporalConnectionOptions(env.TEMPORAL_ADDRESS));
+        const clientConnection = await Connection.connect(temporalConnectionOptions(env.TEMPORAL_ADDRESS));
         try {
           const dataConverter = lucidDataConverter(payloadKeys());
           const w = await createControlWorker({
@@ -161,7 +162,7 @@ async function runWorker(create: (connection: NativeConnection, env: RuntimeEnv)
   const env = runtimeEnv();
   const proxy = egressProxy();
   installJsonLogger();
-  const connection = await connectToConsole(env.TEMPORAL_ADDRESS, proxy);
+  const connection = await connectToConsole(temporalConnectionOptions(env.TEMPORAL_ADDRESS), proxy);
   const stopWatch = proxy && watchConsoleEgress(env.TEMPORAL_ADDRESS, proxy);
   try {
     await (await create(connection, env)).run();

@@ -9,16 +9,27 @@ import { anvilArgs, rpcChainId } from '../../chain/anvil';
 import { readChainKeyFile } from '../../chain/chain-key';
 import { provisionAnchor } from '../../chain/provision-anchor';
 import { provisionPayouts, type PayoutProvision } from '../../chain/provision-payouts';
+import { runtimeEnv } from '../../config/runtime-env';
+import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { redactUrl } from '../../repo/redact-url';
 import { ManagedProcess, portOpen, waitFor } from './managed-process';
 import { ensureChainKeyFile, ensureNodeKeyFile } from './node-key-file';
 import { ensurePayoutKeystore } from './payout-wallet';
+import { ensurePostgres } from './postgres-server';
 import { ensureSearchAttributes } from './search-attribute-registry';
+import { describeTemporal } from './temporal-identity';
+import { ensureDatabases, ensureTemporalServer, FERRETDB_DATABASE } from './temporal-server';
 import { toolPaths } from './tool-paths';
+
+/** `dev`: Temporal's dev server and FerretDB on SQLite; `postgres`: Temporal's own server and FerretDB on the stack's PostgreSQL. */
+export type StackEngine = 'dev' | 'postgres';
 
 export interface StackOptions {
   dataDir: string;
   namespace: string;
+  engine?: StackEngine;
+  /** The postgres engine's PostgreSQL port. */
+  postgresPort?: number;
   /** Set: use this Temporal and start none. */
   temporalAddress?: string;
   /** Set: use this MongoDB and start no FerretDB. */
@@ -77,6 +88,10 @@ const PAYOUT_FUND = 10_000_000n * 10n ** 6n;
 
 export interface StackState {
   namespace: string;
+  /** Absent in states written before there was a choice: the dev server. */
+  engine?: StackEngine;
+  /** The postgres engine's PostgreSQL (`postgres://user@host:port`, trust auth on loopback: no secret). */
+  postgresUrl?: string;
   temporalAddress: string;
   temporalUi?: string;
   mongoUrl: string;
@@ -118,8 +133,17 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
   const mongoUrl = opts.mongoUrl ?? `mongodb://${HOST}:${mongoPort}/`;
   const registryPort = opts.registryPort ?? 5000;
   const registry = opts.registry ?? `${HOST}:${registryPort}`;
+  const engine = opts.engine ?? 'dev';
+  const postgresPort = opts.postgresPort ?? 5432;
+  const postgresUrl =
+    engine === 'postgres' && (!opts.temporalAddress || !opts.mongoUrl)
+      ? await ensurePostgres(proc(opts.dataDir, 'postgres'), opts.dataDir, postgresPort)
+      : undefined;
+  if (postgresUrl) await ensureDatabases(opts.dataDir, postgresPort);
 
-  if (!opts.temporalAddress) {
+  if (!opts.temporalAddress && engine === 'postgres') {
+    await ensureTemporalServer(proc(opts.dataDir, 'temporal'), { dataDir: opts.dataDir, port: temporalPort, pgPort: postgresPort, namespace: opts.namespace });
+  } else if (!opts.temporalAddress) {
     const temporal = proc(opts.dataDir, 'temporal');
     if (!temporal.running()) {
       need(tools.temporal, 'Temporal CLI');
@@ -140,20 +164,20 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
     }
     await waitFor('Temporal', () => namespaceReady(temporalAddress, opts.namespace), 60000, () => `\n${temporal.logTail()}`);
   }
-  await ensureSearchAttributes(temporalAddress, opts.namespace);
+  // The TLS variables are for an existing cluster; the embedded servers listen in plaintext on loopback.
+  await ensureSearchAttributes(opts.temporalAddress ? temporalConnectionOptions(temporalAddress) : { address: temporalAddress }, opts.namespace);
 
   if (!opts.mongoUrl) {
     const ferret = proc(opts.dataDir, 'ferretdb');
     if (!ferret.running()) {
       need(tools.ferretdb, 'FerretDB');
       await portFree(mongoPort, 'FerretDB', '--mongo-port, or MONGO_URL for an external MongoDB');
-      const sqliteDir = path.join(opts.dataDir, 'ferretdb');
-      fs.mkdirSync(sqliteDir, { recursive: true });
+      const stateDir = path.join(opts.dataDir, 'ferretdb');
+      fs.mkdirSync(stateDir, { recursive: true });
       ferret.start(tools.ferretdb, [
-        '--handler=sqlite',
-        `--sqlite-url=file:${sqliteDir}/`,
+        ...(postgresUrl ? ['--handler=postgresql', `--postgresql-url=${postgresUrl}/${FERRETDB_DATABASE}`] : ['--handler=sqlite', `--sqlite-url=file:${stateDir}/`]),
         `--listen-addr=${HOST}:${mongoPort}`,
-        `--state-dir=${sqliteDir}`,
+        `--state-dir=${stateDir}`,
         '--debug-addr=',
         '--telemetry=disable',
         '--log-level=warn',
@@ -176,8 +200,11 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
 
   const state: StackState = {
     namespace: opts.namespace,
+    engine,
+    ...(postgresUrl && { postgresUrl }),
     temporalAddress,
-    temporalUi: opts.temporalAddress ? undefined : `http://${HOST}:${uiPort}`,
+    // The production server has no built-in UI (Temporal ships it separately).
+    temporalUi: opts.temporalAddress || engine === 'postgres' ? undefined : `http://${HOST}:${uiPort}`,
     mongoUrl,
     registry,
     repoUrl: opts.repoUrl,
@@ -236,20 +263,26 @@ function walletEnv(p: ChainState['payouts']): NodeJS.ProcessEnv {
 
 export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
   const state = readStackState(dataDir);
+  if (!state) return connectedStatus();
   const out: ComponentStatus[] = [];
   const embedded = (name: string, address?: string): ComponentStatus => {
     const p = proc(dataDir, name);
     return { name, embedded: true, running: p.running(), address, pid: p.running() ? p.pid() : undefined, log: p.logFile };
   };
   const temporalExternal = state && !fs.existsSync(proc(dataDir, 'temporal').pidFile);
-  const temporal = temporalExternal
+  const temporal: ComponentStatus = temporalExternal
     ? { name: 'temporal', embedded: false, running: false, address: state.temporalAddress }
     : embedded('temporal', state?.temporalAddress);
   if (temporal.address) {
     const [h, p] = temporal.address.split(':');
     temporal.running = (temporal.running || temporalExternal === true) && (await portOpen(h!, Number(p)));
   }
+  if (state && temporal.running) {
+    const connection = temporalExternal ? temporalConnectionOptions(state.temporalAddress) : { address: state.temporalAddress };
+    temporal.detail = `engine ${temporalExternal ? 'external' : (state.engine ?? 'dev')}, ${await describeTemporal(connection)}`;
+  }
   out.push(temporal);
+  if (state?.postgresUrl) out.push(embedded('postgres', state.postgresUrl));
   if (state?.temporalUi) out.push({ ...embedded('temporal'), name: 'temporal-ui', address: state.temporalUi });
   const mongoExternal = state && !fs.existsSync(proc(dataDir, 'ferretdb').pidFile);
   out.push(
@@ -277,6 +310,27 @@ export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
   return out;
 }
 
+/**
+ * Without a `dev up` here: the Temporal and MongoDB this machine's Lucid processes would use (TEMPORAL_ADDRESS
+ * and its TLS variables, MONGO_URL), an existing cluster's, say.
+ */
+async function connectedStatus(): Promise<ComponentStatus[]> {
+  const env = runtimeEnv();
+  const options = temporalConnectionOptions(env.TEMPORAL_ADDRESS);
+  const [h, p] = env.TEMPORAL_ADDRESS.split(':');
+  const temporalUp = await portOpen(h!, Number(p));
+  return [
+    {
+      name: 'temporal',
+      embedded: false,
+      running: temporalUp,
+      address: env.TEMPORAL_ADDRESS,
+      ...(temporalUp && { detail: `engine external, namespace ${env.LUCID_NAMESPACE}, ${await describeTemporal(options)}` }),
+    },
+    { name: 'mongodb', embedded: false, running: await mongoReady(env.MONGO_URL), address: redactUrl(env.MONGO_URL) },
+  ];
+}
+
 /** The payout token and routers: each with its address and whether it answers; a router with its payer and balance. */
 async function payoutStatus(rpc: string, p: PayoutProvision, isEmbedded: boolean): Promise<ComponentStatus[]> {
   const chain = new EvmPayoutChain({ rpcUrl: rpc, chainId: p.chainId, token: p.token, routers: p.routers });
@@ -297,6 +351,8 @@ export async function downStack(dataDir: string): Promise<string[]> {
   const names = [...(state?.workers ?? []).map((w) => `worker-${w}`), 'chain', 'registry', 'ferretdb', 'temporal'];
   const stopped: string[] = [];
   for (const n of names) if (await proc(dataDir, n).stop()) stopped.push(n);
+  // Last, once its clients are gone; SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait on idle clients).
+  if (await proc(dataDir, 'postgres').stop(30000, 'SIGINT')) stopped.push('postgres');
   return stopped;
 }
 

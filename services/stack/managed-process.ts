@@ -32,10 +32,11 @@ export class ManagedProcess {
     return now !== undefined && now === recorded;
   }
 
-  start(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  /** `user`: run as another user (PostgreSQL refuses root); the log file stays the stack's, opened here. */
+  start(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, user?: { uid: number; gid: number }): number {
     fs.mkdirSync(this.stackDir, { recursive: true });
     const log = fs.openSync(this.logFile, 'a');
-    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', log, log], env });
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', log, log], env, ...user });
     fs.closeSync(log);
     if (!child.pid) throw new Error(`${this.name}: could not start ${cmd}`);
     child.unref();
@@ -43,13 +44,14 @@ export class ManagedProcess {
     return child.pid;
   }
 
-  async stop(graceMs = 10000): Promise<boolean> {
+  /** `signal`: PostgreSQL's SIGTERM waits for every client to leave; SIGINT is its fast shutdown. */
+  async stop(graceMs = 10000, signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
     const pid = this.pid();
     if (!pid || !this.running()) {
       fs.rmSync(this.pidFile, { force: true });
       return false;
     }
-    process.kill(pid, 'SIGTERM');
+    process.kill(pid, signal);
     const deadline = Date.now() + graceMs;
     while (this.running() && Date.now() < deadline) await sleep(100);
     if (this.running()) process.kill(pid, 'SIGKILL');

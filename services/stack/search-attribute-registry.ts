@@ -1,5 +1,6 @@
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import type { TemporalConnectionOptions } from '../../config/temporal-connection';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 const INDEXED: Record<string, temporal.api.enums.v1.IndexedValueType> = {
@@ -9,8 +10,8 @@ const INDEXED: Record<string, temporal.api.enums.v1.IndexedValueType> = {
 };
 
 /** Registers Lucid's search attributes on a namespace unless they are there already (workflows that set them fail otherwise). */
-export async function ensureSearchAttributes(address: string, namespace: string): Promise<void> {
-  const conn = await Connection.connect({ address });
+export async function ensureSearchAttributes(connection: TemporalConnectionOptions, namespace: string): Promise<void> {
+  const conn = await Connection.connect(connection);
   try {
     const { customAttributes } = await conn.operatorService.listSearchAttributes({ namespace });
     const missing = Object.values(SEARCH_ATTRIBUTES).filter((k) => !customAttributes?.[k.name]);

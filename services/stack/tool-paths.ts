@@ -4,16 +4,22 @@ import { PROJECT_ROOT } from '../../config/runtime-env';
 
 const versions = require(path.join(PROJECT_ROOT, 'scripts', 'tool-versions.json')) as {
   temporalBin: string;
+  temporalServer: string;
   ferretdb: string;
   registry: string;
   cosign: string;
 };
 
-/** Where scripts/bootstrap.sh installs its pinned tools. */
+/** Where scripts/bootstrap.sh (and scripts/temporal-server.sh) install their pinned tools. */
 export function toolPaths(toolsDir = process.env.LUCID_TOOLS_DIR ?? path.join(os.homedir(), '.cache', 'lucid')) {
+  const temporalServerDir = path.join(toolsDir, `temporal-server-${versions.temporalServer}`);
   return {
     temporal: path.join(toolsDir, `temporal-${versions.temporalBin}`, 'bin', 'temporal'),
     temporalTestServer: path.join(toolsDir, `temporal-${versions.temporalBin}`, 'bin', 'temporal-test-server'),
+    temporalServerVersion: versions.temporalServer,
+    temporalServer: path.join(temporalServerDir, 'bin', 'temporal-server'),
+    temporalSqlTool: path.join(temporalServerDir, 'bin', 'temporal-sql-tool'),
+    temporalServerSchema: path.join(temporalServerDir, 'schema'),
     ferretdb: path.join(toolsDir, 'bin', `ferretdb-${versions.ferretdb}`),
     registry: path.join(toolsDir, 'bin', `registry-${versions.registry}`),
     cosign: path.join(toolsDir, 'bin', `cosign-${versions.cosign}`),

@@ -198,13 +198,16 @@ describe('monthly payouts, end to end on the chain, Temporal and MongoDB', () =>
     const needles = [hex, hex.toUpperCase(), fx.walletKey].map((t) => Buffer.from(t)).concat(Buffer.from(hex, 'hex'));
     expect((await payouts.receiptsOf('2026-09')).length).toBeGreaterThan(0); // the key has signed by now
     const stackDir = h.stack.dataDir;
-    expect(fs.existsSync(path.join(stackDir, 'temporal', 'temporal.db'))).toBe(true);
-    expect(filesHolding(path.join(stackDir, 'temporal'), needles)).toEqual([]);
-    expect(filesHolding(path.join(stackDir, 'ferretdb'), needles)).toEqual([]);
-    // The same search finds what is there: the signed transaction's hash, in both.
+    // The dev engine keeps Temporal's SQLite file and FerretDB's apart; the postgres engine both in one PostgreSQL.
+    const [stores, marker] =
+      h.stack.engine === 'postgres'
+        ? [[path.join(stackDir, 'postgres')], path.join(stackDir, 'postgres', 'data', 'PG_VERSION')]
+        : [[path.join(stackDir, 'temporal'), path.join(stackDir, 'ferretdb')], path.join(stackDir, 'temporal', 'temporal.db')];
+    expect(fs.existsSync(marker)).toBe(true);
+    for (const dir of stores) expect(filesHolding(dir, needles)).toEqual([]);
+    // The same search finds what is there: the signed transaction's hash, in each.
     const tx = Buffer.from((await payouts.receiptsOf('2026-09'))[0]!.txHash!);
-    expect(filesHolding(path.join(stackDir, 'temporal'), [tx]).length).toBeGreaterThan(0);
-    expect(filesHolding(path.join(stackDir, 'ferretdb'), [tx]).length).toBeGreaterThan(0);
+    for (const dir of stores) expect(filesHolding(dir, [tx]).length).toBeGreaterThan(0);
     // Every process's log: the stack's, and this fleet's workers' (the wallet worker's among them).
     expect(fs.existsSync(path.join(h.dataDir, 'worker-wallet.log'))).toBe(true);
     expect(filesHolding(stackDir, needles, (f) => f.endsWith('.log'))).toEqual([]);

@@ -298,14 +298,25 @@ export class FleetHarness {
     await runCompose(['-p', projectName(clusterId), 'down', '-v', '--remove-orphans', '--timeout', '1']);
   }
 
-  /** Stops the shared Temporal dev server and starts it again on the same database. */
-  async restartTemporal(downMs = 3000): Promise<void> {
-    const temporal = new ManagedProcess('temporal', stackDir(this.stack.dataDir));
-    if (!(await temporal.stop())) throw new Error('the test Temporal server was not running');
+  /** Stops the shared Temporal server (`signal`: SIGKILL for kill -9) and starts it again on the same database. */
+  async restartTemporal(downMs = 3000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.restart('temporal', downMs, signal);
+  }
+
+  /** Restarts the postgres engine's PostgreSQL under Temporal and FerretDB (SIGINT: its fast shutdown, as `pg_ctl restart`). */
+  async restartPostgres(downMs = 3000): Promise<void> {
+    await this.restart('postgres', downMs, 'SIGINT');
+  }
+
+  private async restart(server: 'temporal' | 'postgres', downMs: number, signal: NodeJS.Signals): Promise<void> {
+    const p = new ManagedProcess(server, stackDir(this.stack.dataDir));
+    if (!(await p.stop(30_000, signal))) throw new Error(`the test stack's ${server} was not running`);
     await new Promise((r) => setTimeout(r, downMs));
     await upStack({
       dataDir: this.stack.dataDir,
       namespace: this.stack.namespace,
+      engine: this.stack.engine,
+      postgresPort: this.stack.postgresPort,
       temporalPort: this.stack.temporalPort,
       mongoPort: this.stack.mongoPort,
       registryPort: this.stack.registryPort,

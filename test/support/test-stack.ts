@@ -3,12 +3,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { PROJECT_ROOT } from '../../config/runtime-env';
-import type { ChainState } from '../../services/stack/embedded-stack';
+import type { ChainState, StackEngine } from '../../services/stack/embedded-stack';
 
 /** The one Temporal dev server, FerretDB and registry of a test run, started by global-setup. */
 export interface TestStack {
   dataDir: string;
   namespace: string;
+  /** LUCID_ENGINE of the run: the dev server, or Temporal's own server on PostgreSQL. */
+  engine: StackEngine;
+  /** The postgres engine's PostgreSQL port. */
+  postgresPort: number;
   temporalAddress: string;
   temporalPort: number;
   mongoUrl: string;
@@ -28,10 +32,13 @@ export interface TestStack {
   workflowBundle: string;
 }
 
-/** One per checkout, so a suite in another clone (CI's, say) never reads or tears down this one's stack. */
+/**
+ * One per checkout and engine, so a suite in another clone (CI's, say), or this checkout's run on the other engine
+ * (`npm test` beside `npm run test:postgres`), never reads or tears down this one's stack.
+ */
 export const TEST_STACK_FILE = path.join(
   os.tmpdir(),
-  `lucid-test-stack-${createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12)}.json`,
+  `lucid-test-stack-${createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12)}${process.env.LUCID_ENGINE === 'postgres' ? '-postgres' : ''}.json`,
 );
 
 export function testStack(): TestStack {
