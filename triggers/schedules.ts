@@ -22,7 +22,8 @@ async function ensureSchedule(client: Client, s: Recurring): Promise<void> {
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule.getHandle(s.scheduleId).update((prev) => ({ ...prev, spec, action: { ...prev.action, taskQueue: s.taskQueue, args: s.args } }));
+    const { taskQueue, args } = s;
+    await client.schedule.getHandle(s.scheduleId).update((prev) => ({ ...prev, spec, action: { ...prev.action, taskQueue, args } }));
   }
 }
 
