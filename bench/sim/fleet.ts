@@ -64,6 +64,11 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-bench-fleet-'));
   const stack = await upStack({
     dataDir, namespace: 'lucid', temporalPort: 37233 + offset, mongoPort: 37017 + offset, registryPort: 37500 + offset, chainPort: 38545 + offset, workers: [],
+  }).catch(async (err: unknown) => {
+    // A half-started stack would hold its ports and fail the next run for a stale reason.
+    await downStack(dataDir);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
   });
   const temporalPid = (await stackStatus(dataDir)).find((c) => c.name === 'temporal')?.pid;
   if (!temporalPid) throw new Error('the embedded Temporal server has no pid to measure');
