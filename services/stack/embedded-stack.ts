@@ -157,6 +157,8 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
         '--port', String(temporalPort),
         '--ui-port', String(uiPort),
         '--ui-disable-news-fetch',
+        // Every Pi's worker long-polls this one namespace: the default (1,200 polls per frontend) stops a fleet of a few hundred.
+        '--dynamic-config-value', 'frontend.namespaceCount=20000',
         ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
         '--log-format', 'json',
         '--log-level', 'warn',

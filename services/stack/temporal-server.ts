@@ -41,6 +41,8 @@ const DYNAMIC_CONFIG = {
   'system.namespaceCacheRefreshInterval': [{ value: '2s', constraints: {} }],
   // Lucid's workflow ids carry a cluster id and a commit; the default 1000 would do, the dev server's 255 keeps them honest.
   'limit.maxIDLength': [{ value: 255, constraints: {} }],
+  // Every Pi's worker long-polls this one namespace: the default (1,200 polls per frontend) stops a fleet of a few hundred.
+  'frontend.namespaceCount': [{ value: 20000, constraints: {} }],
 };
 
 function sqlStore(db: string, pgPort: number, maxConns: number) {
