@@ -12,7 +12,7 @@ import type { RolloutInput, RolloutPlan, RolloutStatus } from './rollout-types';
 import { runWave } from './rollout-wave';
 import { STATUS_CLUSTERS_MAX, clusterList } from './rollout-batching';
 import { runWaveChild } from './rollout-wave-child';
-import { SEARCH_ATTRIBUTES as SA } from './search-attributes';
+import { SEARCH_ATTRIBUTES as SA, keywordListFits } from './search-attributes';
 
 export { abortSignal, approveUpdate, pauseSignal, resumeSignal, statusQuery, supersedeSignal } from './rollout-messages';
 
@@ -87,8 +87,9 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
         : w.clusters.map((id) => ({ id, state: 'pending', commit: plan.lastGood[id] ?? null, healthy: false })),
   }));
   const fleet = plan.waves.flatMap((w) => w.clusters);
+  // Past about a hundred clusters the list is over Temporal's limit: then each reconcile's LucidCluster finds them.
   upsertSearchAttributes([
-    { key: SA.cluster, value: fleet },
+    ...(keywordListFits(fleet) ? [{ key: SA.cluster, value: fleet }] : []),
     { key: SA.wave, value: plan.waves.map((w) => w.name) },
   ]);
   // Recorded as it starts, not only at its end, so /metrics shows an opted-out commit while it rolls out.

@@ -14,3 +14,11 @@ export const SEARCH_ATTRIBUTES = {
   /** Payouts: the month a payout or one of its batches pays (batches also set LucidBatch and LucidTx). */
   month: defineSearchAttributeKey('LucidMonth', 'KEYWORD'),
 } as const;
+
+/** Temporal refuses a search attribute value over 2 KiB (the workflow task fails and retries forever). */
+const MAX_VALUE_BYTES = 2048;
+
+/** Whether a keyword list (ids are ASCII) stays within the limit, as the server measures it: its JSON encoding. */
+export function keywordListFits(values: readonly string[]): boolean {
+  return JSON.stringify(values).length < MAX_VALUE_BYTES;
+}
