@@ -275,7 +275,7 @@ const manyClusters = (n: number) =>
 
 const limitCases: RefusedInput[] = [
   { name: 'clusters.yaml over 1 MiB of comments', files: { [INVENTORY_FILE]: VALID_INVENTORY + padding(1024 * 1024 + 1) }, file: INVENTORY_FILE, field: '(file)' },
-  { name: '1001 clusters', files: { [INVENTORY_FILE]: manyClusters(1001) }, file: INVENTORY_FILE, field: 'clusters' },
+  { name: '10,001 clusters', files: { [INVENTORY_FILE]: manyClusters(10_001) }, file: INVENTORY_FILE, field: 'clusters' },
   { name: 'compose file over 1 MiB', files: { [COMPOSE_FILE]: VALID_COMPOSE + padding(1024 * 1024) }, file: COMPOSE_FILE, field: '(file)' },
   {
     name: '501 services',
