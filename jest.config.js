@@ -9,6 +9,10 @@ const transform = { '^.+\\.ts$': ['@swc/jest'] };
 module.exports = {
   testSequencer: '<rootDir>/test/suite-order.js',
   testTimeout: 300000,
+  // After the last suite and the teardown a MessagePort opened by a library stays referenced (the inspector's
+  // process._getActiveHandles() shows nothing else), and jest would wait on it forever; the run's servers and
+  // workers are already stopped by then.
+  forceExit: true,
   verbose: true,
   projects: [
     {

@@ -70,7 +70,7 @@ describe('operating rollouts from the CLI', () => {
     await lucid(['rollout', 'start', '--commit', sha]);
     await untilState(sha, 'waiting', /approval of wave canary/);
 
-    await h.stopWorker('control');
+    await h.stopControlWorker();
     await h.startControlWorker();
     await h.restartTemporal();
     await untilState(sha, 'waiting', /approval of wave canary/);

@@ -132,6 +132,12 @@ export class FleetHarness {
     this.track('reconcile', await createReconcileWorker({ connection: this.nativeConnection, namespace: this.stack.namespace, dataConverter }));
   }
 
+  /** What `lucid worker control` exiting stops: the control worker and the reconcile worker it hosts. */
+  async stopControlWorker(): Promise<void> {
+    await this.stopWorker('control');
+    await this.stopWorker('reconcile');
+  }
+
   /** The test stack's chain and LucidAnchor contract. */
   get chainEndpoint(): ChainEndpoint {
     return { rpcUrl: this.stack.chainRpc, contract: this.stack.chainContract };
