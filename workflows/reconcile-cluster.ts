@@ -1,4 +1,4 @@
-import { ApplicationFailure, log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { type ActivityOptions, ApplicationFailure, log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ClusterActivities } from '../activities/cluster/cluster-activities';
 import type { ControlActivities } from '../activities/control/control-activities';
 import { clusterId as checkClusterId, fullSha } from '../common/input-ids';
@@ -22,10 +22,9 @@ const DEFAULT_HEALTH_TIMEOUT_SECONDS = 120;
  * workflow may run on the shared reconcile queue, the work only on the Pi.
  */
 function clusterActivities(clusterId: string, healthTimeoutSeconds: number) {
-  const taskQueue = clusterQueue(clusterId);
+  const onCluster = (options: ActivityOptions) => proxyActivities<ClusterActivities>({ ...options, taskQueue: clusterQueue(clusterId) });
   // They heartbeat, so a worker that dies in the middle (in a hung `git fetch`) is retried within seconds, not minutes.
-  const { fetchCommit, prepareCommit } = proxyActivities<ClusterActivities>({
-    taskQueue,
+  const { fetchCommit, prepareCommit } = onCluster({
     startToCloseTimeout: '2 minutes',
     heartbeatTimeout: '10 seconds',
     retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '20s', nonRetryableErrorTypes: ['ConfigError', 'UnknownCommit'] },
@@ -33,25 +32,15 @@ function clusterActivities(clusterId: string, healthTimeoutSeconds: number) {
   return {
     fetchCommit,
     prepareCommit,
-    composeUp: proxyActivities<ClusterActivities>({
-      taskQueue,
-      startToCloseTimeout: '10 minutes',
-      heartbeatTimeout: '20 seconds',
-      retry: { maximumAttempts: 3, initialInterval: '2s' },
-    }).composeUp,
-    waitHealthy: proxyActivities<ClusterActivities>({
-      taskQueue,
+    composeUp: onCluster({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 seconds', retry: { maximumAttempts: 3, initialInterval: '2s' } }).composeUp,
+    waitHealthy: onCluster({
       startToCloseTimeout: `${healthTimeoutSeconds + 60} seconds`,
       heartbeatTimeout: '15 seconds',
       retry: { maximumAttempts: 3, initialInterval: '1s' },
     }).waitHealthy,
     // One short container per service, connects of a second each; a probe that cannot run verifies nothing.
-    probePlanes: proxyActivities<ClusterActivities>({
-      taskQueue,
-      startToCloseTimeout: '2 minutes',
-      heartbeatTimeout: '10 seconds',
-      retry: { maximumAttempts: 3, initialInterval: '2s' },
-    }).probePlanes,
+    probePlanes: onCluster({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 seconds', retry: { maximumAttempts: 3, initialInterval: '2s' } })
+      .probePlanes,
   };
 }
 
