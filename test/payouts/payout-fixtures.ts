@@ -124,8 +124,18 @@ export function filesHolding(dir: string, needles: readonly Buffer[], only: (fil
   for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile() || !only(entry.name)) continue;
     const file = path.join(entry.parentPath, entry.name);
-    const bytes = fs.readFileSync(file);
-    if (needles.some((n) => bytes.includes(n))) hits.push(file);
+    // The servers keep running while we read: a SQLite journal or WAL segment can go between listing and reading.
+    const bytes = readIfThere(file);
+    if (bytes && needles.some((n) => bytes.includes(n))) hits.push(file);
   }
   return hits;
+}
+
+function readIfThere(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
