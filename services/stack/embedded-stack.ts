@@ -152,6 +152,11 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
       temporal.start(tools.temporal, [
         'server', 'start-dev',
         '--db-filename', path.join(opts.dataDir, 'temporal', 'temporal.db'),
+        // SQLite's default rollback journal creates, fsyncs and deletes a file per transaction on the server's one
+        // connection: 100 workflows of 6 activities took 62 s. A write-ahead log with every commit still fsynced
+        // (synchronous=FULL, as Temporal's own SQLite file config) took 16 s, and survives a power cut as before.
+        '--sqlite-pragma', 'journal_mode=wal',
+        '--sqlite-pragma', 'synchronous=full',
         '--namespace', opts.namespace,
         '--ip', HOST,
         '--port', String(temporalPort),
