@@ -21,7 +21,11 @@ export async function benchFleet(clusters: SampleCluster[]) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-bench-'));
   const docker = new Docker();
   await ensureDemoImages(docker);
-  const stack = await upStack({ dataDir, namespace: 'lucid', temporalPort: 37233, mongoPort: 37017, registryPort: 37500, chainPort: 38545, workers: [] });
+  // Two checkouts can bench at once on ports apart, as their test suites do.
+  const offset = Number(process.env.LUCID_TEST_PORT_OFFSET ?? 0);
+  const stack = await upStack({
+    dataDir, namespace: 'lucid', temporalPort: 37233 + offset, mongoPort: 37017 + offset, registryPort: 37500 + offset, chainPort: 38545 + offset, workers: [],
+  });
   const repo = await ConfigRepoWriter.open(path.join(dataDir, 'config.git'));
   const connection = await NativeConnection.connect({ address: stack.temporalAddress });
   const clientConnection = await Connection.connect({ address: stack.temporalAddress });
