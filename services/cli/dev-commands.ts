@@ -1,14 +1,8 @@
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { ensureAnchorIndexer } from '../../triggers/anchor-indexer';
-import { ensurePollSchedule, syncDriftSweeps } from '../../triggers/schedules';
-import { ensurePayoutSchedule } from '../../triggers/payout-schedule';
 import type { Inventory } from '../../config/inventory';
 import { runtimeEnv } from '../../config/runtime-env';
-import { ConsoleContext } from '../console-context';
-import Docker from 'dockerode';
-import { clusterContainerCounts, removeClusterContainers } from '../../compose/cluster-containers';
-import { CONSOLE_PORT, downStack, readStackState, stackStatus, upStack, type ComponentStatus, type StackEngine } from '../stack/embedded-stack';
+import type { ComponentStatus, StackEngine } from '../stack/embedded-stack';
 import { counted, printJson, say } from './cli-output';
 import { COMMAND_INDEX } from './command-index';
 
@@ -20,6 +14,8 @@ function repoArg(repo: string): string {
 /** The embedded stack's one node worker (session recording). */
 export const DEV_NODE = 'node-1';
 
+// The stack, Docker, Temporal and schedule modules are imported inside each action, so `lucid dev <cmd> --help`
+// answers without loading them.
 export function registerDevCommands(program: Command, run: (fn: () => Promise<number>, json?: boolean) => void): void {
   const dev = program.command('dev').description(COMMAND_INDEX.dev.description);
 
@@ -44,6 +40,8 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
       chainPort: string; pollSeconds: string; json?: boolean;
     }) =>
       run(async () => {
+        const { CONSOLE_PORT, readStackState, stackStatus, upStack } = await import('../stack/embedded-stack');
+        const { ConsoleContext } = await import('../console-context');
         const env = runtimeEnv();
         const previous = readStackState(env.LUCID_DATA_DIR);
         const repo = o.repo ? repoArg(o.repo) : (env.LUCID_CONFIG_REPO ?? previous?.repoUrl);
@@ -85,6 +83,9 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
         if (inventory) {
           const ctx = new ConsoleContext({ ...env, TEMPORAL_ADDRESS: state.temporalAddress, LUCID_CONFIG_REPO: repo });
           const client = await ctx.temporal();
+          const { ensurePollSchedule, syncDriftSweeps } = await import('../../triggers/schedules');
+          const { ensureAnchorIndexer } = await import('../../triggers/anchor-indexer');
+          const { ensurePayoutSchedule } = await import('../../triggers/payout-schedule');
           await ensurePollSchedule(client, Number(o.pollSeconds));
           await ensureAnchorIndexer(client);
           await ensurePayoutSchedule(client);
@@ -104,6 +105,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
     .option('--json', 'JSON on stdout')
     .action((o: { json?: boolean }) =>
       run(async () => {
+        const { stackStatus } = await import('../stack/embedded-stack');
         const env = runtimeEnv();
         const status = await stackStatus(env.LUCID_DATA_DIR);
         if (o.json) printJson(status);
@@ -118,6 +120,9 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
     .option('--clusters', "also remove the clusters' containers and networks (named volumes are kept)")
     .action((o: { clusters?: boolean }) =>
       run(async () => {
+        const { downStack, readStackState } = await import('../stack/embedded-stack');
+        const { clusterContainerCounts, removeClusterContainers } = await import('../../compose/cluster-containers');
+        const { default: Docker } = await import('dockerode');
         const env = runtimeEnv();
         const clusterIds = (readStackState(env.LUCID_DATA_DIR)?.workers ?? []).flatMap((w) => (w.startsWith('cluster:') ? [w.slice(8)] : []));
         const stopped = await downStack(env.LUCID_DATA_DIR);

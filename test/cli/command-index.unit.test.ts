@@ -49,6 +49,14 @@ describe('lucid --help', () => {
     expect(r.loaded.filter((f) => /services\/cli\/\w+-commands?\.ts$/.test(f)).map((f) => path.basename(f))).toEqual(['cluster-commands.ts']);
     expect(r.packages).toEqual(expect.arrayContaining(['@temporalio/workflow']));
   });
+
+  it('`dev up --help` answers without the stack, Docker, Temporal or chain libraries', () => {
+    const r = runCli(['dev', 'up', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: lucid dev up [options]');
+    expect(r.packages.filter((p) => /^(@temporalio\/|dockerode$|mongodb$|viem$|tronweb$)/.test(p))).toEqual([]);
+    expect(r.loaded.some((f) => f.endsWith(path.join('stack', 'embedded-stack.ts')))).toBe(false);
+  });
 });
 
 describe('the command index', () => {
