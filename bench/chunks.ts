@@ -7,6 +7,7 @@ import { blake3 } from '@napi-rs/blake-hash';
 import { Compressor } from 'zstd-napi';
 import { sealChunk } from '../sessions/chunk-cipher';
 import { ChunkSealer } from '../sessions/chunk-codec';
+import { ChunkPipeline } from '../sessions/chunk-pipeline';
 import { ChunkStore } from '../sessions/chunk-store';
 import { fixedChunks } from '../sessions/chunker';
 import { deriveSessionKey } from '../sessions/session-key';
@@ -35,11 +36,17 @@ async function* syntheticStream(total: number): AsyncGenerator<Buffer> {
   }
 }
 
-async function timeStage(total: number, stage: (chunk: Buffer, index: number) => void): Promise<{ ms: number; cpuMs: number }> {
+async function timeStage(
+  total: number,
+  stage: (chunk: Buffer, index: number) => unknown,
+  finish: () => Promise<void> = async () => undefined,
+): Promise<{ ms: number; cpuMs: number }> {
+  // process.cpuUsage() counts every thread of the process, so the pipeline's zstd thread is in its CPU figure.
   const cpu = process.cpuUsage();
   const t = performance.now();
   let i = 0;
-  for await (const chunk of fixedChunks(syntheticStream(total), CHUNK)) stage(chunk, i++);
+  for await (const chunk of fixedChunks(syntheticStream(total), CHUNK)) await stage(chunk, i++);
+  await finish();
   const used = process.cpuUsage(cpu);
   return { ms: performance.now() - t, cpuMs: (used.user + used.system) / 1000 };
 }
@@ -49,9 +56,14 @@ async function pipeline(total: number): Promise<{ ms: number; cpuMs: number; max
   try {
     const sealer = new ChunkSealer(KEY, 'bench', new ChunkStore(path.join(dir, 'store')), 3);
     const journal = new SessionJournal(path.join(dir, 'journal'), 'bench');
-    const token = journal.claim();
-    const r = await timeStage(total, (chunk, i) => journal.append(sealer.seal(i, chunk), token));
-    return { ...r, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
+    const chunks = new ChunkPipeline(sealer, journal, journal.claim(), () => undefined);
+    try {
+      const r = await timeStage(total, (chunk, i) => chunks.push(i, chunk), () => chunks.drain());
+      return { ...r, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
+    } finally {
+      await chunks.settle();
+      await sealer.close();
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -86,7 +98,7 @@ async function main(): Promise<void> {
     [
       `bench:chunks (${(TOTAL / MIB).toFixed(0)} MiB, half compressible / half random, ${CHUNK / MIB} MiB chunks; zstd ratio ${(TOTAL / stored).toFixed(2)})`,
       ...Object.entries(stages).map(([name, s]) => `  ${name.padEnd(20)} alone ${mbps(s.ms).toFixed(0).padStart(6)} MB/s`),
-      `  pipeline (all stages + fsynced store + journal) ${mbps(full.ms).toFixed(0)} MB/s   ratio to the slowest stage (${slowest[0]}) ${(slowest[1].ms / full.ms).toFixed(3)}`,
+      `  pipeline (all stages overlapped: zstd on its own thread; fsynced store + journal) ${mbps(full.ms).toFixed(0)} MB/s   ratio to the slowest stage (${slowest[0]}) ${(slowest[1].ms / full.ms).toFixed(3)}`,
       `  peak RSS   256 MiB stream ${small.maxRssMiB.toFixed(0)} MiB   ${(TOTAL / MIB).toFixed(0)} MiB stream ${full.maxRssMiB.toFixed(0)} MiB   ratio ${(full.maxRssMiB / small.maxRssMiB).toFixed(3)}`,
       `  CPU per recorded hour at 8 Mbit/s: ${((full.cpuMs / 1000) * (hourBytes / TOTAL)).toFixed(1)} s (pipeline only; the encoder is FFmpeg's)`,
       '',

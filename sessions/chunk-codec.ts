@@ -1,7 +1,8 @@
-import { Compressor, Decompressor } from 'zstd-napi';
+import { Decompressor } from 'zstd-napi';
 import { ChunkAuthError, openChunk, sealChunk } from './chunk-cipher';
 import type { ChunkStore } from './chunk-store';
 import { leafHash } from './merkle-tree';
+import { ZstdThread } from './zstd-thread';
 
 /** One chunk as the manifest lists it; never its key or contents. */
 export interface ChunkRecord {
@@ -49,9 +50,9 @@ export class ChunkIntegrityError extends Error {
   }
 }
 
-/** Media bytes -> zstd -> XChaCha20-Poly1305 -> BLAKE3 leaf -> atomic store write. */
+/** Media bytes -> zstd (on its own thread) -> XChaCha20-Poly1305 -> BLAKE3 leaf -> atomic store write. */
 export class ChunkSealer {
-  private readonly zstd: Compressor;
+  private readonly zstd: ZstdThread;
 
   constructor(
     private readonly key: Buffer,
@@ -59,15 +60,23 @@ export class ChunkSealer {
     private readonly store: ChunkStore,
     zstdLevel: number,
   ) {
-    this.zstd = new Compressor();
-    this.zstd.setParameters({ compressionLevel: zstdLevel });
+    this.zstd = new ZstdThread(zstdLevel);
   }
 
-  seal(index: number, media: Buffer): ChunkRecord {
-    const { nonce, ciphertext } = sealChunk(this.key, this.sessionId, index, this.zstd.compress(media));
+  /**
+   * Seals and stores one chunk; resolves once it is durable in the store. Calls may overlap: the next chunk
+   * compresses while this one is encrypted and written. Takes `media` over (see ZstdThread.compress).
+   */
+  async seal(index: number, media: Buffer): Promise<ChunkRecord> {
+    const size = media.length;
+    const { nonce, ciphertext } = sealChunk(this.key, this.sessionId, index, await this.zstd.compress(media));
     const leaf = leafHash(ciphertext).toString('hex');
-    this.store.put(leaf, ciphertext);
-    return { index, size: media.length, stored: ciphertext.length, leaf, nonce: nonce.toString('hex') };
+    await this.store.put(leaf, ciphertext);
+    return { index, size, stored: ciphertext.length, leaf, nonce: nonce.toString('hex') };
+  }
+
+  close(): Promise<void> {
+    return this.zstd.close();
   }
 }
 

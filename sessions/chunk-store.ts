@@ -14,25 +14,26 @@ export class ChunkStore {
     return path.join(this.root, leaf.slice(0, 2), leaf);
   }
 
-  put(leaf: string, data: Buffer): void {
+  /** Async, so the write and its fsyncs run on libuv's pool while the main thread seals the next chunk. */
+  async put(leaf: string, data: Buffer): Promise<void> {
     const file = this.pathOf(leaf);
     if (fs.existsSync(file)) return; // content-addressed: the same name is the same bytes
     const dir = path.dirname(file);
-    fs.mkdirSync(dir, { recursive: true });
+    await fs.promises.mkdir(dir, { recursive: true });
     const tmp = `${file}.tmp-${process.pid}`;
-    const fd = fs.openSync(tmp, 'w', 0o600);
+    const fh = await fs.promises.open(tmp, 'w', 0o600);
     try {
-      fs.writeSync(fd, data);
-      fs.fsyncSync(fd);
+      await fh.writeFile(data);
+      await fh.sync();
     } finally {
-      fs.closeSync(fd);
+      await fh.close();
     }
-    fs.renameSync(tmp, file);
-    const dirFd = fs.openSync(dir, 'r');
+    await fs.promises.rename(tmp, file);
+    const dirHandle = await fs.promises.open(dir, 'r');
     try {
-      fs.fsyncSync(dirFd);
+      await dirHandle.sync();
     } finally {
-      fs.closeSync(dirFd);
+      await dirHandle.close();
     }
   }
 

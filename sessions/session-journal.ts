@@ -49,16 +49,16 @@ export class SessionJournal {
     return token;
   }
 
-  append(record: ChunkRecord, token: string): void {
-    if (fs.readFileSync(this.ownerFile, 'utf8') !== token) {
+  async append(record: ChunkRecord, token: string): Promise<void> {
+    if ((await fs.promises.readFile(this.ownerFile, 'utf8')) !== token) {
       throw new JournalSupersededError(`${this.file}: a newer attempt took the journal over before chunk ${record.index}`);
     }
-    const fd = fs.openSync(this.file, 'a', 0o600);
+    const fh = await fs.promises.open(this.file, 'a', 0o600);
     try {
-      fs.writeSync(fd, `${JSON.stringify(record)}\n`);
-      fs.fsyncSync(fd);
+      await fh.writeFile(`${JSON.stringify(record)}\n`);
+      await fh.sync();
     } finally {
-      fs.closeSync(fd);
+      await fh.close();
     }
   }
 }

@@ -1,5 +1,6 @@
 import { ApplicationFailure, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
 import type { RecorderInput } from '../../config/node-config';
+import { ChunkPipeline } from '../../sessions/chunk-pipeline';
 import { ChunkSealer, codecParameters, type ChunkRecord, type CodecParameters } from '../../sessions/chunk-codec';
 import { ChunkStore } from '../../sessions/chunk-store';
 import { fixedChunks } from '../../sessions/chunker';
@@ -69,26 +70,29 @@ export function createNodeActivities(ctx: NodeWorkerContext) {
       if (seconds <= 0.5) return progress;
       if (stored.length > 0) log.info('resuming recording', { sessionId, chunks: progress.chunks, bytes: progress.bytes, seconds });
 
-      const sealer = new ChunkSealer(deriveSessionKey(ctx.nodeKey, sessionId), sessionId, ctx.store, ctx.zstdLevel);
       const recording = await startRecording(ctx.input, ctx.encoder, seconds);
+      const sealer = new ChunkSealer(deriveSessionKey(ctx.nodeKey, sessionId), sessionId, ctx.store, ctx.zstdLevel);
       const onCancel = () => recording.stop();
       activity.cancellationSignal.addEventListener('abort', onCancel);
       // Heartbeats keep flowing between chunks, so a dead Pi shows within the heartbeat timeout and a cancel arrives.
       const ticker = setInterval(() => heartbeat(progress), HEARTBEAT_MS);
+      const pipeline = new ChunkPipeline(sealer, sessionJournal, token, (record) => {
+        progress.chunks += 1;
+        progress.bytes += record.size;
+        progress.lastLeaf = record.leaf;
+        heartbeat(progress);
+      });
       try {
-        for await (const media of fixedChunks(recording.media, ctx.chunkBytes)) {
-          const record = sealer.seal(progress.chunks, media);
-          sessionJournal.append(record, token);
-          progress.chunks += 1;
-          progress.bytes += record.size;
-          progress.lastLeaf = record.leaf;
-          heartbeat(progress);
-        }
+        let next = progress.chunks;
+        for await (const media of fixedChunks(recording.media, ctx.chunkBytes)) await pipeline.push(next++, media);
+        await pipeline.drain();
         await recording.done;
       } catch (err) {
         recording.stop();
         throw new Error(`node ${ctx.nodeId}, session ${sessionId}, chunk ${progress.chunks}: ${(err as Error).message}`);
       } finally {
+        await pipeline.settle();
+        await sealer.close();
         clearInterval(ticker);
         activity.cancellationSignal.removeEventListener('abort', onCancel);
       }

@@ -69,10 +69,12 @@ describe('chunk sealing', () => {
     expect(chunkAad('ab', 1)).not.toEqual(chunkAad('a', 1));
   });
 
-  it('stores by leaf hash and reads back through every check; a flipped byte is an AEAD failure', () => {
+  it('stores by leaf hash and reads back through every check; a flipped byte is an AEAD failure', async () => {
     const store = new ChunkStore(fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-chunks-')));
     const media = Buffer.concat([Buffer.alloc(100_000, 'a'), Buffer.from('end')]);
-    const record = new ChunkSealer(key, 'sess', store, 3).seal(0, media);
+    const sealer = new ChunkSealer(key, 'sess', store, 3);
+    const record = await sealer.seal(0, Buffer.from(media));
+    await sealer.close();
     expect(record.stored).toBeLessThan(media.length); // compressed before sealing
     const file = store.pathOf(record.leaf);
     expect(leafHash(fs.readFileSync(file)).toString('hex')).toBe(record.leaf);

@@ -10,32 +10,32 @@ beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-journal-'))
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('SessionJournal', () => {
-  it('a writer whose journal a newer attempt claimed cannot append', () => {
+  it('a writer whose journal a newer attempt claimed cannot append', async () => {
     const old = new SessionJournal(dir, 's1');
     const oldToken = old.claim();
-    old.append(record(0), oldToken);
+    await old.append(record(0), oldToken);
     const fresh = new SessionJournal(dir, 's1');
     const token = fresh.claim();
-    expect(() => old.append(record(1), oldToken)).toThrow(JournalSupersededError);
-    fresh.append(record(1), token);
+    await expect(old.append(record(1), oldToken)).rejects.toThrow(JournalSupersededError);
+    await fresh.append(record(1), token);
     expect(fresh.read().map((r) => r.index)).toEqual([0, 1]);
   });
 
-  it('cuts a line torn by a crash and keeps the complete ones', () => {
+  it('cuts a line torn by a crash and keeps the complete ones', async () => {
     const j = new SessionJournal(dir, 's2');
     const token = j.claim();
-    j.append(record(0), token);
+    await j.append(record(0), token);
     fs.appendFileSync(j.file, '{"index":1,"si');
     expect(j.read()).toEqual([record(0)]);
-    j.append(record(1), token);
+    await j.append(record(1), token);
     expect(j.read().map((r) => r.index)).toEqual([0, 1]);
   });
 
-  it('refuses a journal whose indexes are not contiguous', () => {
+  it('refuses a journal whose indexes are not contiguous', async () => {
     const j = new SessionJournal(dir, 's3');
     const token = j.claim();
-    j.append(record(0), token);
-    j.append(record(2), token);
+    await j.append(record(0), token);
+    await j.append(record(2), token);
     expect(() => j.read()).toThrow(/line 2 has index 2, expected 1/);
   });
 });
