@@ -15,6 +15,8 @@ import { createClusterWorker } from '../workers/cluster';
 import { createControlWorker } from '../workers/control';
 import { createReconcileWorker } from '../workers/reconcile';
 
+const BENCH_DB = 'lucid_bench';
+
 /** A throwaway fleet for a benchmark: its own Temporal, FerretDB, config repo and in-process workers. */
 export async function benchFleet(clusters: SampleCluster[]) {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -32,7 +34,7 @@ export async function benchFleet(clusters: SampleCluster[]) {
   const client = new Client({ connection: clientConnection, namespace: 'lucid' });
   const mongo = await new MongoClient(stack.mongoUrl).connect();
   const workers: Worker[] = [
-    await createControlWorker({ connection, clientConnection, namespace: 'lucid', db: mongo.db('lucid_bench'), repo: { url: repo.bareDir, dataDir } }),
+    await createControlWorker({ connection, clientConnection, namespace: 'lucid', db: mongo.db(BENCH_DB), repo: { url: repo.bareDir, dataDir } }),
     await createReconcileWorker({ connection, namespace: 'lucid' }),
     ...(await Promise.all(
       clusters.map((c) => createClusterWorker({ connection, namespace: 'lucid', clusterId: c.id, repoUrl: repo.bareDir, dataDir, docker })),
@@ -42,6 +44,8 @@ export async function benchFleet(clusters: SampleCluster[]) {
 
   return {
     dataDir,
+    /** Where a separate process (the CLI) reaches this fleet's stack. */
+    stack: { temporalAddress: stack.temporalAddress, mongoUrl: stack.mongoUrl, namespace: 'lucid', db: BENCH_DB },
     docker,
     repo,
     client,

@@ -1,24 +1,39 @@
 import type Docker from 'dockerode';
 import type { HealthReport, PlannedService, ServiceStatus } from '../workflows/reconcile-types';
+import { watchProject, type ProjectChanges } from './container-events';
 import { listProjectContainers, type ProjectContainer } from './container-state';
 
 type Verdict = { done: false } | { done: true; ok: true } | { done: true; ok: false; reason: string };
 
-/**
- * Waits until every planned service runs the planned config and, where it has
- * a healthcheck (Compose- or image-defined), reports healthy. Stops at the first
- * service that is unhealthy or exited, or at the deadline, naming the service
- * and its last health log.
- */
-export async function waitHealthy(args: {
+type WaitArgs = {
   docker: Docker;
   clusterId: string;
   services: PlannedService[];
   timeoutMs: number;
   pollMs?: number;
   onPoll?: (statuses: ServiceStatus[]) => void;
-}): Promise<HealthReport> {
-  const { docker, clusterId, services, timeoutMs, pollMs = 250 } = args;
+};
+
+/**
+ * Waits until every planned service runs the planned config and, where it has
+ * a healthcheck (Compose- or image-defined), reports healthy. Stops at the first
+ * service that is unhealthy or exited, or at the deadline, naming the service
+ * and its last health log. Looks again as soon as Docker reports that a container
+ * of the project started, died or changed health (a 250 ms poll used to add half
+ * a poll on average), and every `pollMs` in case an event was missed.
+ */
+export async function waitHealthy(args: WaitArgs): Promise<HealthReport> {
+  // Watching starts before the first look, so a change between a look and the next wait still wakes it.
+  const changes = await watchProject(args.docker, args.clusterId, ['health_status', 'start', 'die']);
+  try {
+    return await untilSettled(args, changes);
+  } finally {
+    changes.close();
+  }
+}
+
+async function untilSettled(args: WaitArgs, changes: ProjectChanges): Promise<HealthReport> {
+  const { docker, clusterId, services, timeoutMs, pollMs = 1000 } = args;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const containers = await listProjectContainers(docker, clusterId);
@@ -51,7 +66,7 @@ export async function waitHealthy(args: {
         },
       };
     }
-    await new Promise((r) => setTimeout(r, pollMs));
+    await changes.next(Math.min(pollMs, deadline - Date.now() + 1));
   }
 }
 

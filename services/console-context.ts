@@ -36,16 +36,16 @@ export function consoleEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
 }
 
 export class ConsoleContext {
-  private client?: Client;
+  /** One connection per process, whoever asks first: a command may start connecting before it needs the client. */
+  private client?: Promise<Client>;
   private mongo?: MongoClient;
 
   constructor(readonly env: RuntimeEnv) {}
 
-  async temporal(): Promise<Client> {
-    if (!this.client) {
-      const connection = await Connection.connect({ ...temporalConnectionOptions(this.env.TEMPORAL_ADDRESS), connectTimeout: 5000 });
-      this.client = new Client({ connection, namespace: this.env.LUCID_NAMESPACE, dataConverter: lucidDataConverter(payloadKeys()) });
-    }
+  temporal(): Promise<Client> {
+    this.client ??= Connection.connect({ ...temporalConnectionOptions(this.env.TEMPORAL_ADDRESS), connectTimeout: 5000 }).then(
+      (connection) => new Client({ connection, namespace: this.env.LUCID_NAMESPACE, dataConverter: lucidDataConverter(payloadKeys()) }),
+    );
     return this.client;
   }
 
@@ -100,7 +100,8 @@ export class ConsoleContext {
   }
 
   async close(): Promise<void> {
-    await this.client?.connection.close();
+    const client = await this.client?.catch(() => undefined);
+    await client?.connection.close();
     await this.mongo?.close();
   }
 }

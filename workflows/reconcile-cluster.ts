@@ -70,17 +70,21 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     { key: SA.commit, value: commit },
     { key: SA.cluster, value: [clusterId] },
   ]);
-  const record = await control.loadClusterRecord({ clusterId });
-  let info;
-  try {
-    info = await fetchCommit({ commit });
-  } catch (err) {
+  // The control-side bookkeeping runs beside the cluster's work instead of before it: two activity round trips fewer on the way to healthy.
+  const overlapped = patched('reconcile-bookkeeping-overlapped');
+  const fetching = () => settled(fetchCommit({ commit }));
+  const [record, fetched] = overlapped
+    ? await Promise.all([control.loadClusterRecord({ clusterId }), fetching()])
+    : [await control.loadClusterRecord({ clusterId }), await fetching()];
+  if ('err' in fetched) {
     // Nothing on the cluster changed; the outcome still lands in history and MongoDB.
+    const { err } = fetched;
     const outcome = isFailureType(err, 'UnknownCommit') ? 'invalid' : 'failed';
     return finish({ outcome, appliedCommit: record.appliedCommit, failure: { reason: `fetch failed: ${rootCause(err)}`, stage: 'fetch' }, services: [] });
   }
-  log.info('reconcile start', { clusterId, commit, author: info.author, subject: info.subject });
-  await control.recordDesired({ clusterId, commit });
+  log.info('reconcile start', { clusterId, commit, author: fetched.value.author, subject: fetched.value.subject });
+  const desiredRecorded = control.recordDesired({ clusterId, commit });
+  if (!overlapped) await desiredRecorded;
 
   async function finish(result: Omit<ReconcileResult, 'clusterId' | 'commit'>): Promise<ReconcileResult> {
     const full: ReconcileResult = { clusterId, commit, ...result };
@@ -107,18 +111,19 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     return verifyPlanes(health, probePlanes);
   };
 
-  let plan: PlannedService[];
-  try {
-    plan = await prepareCommit({ commit });
-  } catch (err) {
-    const rejection = configRejection(err);
+  const preparing = settled(prepareCommit({ commit }));
+  // An outcome is recorded only after the desired commit it is about (recordOutcome marks bad commits by it).
+  await desiredRecorded;
+  const prepared = await preparing;
+  if ('err' in prepared) {
+    const rejection = configRejection(prepared.err);
     if (!rejection) {
-      return finish({ outcome: 'failed', appliedCommit: record.appliedCommit, failure: { reason: `prepare failed: ${rootCause(err)}`, stage: 'prepare' }, services: [] });
+      return finish({ outcome: 'failed', appliedCommit: record.appliedCommit, failure: { reason: `prepare failed: ${rootCause(prepared.err)}`, stage: 'prepare' }, services: [] });
     }
     return finish({ outcome: 'invalid', rejection, appliedCommit: record.appliedCommit, services: [] });
   }
 
-  const report = await apply(commit, plan);
+  const report = await apply(commit, prepared.value);
   if (report.healthy) return finish({ outcome: 'healthy', appliedCommit: commit, services: report.services });
 
   const lastGood = input.rollbackTo === undefined ? record.lastGoodCommit : (input.rollbackTo ?? undefined);
@@ -150,6 +155,14 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     failure: report.failure,
     services: back.services,
   });
+}
+
+/** An activity's outcome as a value, so it can be awaited beside another without an unhandled rejection. */
+function settled<T>(p: Promise<T>): Promise<{ value: T } | { err: unknown }> {
+  return p.then(
+    (value) => ({ value }),
+    (err: unknown) => ({ err }),
+  );
 }
 
 /** Healthy includes isolated (SPEC-4's "wallet plane isolation verified"): a cluster whose planes leak is rolled back like an unhealthy one. */
