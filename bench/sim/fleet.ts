@@ -9,20 +9,23 @@ import { type Db, MongoClient } from 'mongodb';
 import { stringify } from 'yaml';
 import { ConfigRepoWriter } from '../../demo/config-repo-writer';
 import { sampleFleetFiles } from '../../demo/sample-fleet';
-import { downStack, stackStatus, upStack } from '../../services/stack/embedded-stack';
+import { downStack, type StackEngine, type StackOptions, stackStatus, upStack } from '../../services/stack/embedded-stack';
 import { ClusterStore } from '../../stores/cluster-store';
 import { createControlWorker } from '../../workers/control';
 import { createReconcileWorker } from '../../workers/reconcile';
 import type { rollout } from '../../workflows';
 import { CONTROL_QUEUE, rolloutWorkflowId } from '../../workflows/task-queues';
+import { FAULTS, type Fault, type FaultRun, rolloutThroughFault } from './fault-injection';
 import { planFleet } from './fleet-plan';
 import { procUsage } from './proc-usage';
 import { startSimulatedPis } from './simulated-pis';
 
 /**
- * bench:fleet -- --clusters N [--fail 0.01] [--offline 0.005] [--pis 4]: a SIMULATION of a fleet of N Pis.
+ * bench:fleet -- --clusters N [--fail 0.01] [--offline 0.005] [--pis 4] [--engine dev|postgres]
+ * [--fault kill-temporal|restart-postgres [--fault-after N] [--fault-down-ms 3000]]: a SIMULATION of a fleet of N Pis.
  * The rollout, Temporal, MongoDB, git fetch, the gates and the render are real; only the container engine
  * is simulated, with latencies measured from real Compose runs on this machine (bench:record-latencies).
+ * `--fault` kills or restarts a server once N clusters are healthy and times the rollout through it.
  */
 const MB = 1024 * 1024;
 
@@ -35,6 +38,10 @@ function options() {
       pis: { type: 'string', default: '4' },
       seed: { type: 'string', default: '1' },
       'pickup-timeout': { type: 'string', default: '15' },
+      engine: { type: 'string', default: process.env.LUCID_ENGINE ?? 'dev' },
+      fault: { type: 'string' },
+      'fault-after': { type: 'string' },
+      'fault-down-ms': { type: 'string', default: '3000' },
     },
   });
   const num = (name: keyof typeof values, whole: boolean) => {
@@ -42,8 +49,19 @@ function options() {
     if (!Number.isFinite(v) || (whole && !Number.isInteger(v))) throw new Error(`--${name}: '${values[name]}' is not a ${whole ? 'whole ' : ''}number`);
     return v;
   };
+  const engine = values.engine as StackEngine;
+  if (engine !== 'dev' && engine !== 'postgres') throw new Error(`--engine: '${values.engine}' is neither dev nor postgres`);
+  const fault = values.fault as Fault | undefined;
+  if (fault !== undefined && !FAULTS.includes(fault)) throw new Error(`--fault: '${fault}' is none of ${FAULTS.join(', ')}`);
+  if (fault === 'restart-postgres' && engine !== 'postgres') throw new Error('--fault restart-postgres needs --engine postgres');
+  const clusters = num('clusters', true);
   return {
-    clusters: num('clusters', true),
+    engine,
+    fault,
+    // Past the canary and well into the first wave after it: cluster activities are in flight when the fault lands.
+    faultAfter: values['fault-after'] === undefined ? Math.max(2, Math.round(clusters * 0.3)) : num('fault-after', true),
+    faultDownMs: num('fault-down-ms', true),
+    clusters,
     failShare: num('fail', false),
     offlineShare: num('offline', false),
     pis: num('pis', true),
@@ -57,14 +75,18 @@ async function main(): Promise<void> {
   const plan = planFleet({ ...o, canaryShare: 0.01 });
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`SIMULATION: ${o.clusters} simulated clusters (engine simulated from measured Compose latencies; Temporal, MongoDB, git, gates real)`);
+  say(`  ${o.engine === 'postgres' ? "Temporal's own server and FerretDB on PostgreSQL" : 'the embedded dev server'}${o.fault ? `; fault ${o.fault} once ${o.faultAfter} clusters are healthy, down ${o.faultDownMs} ms` : ''}`);
   say(`  ${plan.failing.size} fail health, ${plan.offline.size} offline, ${o.pis} simulated-Pi processes; waves ${plan.waves.map((w) => `${w.name}(${plan.clusters.filter((c) => c.wave === w.name).length})`).join(', ')}`);
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const offset = Number(process.env.LUCID_TEST_PORT_OFFSET ?? 0);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-bench-fleet-'));
-  const stack = await upStack({
-    dataDir, namespace: 'lucid', temporalPort: 37233 + offset, mongoPort: 37017 + offset, registryPort: 37500 + offset, chainPort: 38545 + offset, workers: [],
-  }).catch(async (err: unknown) => {
+  // The production server's membership ports (300 below the frontend's) must stay under Linux's ephemeral range (32768+).
+  const temporalPort = (o.engine === 'postgres' ? 31233 : 37233) + offset;
+  const stackOptions: StackOptions = {
+    dataDir, namespace: 'lucid', engine: o.engine, postgresPort: 35432 + offset, temporalPort, mongoPort: 37017 + offset, registryPort: 37500 + offset, chainPort: 38545 + offset, workers: [],
+  };
+  const stack = await upStack(stackOptions).catch(async (err: unknown) => {
     // A half-started stack would hold its ports and fail the next run for a stale reason.
     await downStack(dataDir);
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -95,9 +117,21 @@ async function main(): Promise<void> {
     const docsBefore = await documents(db);
     const t0 = performance.now();
     const sha = await repo.commit(files, `simulated fleet of ${o.clusters}`, { replaceAll: true });
-    const status = await client.workflow.execute<typeof rollout>('rollout', { taskQueue: CONTROL_QUEUE, workflowId: rolloutWorkflowId(sha), args: [{ commit: sha }] });
+    // A killed server's usage is its own up to the kill, then its successor's.
+    let upToKill = { cpuSeconds: before.cpuSeconds, peakRssBytes: 0 };
+    let faultRun: FaultRun | undefined;
+    const status = o.fault
+      ? (faultRun = await rolloutThroughFault({
+          client, db, stack: stackOptions, commit: sha, fault: o.fault, afterHealthy: o.faultAfter, downMs: o.faultDownMs,
+          beforeFault: () => (upToKill = procUsage(temporalPid)),
+        })).status
+      : await client.workflow.execute<typeof rollout>('rollout', { taskQueue: CONTROL_QUEUE, workflowId: rolloutWorkflowId(sha), args: [{ commit: sha }] });
     const seconds = (performance.now() - t0) / 1000;
-    const after = procUsage(temporalPid);
+    const temporalNow = (await stackStatus(dataDir)).find((c) => c.name === 'temporal')?.pid ?? temporalPid;
+    const now = procUsage(temporalNow);
+    const after = temporalNow === temporalPid
+      ? now
+      : { cpuSeconds: upToKill.cpuSeconds + now.cpuSeconds, peakRssBytes: Math.max(upToKill.peakRssBytes, now.peakRssBytes) };
     const outcomes: Record<string, number> = {};
     const times = await new ClusterStore(db).outcomeTimes();
     for (const r of times) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
@@ -121,6 +155,11 @@ async function main(): Promise<void> {
     const encoded = temporal.api.history.v1.History.encode(history).finish().length;
 
     say(`RESULT (SIMULATION, ${o.clusters} clusters): rollout ${status.state} in ${seconds.toFixed(1)} s from commit; outcomes ${JSON.stringify(outcomes)}`);
+    if (faultRun) {
+      const f = faultRun;
+      say(`  fault ${f.fault} at ${f.faultAtSeconds.toFixed(1)} s (${f.healthyAtFault} clusters healthy): server back after ${f.downtimeSeconds.toFixed(1)} s, next cluster healthy ${f.resumedAfterSeconds?.toFixed(1) ?? '-'} s after the fault`);
+      say(`  runs of ${rolloutWorkflowId(sha)}: ${f.runs.join(', ')} (${f.runs.length === 1 && f.runs[0] === 'COMPLETED' ? 'finished without a re-trigger' : 'NOT one completed run'})`);
+    }
     say(`  waves, first reconcile start to last end: ${spans.join(', ')}`);
     if (status.reasons.length) say(`  reasons: ${status.reasons.slice(0, 8).join('; ')}`);
     for (const r of (await new ClusterStore(db).list()).filter((c) => !plan.failing.has(c.id) && c.lastGoodCommit !== sha).slice(0, 5)) {

@@ -10,7 +10,7 @@ import { runCompose } from '../../compose/compose-cli';
 import { LABELS, projectName } from '../../compose/compose-labels';
 import { ClusterStore } from '../../stores/cluster-store';
 import { POLL_SCHEDULE_ID } from '../../triggers/schedules';
-import { stackDir, upStack } from '../../services/stack/embedded-stack';
+import { type StackOptions, stackDir, upStack } from '../../services/stack/embedded-stack';
 import { ManagedProcess } from '../../services/stack/managed-process';
 import { queueHasWorker } from '../../services/queue-workers';
 import { ConfigRepoWriter } from '../../demo/config-repo-writer';
@@ -318,7 +318,12 @@ export class FleetHarness {
     const p = new ManagedProcess(server, stackDir(this.stack.dataDir));
     if (!(await p.stop(30_000, signal))) throw new Error(`the test stack's ${server} was not running`);
     await new Promise((r) => setTimeout(r, downMs));
-    await upStack({
+    await upStack(this.stackOptions);
+  }
+
+  /** What the run's stack was started with: its servers start again on the same ports and data. */
+  get stackOptions(): StackOptions {
+    return {
       dataDir: this.stack.dataDir,
       namespace: this.stack.namespace,
       engine: this.stack.engine,
@@ -328,7 +333,7 @@ export class FleetHarness {
       registryPort: this.stack.registryPort,
       chainPort: this.stack.chainPort,
       workers: [],
-    });
+    };
   }
 
   async close(): Promise<void> {
