@@ -4,7 +4,7 @@ import { goJson, type GoJson } from './go-json';
 import { isDigest, parseImageReference } from './image-reference';
 import { RegistryWriter } from './registry-writer';
 
-export const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
+const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
 
 /** A digest-pinned image as cosign names it: go-containerregistry's repository name and the digest. */
