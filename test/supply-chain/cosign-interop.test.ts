@@ -100,6 +100,21 @@ describe('the TypeScript cosign signer against the real cosign', () => {
     expect(verdict).toMatchObject({ image: ref, signer: 'release', sbom: 'https://spdx.dev/Document', critical: 0, high: 1 });
   });
 
+  it('the .sig artifact is byte for byte what cosign writes, but for the (randomised) ECDSA signature', async () => {
+    const ref = await pushTestImage('interop/bytes', `bytes-${Date.now()}`);
+    const [repository, digest] = ref.slice(registry.length + 1).split('@');
+    const tag = cosignTag(digest, 'sig');
+    expect((await cosign(['sign', '--key', key.keyFile, '--tlog-upload=false', '-y', ref])).ok).toBe(true);
+    const byCosign = (await writer.manifest(repository, tag))!;
+    const manifestDigest = `sha256:${createHash('sha256').update(byCosign).digest('hex')}`;
+    expect((await fetch(`http://${registry}/v2/${repository}/manifests/${manifestDigest}`, { method: 'DELETE' })).status).toBe(202);
+    await release(ref);
+    const byLucid = (await writer.manifest(repository, tag))!;
+    const unsigned = (m: Buffer) => m.toString().replace(/"dev\.cosignproject\.cosign\/signature":"[^"]+"/, 'SIGNATURE');
+    expect(unsigned(byLucid)).toBe(unsigned(byCosign));
+    expect(byLucid.equals(byCosign)).toBe(false);
+  });
+
   it('a key the TypeScript signer generated signs with the real cosign', async () => {
     const ref = await pushTestImage('interop/by-cosign', `cosign-${Date.now()}`);
     const signed = await cosign(['sign', '--key', key.keyFile, '--tlog-upload=false', '-y', ref]);
