@@ -1,23 +1,23 @@
-import { execFile } from 'node:child_process';
+import type { KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import type Docker from 'dockerode';
-import { toolPaths } from '../services/stack/tool-paths';
-
-const run = promisify(execFile);
+import { cosignAttest } from '../supply-chain/cosign-attest';
+import { generateCosignKeyPair, loadCosignPrivateKey } from '../supply-chain/cosign-key';
+import { cosignSign } from '../supply-chain/cosign-sign';
 
 /**
  * What a release pipeline does before an image may reach a cluster: push it to
- * the registry, sign its digest and attest its SBOM and vulnerability report,
- * all with the real `cosign` and a key-based (offline, no transparency log)
- * signature. The demo, the tests and the benchmarks release their images
- * through here; clusters verify without cosign.
+ * the registry, sign its digest and attest its SBOM and vulnerability report
+ * with a key-based (offline, no transparency log) signature. It writes what
+ * `cosign sign --key` and `cosign attest --key` write, with the TypeScript
+ * signer (supply-chain/cosign-sign.ts), so `npm start` builds no cosign; the
+ * interop test proves the real cosign verifies it. The demo, the tests and
+ * the benchmarks release their images through here; clusters verify without cosign.
  */
 export interface ReleaseKey {
   name: string;
-  /** cosign.key (encrypted with an empty password) and cosign.pub. */
+  /** cosign.key (cosign's encrypted format, empty password) and cosign.pub. */
   keyFile: string;
   publicKey: string;
 }
@@ -29,21 +29,27 @@ export interface Findings {
   medium?: number;
 }
 
-async function cosign(args: string[], cwd: string): Promise<string> {
-  const bin = toolPaths().cosign;
-  if (!fs.existsSync(bin)) throw new Error(`cosign not installed at ${bin}: run \`npm run bootstrap\``);
-  try {
-    const { stdout } = await run(bin, args, { cwd, env: { ...process.env, COSIGN_PASSWORD: '', HOME: cwd } });
-    return stdout;
-  } catch (err) {
-    throw new Error(`cosign ${args[0]} failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
+// Decrypting a cosign key costs a deliberate scrypt (about 0.4 s); a release signs many images with one key.
+const signingKeys = new Map<string, KeyObject>();
+function signingKey(key: ReleaseKey): KeyObject {
+  let k = signingKeys.get(key.keyFile);
+  if (!k) {
+    k = loadCosignPrivateKey(fs.readFileSync(key.keyFile, 'utf8'), '', key.keyFile);
+    signingKeys.set(key.keyFile, k);
   }
+  return k;
 }
 
+/** cosign.key and cosign.pub in `dir`, as `cosign generate-key-pair` with an empty password makes them; kept when present. */
 export async function generateReleaseKey(dir: string, name: string): Promise<ReleaseKey> {
   fs.mkdirSync(dir, { recursive: true });
-  if (!fs.existsSync(path.join(dir, 'cosign.key'))) await cosign(['generate-key-pair'], dir);
-  return { name, keyFile: path.join(dir, 'cosign.key'), publicKey: fs.readFileSync(path.join(dir, 'cosign.pub'), 'utf8') };
+  const keyFile = path.join(dir, 'cosign.key');
+  if (!fs.existsSync(keyFile)) {
+    const pair = generateCosignKeyPair('');
+    fs.writeFileSync(path.join(dir, 'cosign.pub'), pair.publicKeyPem);
+    fs.writeFileSync(keyFile, pair.privateKeyPem, { mode: 0o600 });
+  }
+  return { name, keyFile, publicKey: fs.readFileSync(path.join(dir, 'cosign.pub'), 'utf8') };
 }
 
 /** Tags a local image into the registry and pushes it; returns `registry/repository@sha256:…`. */
@@ -60,21 +66,6 @@ export async function pushImage(docker: Docker, localImage: string, registry: st
     }),
   );
   return `${target}@${digest}`;
-}
-
-async function signImage(key: ReleaseKey, pinned: string): Promise<void> {
-  await cosign(['sign', '--key', key.keyFile, '--tlog-upload=false', '-y', pinned], path.dirname(key.keyFile));
-}
-
-async function attest(key: ReleaseKey, pinned: string, type: string, predicate: object): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-attest-'));
-  try {
-    const file = path.join(dir, 'predicate.json');
-    fs.writeFileSync(file, JSON.stringify(predicate));
-    await cosign(['attest', '--key', key.keyFile, '--tlog-upload=false', '-y', '--type', type, '--predicate', file, pinned], path.dirname(key.keyFile));
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** An SPDX 2.3 document listing the image's packages (name and version). */
@@ -116,8 +107,8 @@ export async function attestImage(
   pinned: string,
   opts: { sbom?: object; vulnerabilities?: object },
 ): Promise<void> {
-  if (opts.sbom) await attest(key, pinned, 'spdxjson', opts.sbom);
-  if (opts.vulnerabilities) await attest(key, pinned, 'vuln', opts.vulnerabilities);
+  if (opts.sbom) await cosignAttest(signingKey(key), pinned, 'spdxjson', opts.sbom);
+  if (opts.vulnerabilities) await cosignAttest(signingKey(key), pinned, 'vuln', opts.vulnerabilities);
 }
 
 /** After the push: the digest signed, its SBOM (unless `sbom: false`) and vulnerability report attested. */
@@ -126,7 +117,7 @@ export async function releaseImage(
   pinned: string,
   opts: { packages: Array<{ name: string; version: string }>; findings: Findings; scanner: string; sbom?: boolean },
 ): Promise<void> {
-  await signImage(key, pinned);
+  await cosignSign(signingKey(key), pinned);
   await attestImage(key, pinned, {
     sbom: opts.sbom === false ? undefined : spdxSbom(pinned, opts.packages),
     vulnerabilities: vulnerabilityReport(opts.findings, opts.scanner),
