@@ -102,7 +102,7 @@ export async function rolloutThroughFault(o: FaultRunOptions): Promise<FaultRun>
 
 /**
  * The status of every run of a workflow id, once visibility has them all closed: SQL visibility is written by the
- * server's own task queue after the run closes (a rollout that had returned still listed RUNNING 0.1 s later).
+ * server's own task queue after the run closes (a rollout that had returned still listed RUNNING).
  */
 async function closedRuns(client: Client, workflowId: string, timeoutMs = 30_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
