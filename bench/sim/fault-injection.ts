@@ -96,7 +96,20 @@ export async function rolloutThroughFault(o: FaultRunOptions): Promise<FaultRun>
   }
   const status = await result;
   const seconds = since(t0);
-  const runs: string[] = [];
-  for await (const r of o.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs.push(r.status.name);
+  const runs = await closedRuns(o.client, handle.workflowId);
   return { fault: o.fault, status, seconds, faultAtSeconds, healthyAtFault, downtimeSeconds, resumedAfterSeconds, runs };
+}
+
+/**
+ * The status of every run of a workflow id, once visibility has them all closed: SQL visibility is written by the
+ * server's own task queue after the run closes (a rollout that had returned still listed RUNNING).
+ */
+async function closedRuns(client: Client, workflowId: string, timeoutMs = 30_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const runs: string[] = [];
+    for await (const r of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(r.status.name);
+    if (!runs.includes('RUNNING') || Date.now() > deadline) return runs;
+    await sleep(250);
+  }
 }
