@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
-import { type StackOptions, stackDir, upStack } from '../../services/stack/embedded-stack';
-import { ManagedProcess, sleep } from '../../services/stack/managed-process';
+import type { StackOptions } from '../../services/stack/embedded-stack';
+import { sleep } from '../../services/stack/managed-process';
+import { restartStackServer, type RestartableServer } from '../../services/stack/server-restart';
 import { ClusterStore } from '../../stores/cluster-store';
 import type { rollout } from '../../workflows';
 import type { RolloutStatus } from '../../workflows/rollout-types';
@@ -14,7 +15,7 @@ export type Fault = (typeof FAULTS)[number];
 const FAULT_PROCESS = {
   'kill-temporal': { server: 'temporal', signal: 'SIGKILL' },
   'restart-postgres': { server: 'postgres', signal: 'SIGINT' },
-} as const satisfies Record<Fault, { server: string; signal: NodeJS.Signals }>;
+} as const satisfies Record<Fault, { server: RestartableServer; signal: NodeJS.Signals }>;
 
 export interface FaultRunOptions {
   client: Client;
@@ -78,11 +79,9 @@ export async function rolloutThroughFault(o: FaultRunOptions): Promise<FaultRun>
   const { server, signal } = FAULT_PROCESS[o.fault];
   const tFault = performance.now();
   const faultAtSeconds = (tFault - t0) / 1000;
-  if (!(await new ManagedProcess(server, stackDir(o.stack.dataDir)).stop(30_000, signal))) {
-    throw new Error(`${o.fault}: the stack's ${server} in ${o.stack.dataDir} was not running`);
-  }
-  await sleep(o.downMs);
-  await upStack(o.stack);
+  await restartStackServer(o.stack, server, signal, o.downMs).catch((err: Error) => {
+    throw new Error(`${o.fault}: ${err.message}`);
+  });
   const downtimeSeconds = since(tFault);
 
   let resumedAfterSeconds: number | undefined;

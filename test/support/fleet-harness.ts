@@ -10,8 +10,8 @@ import { runCompose } from '../../compose/compose-cli';
 import { LABELS, projectName } from '../../compose/compose-labels';
 import { ClusterStore } from '../../stores/cluster-store';
 import { POLL_SCHEDULE_ID } from '../../triggers/schedules';
-import { type StackOptions, stackDir, upStack } from '../../services/stack/embedded-stack';
-import { ManagedProcess } from '../../services/stack/managed-process';
+import type { StackOptions } from '../../services/stack/embedded-stack';
+import { restartStackServer, type RestartableServer } from '../../services/stack/server-restart';
 import { queueHasWorker } from '../../services/queue-workers';
 import { ConfigRepoWriter } from '../../demo/config-repo-writer';
 import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '../../demo/sample-fleet';
@@ -314,11 +314,8 @@ export class FleetHarness {
     await this.restart('postgres', downMs, 'SIGINT');
   }
 
-  private async restart(server: 'temporal' | 'postgres', downMs: number, signal: NodeJS.Signals): Promise<void> {
-    const p = new ManagedProcess(server, stackDir(this.stack.dataDir));
-    if (!(await p.stop(30_000, signal))) throw new Error(`the test stack's ${server} was not running`);
-    await new Promise((r) => setTimeout(r, downMs));
-    await upStack(this.stackOptions);
+  private async restart(server: RestartableServer, downMs: number, signal: NodeJS.Signals): Promise<void> {
+    await restartStackServer(this.stackOptions, server, signal, downMs);
   }
 
   /** What the run's stack was started with: its servers start again on the same ports and data. */
