@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { goJson, type GoJson } from './go-json';
+import { GO_ZERO_TIME, goJson, type GoJson } from './go-json';
 import { cosignTag } from './image-reference';
 import { OCI_MANIFEST, type RegistryWriter } from './registry-writer';
 
@@ -19,9 +19,6 @@ const descriptor = z.object({
 export type ArtifactLayer = z.infer<typeof descriptor>;
 const manifest = z.object({ layers: z.array(descriptor) });
 
-// go-containerregistry's zero values: cosign builds its artifacts on an empty image with no dates.
-const ZERO_TIME = '0001-01-01T00:00:00Z';
-
 function layerDescriptor(l: ArtifactLayer): GoJson {
   const d = new Map<string, GoJson>([
     ['mediaType', l.mediaType],
@@ -34,10 +31,11 @@ function layerDescriptor(l: ArtifactLayer): GoJson {
 
 /** The image config go-containerregistry writes for cosign's layers (uncompressed, so diff IDs are the digests). */
 function artifactConfig(layers: ArtifactLayer[]): Buffer {
+  // go-containerregistry's zero values: cosign builds its artifacts on an empty image with no dates.
   const config = new Map<string, GoJson>([
     ['architecture', ''],
-    ['created', ZERO_TIME],
-    ['history', layers.map(() => new Map([['created', ZERO_TIME]]))],
+    ['created', GO_ZERO_TIME],
+    ['history', layers.map(() => new Map([['created', GO_ZERO_TIME]]))],
     ['os', ''],
     ['rootfs', new Map<string, GoJson>([['type', 'layers'], ['diff_ids', layers.map((l) => l.digest)]])],
     ['config', new Map()],
@@ -65,7 +63,13 @@ export async function appendCosignLayer(
   const raw = await writer.manifest(repository, tag);
   let layers: ArtifactLayer[] = [];
   if (raw) {
-    const parsed = manifest.safeParse(JSON.parse(raw.toString('utf8')));
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new Error(`${where}: not JSON: ${(err as Error).message}`);
+    }
+    const parsed = manifest.safeParse(json);
     if (!parsed.success) throw new Error(`${where}: not an OCI manifest of cosign layers: ${parsed.error.message}`);
     layers = parsed.data.layers;
   }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { preAuthEncoding } from './attestations';
 import { appendCosignLayer } from './cosign-artifact';
 import { pinnedImage, SIGNATURE_ANNOTATION } from './cosign-sign';
-import { asGoValue, goJson, type GoJson } from './go-json';
+import { asGoValue, GO_ZERO_TIME, goJson, type GoJson } from './go-json';
 import { RegistryWriter } from './registry-writer';
 
 const DSSE_ENVELOPE = 'application/vnd.dsse.envelope.v1+json';
@@ -47,7 +47,6 @@ function vulnStruct(predicate: unknown): GoJson {
   const parsed = vulnPredicate.safeParse(predicate);
   if (!parsed.success) throw new Error(`vuln predicate: ${parsed.error.message}`);
   const { invocation: i, scanner: s, metadata: m } = parsed.data;
-  const zeroTime = '0001-01-01T00:00:00Z';
   return new Map<string, GoJson>([
     [
       'invocation',
@@ -67,7 +66,7 @@ function vulnStruct(predicate: unknown): GoJson {
         ['result', asGoValue(s?.result ?? null, 'scanner.result')],
       ]),
     ],
-    ['metadata', new Map([['scanStartedOn', m?.scanStartedOn ?? zeroTime], ['scanFinishedOn', m?.scanFinishedOn ?? zeroTime]])],
+    ['metadata', new Map([['scanStartedOn', m?.scanStartedOn ?? GO_ZERO_TIME], ['scanFinishedOn', m?.scanFinishedOn ?? GO_ZERO_TIME]])],
   ]);
 }
 

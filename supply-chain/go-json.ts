@@ -9,6 +9,9 @@
  */
 export type GoJson = null | boolean | number | string | GoJson[] | { [key: string]: GoJson } | Map<string, GoJson>;
 
+/** Go's zero time.Time as encoding/json writes it: what go-containerregistry and cosign put where no date is set. */
+export const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+
 const GO_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
 
 function goString(s: string): string {
