@@ -34,14 +34,13 @@ export class ClusterStore {
   }
 
   async get(id: string): Promise<ClusterRecord> {
-    const doc = await this.clusters.findOne({ _id: id });
-    return {
-      id,
-      desiredCommit: doc?.desiredCommit,
-      appliedCommit: doc?.appliedCommit,
-      lastGoodCommit: doc?.lastGoodCommit,
-      badCommits: doc?.badCommits ?? [],
-    };
+    return toRecord(id, await this.clusters.findOne({ _id: id }));
+  }
+
+  /** Many clusters in one query: a rollout's plan and batches read thousands. */
+  async getMany(ids: string[]): Promise<Map<string, ClusterRecord>> {
+    const docs = new Map((await this.clusters.find({ _id: { $in: ids } }).toArray()).map((d) => [d._id, d]));
+    return new Map(ids.map((id) => [id, toRecord(id, docs.get(id) ?? null)]));
   }
 
   async list(): Promise<ClusterRecord[]> {
@@ -51,6 +50,23 @@ export class ClusterStore {
 
   async setDesired(id: string, commit: string): Promise<void> {
     await this.clusters.updateOne({ _id: id }, { $set: { desiredCommit: commit, updatedAt: new Date() } }, { upsert: true });
+  }
+
+  /** setDesired for many clusters in one round trip. */
+  async setDesiredMany(ids: string[], commit: string): Promise<void> {
+    if (ids.length === 0) return;
+    const updatedAt = new Date();
+    await this.clusters.bulkWrite(
+      ids.map((id) => ({ updateOne: { filter: { _id: id }, update: { $set: { desiredCommit: commit, updatedAt } }, upsert: true } })),
+      { ordered: false },
+    );
+  }
+
+  /** Takes back a desired commit that never reached the cluster, unless something set another since. */
+  async restoreDesired(id: string, commit: string, previous: string | undefined): Promise<void> {
+    const filter = { _id: id, desiredCommit: commit };
+    if (previous) await this.clusters.updateOne(filter, { $set: { desiredCommit: previous, updatedAt: new Date() } });
+    else await this.clusters.updateOne(filter, { $unset: { desiredCommit: 1 } });
   }
 
   /** Idempotent per workflow run, so an activity retry never records an outcome twice. */
@@ -98,4 +114,14 @@ export class ClusterStore {
   async correctedClusters(): Promise<string[]> {
     return (await this.drift.find({}, { projection: { _id: 0, clusterId: 1 } }).toArray()).map((d) => d.clusterId);
   }
+}
+
+function toRecord(id: string, doc: ClusterDoc | null): ClusterRecord {
+  return {
+    id,
+    desiredCommit: doc?.desiredCommit,
+    appliedCommit: doc?.appliedCommit,
+    lastGoodCommit: doc?.lastGoodCommit,
+    badCommits: doc?.badCommits ?? [],
+  };
 }

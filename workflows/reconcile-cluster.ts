@@ -1,21 +1,13 @@
-import { type ActivityOptions, ApplicationFailure, log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { type ActivityOptions, log, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ClusterActivities } from '../activities/cluster/cluster-activities';
 import type { ControlActivities } from '../activities/control/control-activities';
 import { clusterId as checkClusterId, fullSha } from '../common/input-ids';
+import { type ApplySteps, applyWithRollback, configRejection, failureOfType, withPlaneProbe } from '../common/apply-with-rollback';
 import { rootCause } from './failure-cause';
 import { refuseMalformedInput } from './input-guard';
 import { SEARCH_ATTRIBUTES as SA } from './search-attributes';
 import { CONTROL_QUEUE, clusterQueue } from './task-queues';
-import type {
-  ConfigRejection,
-  HealthFailure,
-  HealthReport,
-  PlannedService,
-  ReconcileInput,
-  ReconcileResult,
-} from './reconcile-types';
-
-const DEFAULT_HEALTH_TIMEOUT_SECONDS = 120;
+import { DEFAULT_HEALTH_TIMEOUT_SECONDS, type ReconcileInput, type ReconcileResult } from './reconcile-types';
 
 /**
  * On the cluster's own queue, named even when the workflow runs there too: the
@@ -95,20 +87,13 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     return full;
   }
 
-  /** Applies a commit and waits for health and plane isolation; a failed `up`, health wait or probe counts as unhealthy. */
-  const apply = async (sha: string, plan: PlannedService[]): Promise<HealthReport> => {
-    try {
-      await composeUp({ commit: sha });
-    } catch (err) {
-      return { healthy: false, services: [], failure: { reason: `docker compose up failed: ${rootCause(err)}` } };
-    }
-    let health: HealthReport;
-    try {
-      health = await waitHealthy({ services: plan, timeoutSeconds: healthTimeoutSeconds });
-    } catch (err) {
-      return { healthy: false, services: [], failure: { reason: `health wait failed: ${rootCause(err)}` } };
-    }
-    return verifyPlanes(health, probePlanes);
+  const steps: ApplySteps = {
+    prepare: (sha) => prepareCommit({ commit: sha }),
+    up: (sha) => composeUp({ commit: sha }),
+    waitHealthy: (plan) => waitHealthy({ services: plan, timeoutSeconds: healthTimeoutSeconds }),
+    // Plans from before the plane probe skip it, as their histories did.
+    verify: async (health) => (health.healthy && patched('plane-probe') ? withPlaneProbe(health, probePlanes) : health),
+    rollingBack: (lastGood, failure) => log.warn('commit unhealthy, rolling back', { clusterId, commit, lastGood, failure }),
   };
 
   const preparing = settled(prepareCommit({ commit }));
@@ -123,38 +108,8 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     return finish({ outcome: 'invalid', rejection, appliedCommit: record.appliedCommit, services: [] });
   }
 
-  const report = await apply(commit, prepared.value);
-  if (report.healthy) return finish({ outcome: 'healthy', appliedCommit: commit, services: report.services });
-
   const lastGood = input.rollbackTo === undefined ? record.lastGoodCommit : (input.rollbackTo ?? undefined);
-  if (!lastGood || lastGood === commit) {
-    return finish({ outcome: 'failed', appliedCommit: commit, failure: report.failure, services: report.services });
-  }
-  log.warn('commit unhealthy, rolling back', { clusterId, commit, lastGood, failure: report.failure });
-  let back: HealthReport;
-  // When the last good commit cannot even be prepared, nothing was re-applied: the failed commit still runs.
-  let backApplied = true;
-  try {
-    back = await apply(lastGood, await prepareCommit({ commit: lastGood }));
-  } catch (err) {
-    backApplied = false;
-    back = { healthy: false, services: [], failure: { reason: `prepare of ${lastGood} failed: ${rootCause(err)}` } };
-  }
-  if (!back.healthy) {
-    return finish({
-      outcome: 'failed',
-      appliedCommit: backApplied ? lastGood : commit,
-      failure: withRollbackNote(report.failure, back.failure),
-      services: back.services,
-    });
-  }
-  return finish({
-    outcome: 'rolled_back',
-    appliedCommit: lastGood,
-    rolledBackTo: lastGood,
-    failure: report.failure,
-    services: back.services,
-  });
+  return finish(await applyWithRollback(steps, commit, prepared.value, lastGood));
 }
 
 /** An activity's outcome as a value, so it can be awaited beside another without an unhandled rejection. */
@@ -165,38 +120,6 @@ function settled<T>(p: Promise<T>): Promise<{ value: T } | { err: unknown }> {
   );
 }
 
-/** Healthy includes isolated (SPEC-4's "wallet plane isolation verified"): a cluster whose planes leak is rolled back like an unhealthy one. */
-async function verifyPlanes(health: HealthReport, probePlanes: ClusterActivities['probePlanes']): Promise<HealthReport> {
-  if (!health.healthy || !patched('plane-probe')) return health;
-  try {
-    const probe = await probePlanes();
-    if (probe.verified) return health;
-    return { ...health, healthy: false, failure: { service: probe.service, reason: probe.findings.join('; ') } };
-  } catch (err) {
-    return { ...health, healthy: false, failure: { reason: `plane probe failed: ${rootCause(err)}` } };
-  }
-}
-
-function failureOfType(err: unknown, type: string): ApplicationFailure | undefined {
-  let cur: unknown = err;
-  while (cur instanceof Error) {
-    if (cur instanceof ApplicationFailure && cur.type === type) return cur;
-    cur = cur.cause;
-  }
-  return undefined;
-}
-
 function isFailureType(err: unknown, type: string): boolean {
   return failureOfType(err, type) !== undefined;
-}
-
-function configRejection(err: unknown): ConfigRejection | undefined {
-  const f = failureOfType(err, 'ConfigError');
-  if (!f) return undefined;
-  return (f.details?.[0] as ConfigRejection | undefined) ?? { file: '?', field: '?', reason: f.message };
-}
-
-function withRollbackNote(failure: HealthFailure | undefined, rollback: HealthFailure | undefined): HealthFailure {
-  const reason = `${failure?.reason ?? 'unhealthy'}; rollback to last good also failed: ${rollback?.reason ?? 'unknown'}`;
-  return { ...failure, reason };
 }

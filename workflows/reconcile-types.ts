@@ -47,6 +47,9 @@ export interface PlaneProbeReport {
   probes: number;
 }
 
+/** How long a reconcile waits for its services to turn healthy unless told otherwise. */
+export const DEFAULT_HEALTH_TIMEOUT_SECONDS = 120;
+
 export type ReconcileOutcome = 'healthy' | 'rolled_back' | 'failed' | 'invalid';
 
 export interface ReconcileInput {

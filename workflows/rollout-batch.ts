@@ -1,4 +1,5 @@
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
+import { applyBatch } from './rollout-batch-apply';
 import { BAD_REPORTED_MAX } from './rollout-batching';
 import { reconcileOne, recheck, revertOne, type ClusterStepLog } from './rollout-cluster-steps';
 import { control } from './rollout-run';
@@ -30,13 +31,17 @@ class BatchLog implements ClusterStepLog {
 export async function rolloutBatch(input: RolloutBatchInput): Promise<RolloutBatchResult> {
   const { clusters, wave, lastGood, step } = input;
   const log = new BatchLog(input.commit);
-  await Promise.all(
-    clusters.map((cp) => {
-      if (step === 'reconcile') return reconcileOne(log, cp, wave);
-      if (step === 'recheck') return recheck(log, cp, wave);
-      return revertOne(log, cp, lastGood[cp.id]!, wave);
-    }),
-  );
+  // One activity per cluster instead of a probe and a reconcile child: a tenth of the server's work per cluster.
+  if (step === 'reconcile' && patched('rollout-batch-apply')) await applyBatch(log, clusters, wave);
+  else {
+    await Promise.all(
+      clusters.map((cp) => {
+        if (step === 'reconcile') return reconcileOne(log, cp, wave);
+        if (step === 'recheck') return recheck(log, cp, wave);
+        return revertOne(log, cp, lastGood[cp.id]!, wave);
+      }),
+    );
+  }
   if (log.lines.length > 0) {
     const { workflowId, runId } = workflowInfo();
     await control.recordRolloutEvents({ workflowId, runId, commit: input.commit, lines: log.lines });

@@ -70,6 +70,11 @@ export async function reconcileOne(run: ClusterStepLog, cp: ClusterProgress, wav
     await run.event(`${cp.id}: failed: ${rootCause(err)}`, cp.id);
     return;
   }
+  await settleReconcile(run, cp, result);
+}
+
+/** A cluster's state and timeline line from its reconcile's outcome; the commit is at fault only if it reached the cluster. */
+export async function settleReconcile(run: ClusterStepLog, cp: ClusterProgress, result: ReconcileResult): Promise<void> {
   cp.state = result.outcome;
   if (result.outcome !== 'healthy' && !result.failure?.stage) run.blame(cp.id);
   cp.commit = result.appliedCommit ?? cp.commit;

@@ -50,3 +50,11 @@ export interface RolloutWaveResult {
   /** Every cluster, when the wave has at most STATUS_CLUSTERS_MAX. */
   clusters?: ClusterProgress[];
 }
+
+/** What a rollout batch learns before it applies a commit (beginBatchReconcile). */
+export interface BatchReconcileStart {
+  /** Each cluster's last good commit (where an unhealthy commit goes back to) and its desired commit before this batch. */
+  clusters: Record<string, { lastGood?: string; desired?: string }>;
+  /** Clusters already running a reconcile of this commit (an operator's): its workflow id, whose outcome the batch follows. */
+  running: Record<string, string>;
+}

@@ -6,7 +6,9 @@ import { CONFIG_PATHS } from '../../config/config-files';
 import { fullSha } from '../../common/input-ids';
 import { NON_RETRYABLE, checkedInput, configFailure } from '../config-failure';
 import { heartbeatWhile } from '../heartbeat';
-import type { CommitInfo, DriftProblem, HealthReport, PlaneProbeReport, PlannedService, ServiceStatus } from '../../workflows/reconcile-types';
+import type { CommitInfo, DriftProblem, HealthReport, PlaneProbeReport, PlannedService, ReconcileResult, ServiceStatus } from '../../workflows/reconcile-types';
+import { type ApplySteps, applyWithRollback, configRejection, failureOfType, withPlaneProbe } from '../../common/apply-with-rollback';
+import { rootCause } from '../../workflows/failure-cause';
 import { decryptClusterSecrets, removeOtherSecretFiles, writeSecretFiles } from '../../secrets/cluster-secrets';
 import { renderProject } from '../../compose/compose-render';
 import type { ClusterEngine } from '../../compose/cluster-engine';
@@ -17,6 +19,19 @@ import { pruneTrees } from '../../repo/tree-pruning';
 import { checkCommitGates } from '../../supply-chain/commit-gates';
 import { checkResolvedRuntime } from '../../supply-chain/runtime-gate';
 import type { RuntimePolicy } from '../../config/runtime-policy';
+
+export interface ClusterApplyInput {
+  commit: string;
+  /** Where an unhealthy commit goes back to; none, no rollback. */
+  rollbackTo?: string;
+  healthTimeoutSeconds: number;
+}
+
+/** A reconcile's outcome as the Pi saw it, timed by the Pi's clock. */
+export type ClusterApplyResult = Pick<ReconcileResult, 'outcome' | 'appliedCommit' | 'rolledBackTo' | 'failure' | 'rejection' | 'services'> & {
+  startedAt: string;
+  endedAt: string;
+};
 
 export interface ClusterWorkerContext {
   clusterId: string;
@@ -108,7 +123,7 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
     return rendered.services;
   }
 
-  return {
+  const activities = {
     async fetchCommit(input: { commit: string }): Promise<CommitInfo> {
       const commit = commitOf(input);
       return heartbeatWhile(async () => {
@@ -173,6 +188,44 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       return (await ctx.engine.services()).sort((a, b) => a.name.localeCompare(b.name));
     },
   };
+
+  /**
+   * A whole reconcile on the Pi in one activity: fetch, gates, up, health,
+   * plane probe, and the rollback to `rollbackTo` when the commit comes up
+   * unhealthy. What a rollout batch runs per cluster, so a fleet costs one
+   * activity task per cluster instead of a workflow and eight activities;
+   * the rules are reconcileCluster's (applyWithRollback). A commit that is
+   * unknown or refused is an outcome, not an error; anything else (a git
+   * remote down) fails the attempt, and the retry starts over idempotently.
+   */
+  async function applyCommit(input: ClusterApplyInput): Promise<ClusterApplyResult> {
+    const commit = commitOf(input);
+    const startedAt = new Date().toISOString();
+    const ended = (r: Omit<ClusterApplyResult, 'startedAt' | 'endedAt'>): ClusterApplyResult => ({ ...r, startedAt, endedAt: new Date().toISOString() });
+    try {
+      await activities.fetchCommit({ commit });
+    } catch (err) {
+      if (!failureOfType(err, NON_RETRYABLE.unknownCommit)) throw err;
+      return ended({ outcome: 'invalid', failure: { reason: `fetch failed: ${rootCause(err)}`, stage: 'fetch' }, services: [] });
+    }
+    let plan: PlannedService[];
+    try {
+      plan = await activities.prepareCommit({ commit });
+    } catch (err) {
+      const rejection = configRejection(err);
+      if (rejection) return ended({ outcome: 'invalid', rejection, services: [] });
+      return ended({ outcome: 'failed', failure: { reason: `prepare failed: ${rootCause(err)}`, stage: 'prepare' }, services: [] });
+    }
+    const steps: ApplySteps = {
+      prepare: (sha) => activities.prepareCommit({ commit: sha }),
+      up: (sha) => activities.composeUp({ commit: sha }),
+      waitHealthy: (services) => activities.waitHealthy({ services, timeoutSeconds: input.healthTimeoutSeconds }),
+      verify: (health) => withPlaneProbe(health, () => activities.probePlanes()),
+    };
+    return ended(await applyWithRollback(steps, commit, plan, input.rollbackTo));
+  }
+
+  return { ...activities, applyCommit };
 }
 
 export type ClusterActivities = ReturnType<typeof createClusterActivities>;

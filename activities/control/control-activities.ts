@@ -5,6 +5,8 @@ import { ConfigError } from '../../config/config-error';
 import { clusterId, fullSha } from '../../common/input-ids';
 import { NON_RETRYABLE, checkedInput, configFailure } from '../config-failure';
 import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflows/reconcile-types';
+import type { BatchReconcileStart } from '../../workflows/rollout-wave-types';
+import { reconcileWorkflowId } from '../../workflows/task-queues';
 import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
 import { verifyBreakglassAt } from '../../repo/breakglass-signature';
 import { GitMirror, UnknownCommitError } from '../../repo/git-mirror';
@@ -83,6 +85,56 @@ export function createControlActivities(deps: ControlDeps) {
       });
     },
 
+    /**
+     * Before a rollout batch applies a commit: the commit becomes every cluster's
+     * desired one (so drift checks stand back, and a bad outcome marks it bad),
+     * and the batch learns each cluster's last good commit, and which clusters
+     * already run a reconcile of this commit (an operator's) to follow instead.
+     */
+    async beginBatchReconcile(input: { commit: string; clusterIds: string[] }): Promise<BatchReconcileStart> {
+      const commit = checkedInput('beginBatchReconcile', () => fullSha('commit', input.commit));
+      const records = await store.getMany(input.clusterIds);
+      await store.setDesiredMany(input.clusterIds, commit);
+      const byWorkflowId = new Map(input.clusterIds.map((id) => [reconcileWorkflowId(id, commit), id]));
+      const running: Record<string, string> = {};
+      const reconciles = deps.client.workflow.list({
+        query: `WorkflowType = 'reconcileCluster' AND ExecutionStatus = 'Running' AND LucidCommit = '${commit}'`,
+      });
+      for await (const wf of reconciles) {
+        const id = byWorkflowId.get(wf.workflowId);
+        if (id) running[id] = wf.workflowId;
+      }
+      const clusters: BatchReconcileStart['clusters'] = {};
+      for (const [id, r] of records) clusters[id] = { lastGood: r.lastGoodCommit, desired: r.desiredCommit };
+      return { clusters, running };
+    },
+
+    /**
+     * A rollout batch's outcomes, one reconcile record per cluster that ran the
+     * commit (keyed by batch run and cluster, so a retry writes each once); the
+     * clusters it has no outcome for (unreachable, or failed before reporting)
+     * get their previous desired commit back.
+     */
+    async recordBatchReconciles(input: {
+      workflowId: string;
+      runId: string;
+      commit: string;
+      results: Array<ReconcileResult & { startedAt: string; endedAt: string }>;
+      unreached: Array<{ clusterId: string; desired?: string }>;
+    }): Promise<void> {
+      for (const r of input.results) {
+        await store.recordOutcome({
+          ...r,
+          _id: `${input.workflowId}/${input.runId}/${r.clusterId}`,
+          workflowId: input.workflowId,
+          runId: input.runId,
+          startedAt: new Date(r.startedAt),
+          endedAt: new Date(r.endedAt),
+        });
+      }
+      for (const u of input.unreached) await store.restoreDesired(u.clusterId, input.commit, u.desired);
+    },
+
     /** Validates the whole fleet config at the commit and orders its clusters into waves. */
     async planRollout(input: { commit: string }): Promise<RolloutPlan> {
       const sha = checkedInput('planRollout', () => fullSha('commit', input.commit));
@@ -102,8 +154,9 @@ export function createControlActivities(deps: ControlDeps) {
         const waves = inventory.waves
           .map((w) => ({ ...w, clusters: inventory.clusters.filter((c) => c.wave === w.name).map((c) => c.id) }))
           .filter((w) => w.clusters.length > 0);
+        const records = await store.getMany(inventory.clusters.map((c) => c.id));
         const lastGood: Record<string, string | undefined> = {};
-        for (const c of inventory.clusters) lastGood[c.id] = (await store.get(c.id)).lastGoodCommit;
+        for (const c of inventory.clusters) lastGood[c.id] = records.get(c.id)!.lastGoodCommit;
         return { commit, gates, waves, lastGood, driftCheckSeconds: inventory.driftCheckSeconds, batching: fleet.limits.rollout };
       } catch (err) {
         if (err instanceof ConfigError) throw configFailure(err);
