@@ -6,6 +6,7 @@ import { CONFIG_PATHS } from '../../config/config-files';
 import { fullSha } from '../../common/input-ids';
 import { NON_RETRYABLE, checkedInput, configFailure } from '../config-failure';
 import { heartbeatWhile } from '../heartbeat';
+import { SerialLock } from '../../common/serial-lock';
 import type { CommitInfo, DriftProblem, HealthReport, PlaneProbeReport, PlannedService, ReconcileResult, ServiceStatus } from '../../workflows/reconcile-types';
 import { type ApplySteps, applyWithRollback, configRejection, failureOfType, withPlaneProbe } from '../../common/apply-with-rollback';
 import { rootCause } from '../../workflows/failure-cause';
@@ -57,6 +58,9 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
   const renderedFile = (sha: string) => path.join(ctx.stateDir, 'rendered', `${sha}.json`);
 
   const secretsRoot = ctx.secretsDir ?? '/dev/shm/lucid';
+  // One change at a time on this cluster: a rollout's applyCommit and an operator's reconcile never interleave their `up`s.
+  const changes = new SerialLock();
+  const oneChangeAtATime = <T>(work: () => Promise<T>) => heartbeatWhile(() => changes.run(work));
   const refuse = (err: ConfigError, commit: string) => configFailure(err, `cluster ${ctx.clusterId}, commit ${commit}`);
   const commitOf = (input: { commit: string }) => checkedInput(`cluster ${ctx.clusterId}`, () => fullSha('commit', input.commit));
 
@@ -123,6 +127,21 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
     return rendered.services;
   }
 
+  /** `up` of a prepared commit; callers hold the change lock. */
+  async function up(commit: string): Promise<void> {
+    const file = renderedFile(commit);
+    if (!fs.existsSync(file)) {
+      throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: commit ${commit} was not prepared`);
+    }
+    await ctx.engine.up(file, { commit, onTick: () => heartbeat(), signal: Context.current().cancellationSignal }).catch((err: Error) => {
+      throw new Error(`cluster ${ctx.clusterId}, commit ${commit}: ${err.message}`);
+    });
+    // Secrets of commits no longer applied leave RAM; the applied set stays for container restarts.
+    const applied = JSON.parse(fs.readFileSync(file, 'utf8')) as { secrets?: Record<string, { file: string }> };
+    const inUse = Object.values(applied.secrets ?? {})[0]?.file;
+    removeOtherSecretFiles(secretsRoot, ctx.clusterId, inUse ? path.dirname(inUse) : undefined);
+  }
+
   const activities = {
     async fetchCommit(input: { commit: string }): Promise<CommitInfo> {
       const commit = commitOf(input);
@@ -147,17 +166,7 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
 
     async composeUp(input: { commit: string }): Promise<void> {
       const commit = commitOf(input);
-      const file = renderedFile(commit);
-      if (!fs.existsSync(file)) {
-        throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: commit ${commit} was not prepared`);
-      }
-      await ctx.engine.up(file, { commit, onTick: () => heartbeat(), signal: Context.current().cancellationSignal }).catch((err: Error) => {
-        throw new Error(`cluster ${ctx.clusterId}, commit ${commit}: ${err.message}`);
-      });
-      // Secrets of commits no longer applied leave RAM; the applied set stays for container restarts.
-      const applied = JSON.parse(fs.readFileSync(file, 'utf8')) as { secrets?: Record<string, { file: string }> };
-      const inUse = Object.values(applied.secrets ?? {})[0]?.file;
-      removeOtherSecretFiles(secretsRoot, ctx.clusterId, inUse ? path.dirname(inUse) : undefined);
+      return oneChangeAtATime(() => up(commit));
     },
 
     async waitHealthy(input: { services: PlannedService[]; timeoutSeconds: number }): Promise<HealthReport> {
@@ -218,11 +227,11 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
     }
     const steps: ApplySteps = {
       prepare: (sha) => activities.prepareCommit({ commit: sha }),
-      up: (sha) => activities.composeUp({ commit: sha }),
+      up,
       waitHealthy: (services) => activities.waitHealthy({ services, timeoutSeconds: input.healthTimeoutSeconds }),
       verify: (health) => withPlaneProbe(health, () => activities.probePlanes()),
     };
-    return ended(await applyWithRollback(steps, commit, plan, input.rollbackTo));
+    return ended(await oneChangeAtATime(() => applyWithRollback(steps, commit, plan, input.rollbackTo)));
   }
 
   return { ...activities, applyCommit };

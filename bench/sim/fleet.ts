@@ -114,6 +114,8 @@ async function main(): Promise<void> {
     // The inventory limits admit a fleet this size (policies/limits.yaml; defaults: 1000 clusters, 1 MiB).
     if (o.clusters > 1000) files['policies/limits.yaml'] = stringify({ inventory: { maxClusters: o.clusters, maxBytes: 16 * MB } });
     const before = procUsage(temporalPid);
+    const ferretPid = (await stackStatus(dataDir)).find((c) => c.name === 'ferretdb')?.pid;
+    const cpuBefore = { ferret: ferretPid ? procUsage(ferretPid).cpuSeconds : 0, host: process.cpuUsage(), pis: pis.cpuSeconds() };
     const docsBefore = await documents(db);
     const t0 = performance.now();
     const sha = await repo.commit(files, `simulated fleet of ${o.clusters}`, { replaceAll: true });
@@ -127,6 +129,12 @@ async function main(): Promise<void> {
         })).status
       : await client.workflow.execute<typeof rollout>('rollout', { taskQueue: CONTROL_QUEUE, workflowId: rolloutWorkflowId(sha), args: [{ commit: sha }] });
     const seconds = (performance.now() - t0) / 1000;
+    const host = process.cpuUsage(cpuBefore.host);
+    const cpu = {
+      ferret: ferretPid ? procUsage(ferretPid).cpuSeconds - cpuBefore.ferret : 0,
+      host: (host.user + host.system) / 1e6,
+      pis: pis.cpuSeconds() - cpuBefore.pis,
+    };
     const temporalNow = (await stackStatus(dataDir)).find((c) => c.name === 'temporal')?.pid ?? temporalPid;
     const now = procUsage(temporalNow);
     const after = temporalNow === temporalPid
@@ -168,6 +176,12 @@ async function main(): Promise<void> {
     }
     say(`  workflows: ${count}; biggest ${biggest.id}: ${biggest.events} events, ${encoded} bytes of history (server says ${biggest.bytes})`);
     say(`  Temporal server: ${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} CPU s during the rollout, peak RSS ${(after.peakRssBytes / MB).toFixed(0)} MiB`);
+    const temporalCpu = after.cpuSeconds - before.cpuSeconds;
+    say(
+      `  CPU during the rollout (${os.cpus().length} cores x ${seconds.toFixed(1)} s = ${(os.cpus().length * seconds).toFixed(0)} s): ` +
+        `Temporal ${temporalCpu.toFixed(1)} s, FerretDB ${cpu.ferret.toFixed(1)} s, control workers ${cpu.host.toFixed(1)} s, ` +
+        `simulated Pis with their git ${cpu.pis.toFixed(1)} s`,
+    );
     say(`  MongoDB: ${written} documents written, ${(written / o.clusters).toFixed(2)} per cluster`);
     say(`  simulated-Pi processes peak RSS: ${pis.peakRss().map((b) => `${(b / MB).toFixed(0)} MiB`).join(', ')}`);
   } finally {

@@ -11,6 +11,8 @@ export interface SimulatedPis {
   ready: PiReady[];
   /** Peak resident memory (VmHWM) of each process so far, in bytes. */
   peakRss(): number[];
+  /** CPU seconds of all of them so far, with the commands they ran (git). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export async function startSimulatedPis(
   return {
     ready,
     peakRss: () => children.map((c) => procUsage(c.pid!).peakRssBytes),
+    cpuSeconds: () => children.reduce((sum, c) => sum + procUsage(c.pid!).cpuSeconds, 0),
     async stop() {
       await Promise.all(
         children.map(

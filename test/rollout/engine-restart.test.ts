@@ -1,6 +1,5 @@
 import { DEMO_APP } from '../../demo/demo-images';
 import type { SampleCluster } from '../../demo/sample-fleet';
-import { reconcileWorkflowId } from '../../workflows/task-queues';
 import { FleetHarness } from '../support/fleet-harness';
 import { testStack } from '../support/test-stack';
 
@@ -27,15 +26,13 @@ async function startWorkers(): Promise<void> {
   for (const c of CLUSTERS) await h.startClusterWorker(c.id);
 }
 
-/** Resolves once the canary's reconcile of `commit` waits for health (it heartbeats): the rollout is mid-flight. */
+/** Resolves once the canary's applyCommit of `commit` has heartbeaten (it waits for health): the rollout is mid-flight. */
 async function untilMidRollout(commit: string): Promise<void> {
-  const child = h.client.workflow.getHandle(reconcileWorkflowId(CLUSTERS[0]!.id, commit));
   for (let i = 0; i < 600; i++) {
-    const raw = await child.describe().then((d) => d.raw, () => undefined);
-    if (raw?.pendingActivities?.some((a) => a.activityType?.name === 'waitHealthy' && a.lastHeartbeatTime)) return;
+    if ((await h.pendingApplies(commit, 'canary').catch(() => [])).some((a) => a.lastHeartbeatTime)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`the rollout of ${commit} never reached the canary's health wait`);
+  throw new Error(`the rollout of ${commit} never reached the canary's apply`);
 }
 
 /** The status of every run of a workflow id: one COMPLETED run means the rollout was never started again. */

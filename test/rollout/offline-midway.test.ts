@@ -1,5 +1,5 @@
 import type { SampleCluster } from '../../demo/sample-fleet';
-import { reconcileWorkflowId } from '../../workflows/task-queues';
+import { temporal } from '@temporalio/proto';
 import { FleetHarness } from '../support/fleet-harness';
 
 const CLUSTERS: SampleCluster[] = [
@@ -24,10 +24,8 @@ describe('a Pi that goes offline after it picked up its reconcile', () => {
       'slow canary',
     );
     const handle = await h.startRollout(sha);
-    const child = h.client.workflow.getHandle(reconcileWorkflowId('om-a', sha));
-    for (;;) {
-      const running = await child.describe().then((d) => d.status.name === 'RUNNING', () => false);
-      if (running) break;
+    // The canary batch's applyCommit on om-a has started: the Pi is in the middle of the change.
+    while (!(await h.pendingApplies(sha, 'canary')).some((a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)) {
       await new Promise((r) => setTimeout(r, 200));
     }
     await new Promise((r) => setTimeout(r, 2000));
@@ -40,7 +38,8 @@ describe('a Pi that goes offline after it picked up its reconcile', () => {
     expect(status.waves[0]!.clusters[0]).toMatchObject({ id: 'om-a', state: 'unreachable', healthy: false });
     expect(status.reasons.join('\n')).toMatch(/om-a unreachable/);
     expect(status.waves[1]).toMatchObject({ state: 'skipped' });
-    expect((await child.describe()).status.name).toBe('TIMED_OUT');
+    // No outcome, so no change under way: drift checks may hold om-a on its last good commit again.
+    expect((await h.store.get('om-a')).desiredCommit).toBeUndefined();
     const history = await h.cli(['rollout', 'history', sha.slice(0, 12)]);
     expect(history.stderr + history.stdout).toMatch(/om-a: unreachable \(its reconcile did not finish within 12s/);
   });

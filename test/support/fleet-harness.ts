@@ -1,3 +1,4 @@
+import type { temporal } from '@temporalio/proto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -28,7 +29,7 @@ import { lucidDataConverter } from '../../workers/payload-codec';
 import type { reconcileCluster, rollout } from '../../workflows';
 import type { RolloutInput, RolloutStatus } from '../../workflows/rollout-types';
 import type { ReconcileResult } from '../../workflows/reconcile-types';
-import { CONTROL_QUEUE, RECONCILE_QUEUE, reconcileWorkflowId, rolloutWorkflowId } from '../../workflows/task-queues';
+import { CONTROL_QUEUE, RECONCILE_QUEUE, reconcileWorkflowId, rolloutBatchWorkflowId, rolloutWaveWorkflowId, rolloutWorkflowId } from '../../workflows/task-queues';
 import { testStack, type TestStack } from './test-stack';
 
 export interface ContainerView {
@@ -258,6 +259,16 @@ export class FleetHarness {
 
   async rollout(commit: string, trigger?: RolloutInput['trigger']): Promise<RolloutStatus> {
     return (await this.startRollout(commit, trigger)).result();
+  }
+
+  /**
+   * The applyCommit activities a rollout's batch is running now (its first batch of `wave`'s reconcile step),
+   * with their state and last heartbeat: how a test catches a rollout mid-change.
+   */
+  async pendingApplies(commit: string, wave: string): Promise<temporal.api.workflow.v1.IPendingActivityInfo[]> {
+    const batch = rolloutBatchWorkflowId(rolloutWaveWorkflowId(rolloutWorkflowId(commit), wave), 'reconcile', 0);
+    const raw = await this.client.workflow.getHandle(batch).describe().then((d) => d.raw, () => undefined);
+    return (raw?.pendingActivities ?? []).filter((a) => a.activityType?.name === 'applyCommit');
   }
 
   startRollout(commit: string, trigger?: RolloutInput['trigger']): Promise<WorkflowHandle<typeof rollout>> {
