@@ -29,7 +29,9 @@ describe('replay of recorded workflow histories, after every other suite', () =>
     if (process.env.LUCID_RECORD_HISTORIES) {
       const seen = new Set<string>();
       for (const h of histories) {
-        const key = `${h.type}-${h.outcome}`.replace(/[^a-zA-Z0-9_-]/g, '_');
+        // A batch's steps are different code paths: one fixture each.
+        const step = h.type === 'rolloutBatch' ? /-(reconcile|recheck|revert)-batch-\d+$/.exec(h.workflowId)?.[1] : undefined;
+        const key = `${h.type}-${step ? `${step}-` : ''}${h.outcome}`.replace(/[^a-zA-Z0-9_-]/g, '_');
         if (seen.has(key)) continue;
         seen.add(key);
         fs.writeFileSync(path.join(HISTORY_FIXTURES, `${key}.json`), `${JSON.stringify({ workflowId: h.workflowId, history: h.history })}\n`);
