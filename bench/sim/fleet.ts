@@ -22,6 +22,7 @@ import { startSimulatedPis } from './simulated-pis';
 
 /**
  * bench:fleet -- --clusters N [--fail 0.01] [--offline 0.005] [--pis 4] [--engine dev|postgres]
+ * [--batch-clusters N] [--batches-at-once N] [--drift-seconds 3600]
  * [--fault kill-temporal|restart-postgres [--fault-after N] [--fault-down-ms 3000]]: a SIMULATION of a fleet of N Pis.
  * The rollout, Temporal, MongoDB, git fetch, the gates and the render are real; only the container engine
  * is simulated, with latencies measured from real Compose runs on this machine (bench:record-latencies).
@@ -38,6 +39,10 @@ function options() {
       pis: { type: 'string', default: '4' },
       seed: { type: 'string', default: '1' },
       'pickup-timeout': { type: 'string', default: '15' },
+      'batch-clusters': { type: 'string' },
+      // The product's default is 300 s; a sweep in the middle of one run and not the next would make runs incomparable.
+      'drift-seconds': { type: 'string', default: '3600' },
+      'batches-at-once': { type: 'string' },
       engine: { type: 'string', default: process.env.LUCID_ENGINE ?? 'dev' },
       fault: { type: 'string' },
       'fault-after': { type: 'string' },
@@ -67,6 +72,12 @@ function options() {
     pis: num('pis', true),
     seed: num('seed', true),
     pickupTimeoutSeconds: num('pickup-timeout', true),
+    driftSeconds: num('drift-seconds', true),
+    // policies/limits.yaml `rollout:`; absent, the defaults.
+    batching: {
+      ...(values['batch-clusters'] === undefined ? {} : { batchClusters: num('batch-clusters', true) }),
+      ...(values['batches-at-once'] === undefined ? {} : { batchesAtOnce: num('batches-at-once', true) }),
+    },
   };
 }
 
@@ -76,6 +87,7 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`SIMULATION: ${o.clusters} simulated clusters (engine simulated from measured Compose latencies; Temporal, MongoDB, git, gates real)`);
   say(`  ${o.engine === 'postgres' ? "Temporal's own server and FerretDB on PostgreSQL" : 'the embedded dev server'}${o.fault ? `; fault ${o.fault} once ${o.faultAfter} clusters are healthy, down ${o.faultDownMs} ms` : ''}`);
+  say(`  batching ${JSON.stringify(o.batching)} (policies/limits.yaml rollout:, {} = the defaults); drift sweeps every ${o.driftSeconds} s`);
   say(`  ${plan.failing.size} fail health, ${plan.offline.size} offline, ${o.pis} simulated-Pi processes; waves ${plan.waves.map((w) => `${w.name}(${plan.clusters.filter((c) => c.wave === w.name).length})`).join(', ')}`);
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -93,7 +105,10 @@ async function main(): Promise<void> {
     throw err;
   });
   const temporalPid = (await stackStatus(dataDir)).find((c) => c.name === 'temporal')?.pid;
-  if (!temporalPid) throw new Error('the embedded Temporal server has no pid to measure');
+  if (!temporalPid) {
+    await downStack(dataDir);
+    throw new Error(`the embedded Temporal server has no pid to measure (stack: ${JSON.stringify(await stackStatus(dataDir))})`);
+  }
   const connection = await NativeConnection.connect({ address: stack.temporalAddress });
   const clientConnection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: 'lucid' });
@@ -110,9 +125,13 @@ async function main(): Promise<void> {
     const grown = pis.ready.reduce((n, r) => n + r.rssAfterBytes - r.rssBeforeBytes, 0);
     say(`  ${workers} activity-only cluster workers in ${pis.ready.length} processes: ${(grown / workers / 1024).toFixed(0)} KiB RSS per worker`);
 
-    const files = sampleFleetFiles({ clusters: plan.clusters, waves: plan.waves });
-    // The inventory limits admit a fleet this size (policies/limits.yaml; defaults: 1000 clusters, 1 MiB).
-    if (o.clusters > 1000) files['policies/limits.yaml'] = stringify({ inventory: { maxClusters: o.clusters, maxBytes: 16 * MB } });
+    const files = sampleFleetFiles({ clusters: plan.clusters, waves: plan.waves, driftCheckSeconds: o.driftSeconds });
+    // The inventory limits admit a fleet this size (policies/limits.yaml; defaults: 10,000 clusters, 1 MiB).
+    const limits = {
+      ...(o.clusters > 1000 ? { inventory: { maxClusters: Math.max(o.clusters, 10_000), maxBytes: 16 * MB } } : {}),
+      ...(Object.keys(o.batching).length ? { rollout: o.batching } : {}),
+    };
+    if (Object.keys(limits).length) files['policies/limits.yaml'] = stringify(limits);
     const before = procUsage(temporalPid);
     const ferretPid = (await stackStatus(dataDir)).find((c) => c.name === 'ferretdb')?.pid;
     const cpuBefore = { ferret: ferretPid ? procUsage(ferretPid).cpuSeconds : 0, host: process.cpuUsage(), pis: pis.cpuSeconds() };
