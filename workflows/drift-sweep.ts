@@ -3,7 +3,8 @@ import { ParentClosePolicy, sleep, startChild } from '@temporalio/workflow';
 import { driftCheck } from './drift-check';
 import { rootCause } from './failure-cause';
 import type { DriftSweepInput, DriftSweepResult } from './reconcile-types';
-import { driftCheckWorkflowId, reconcileTaskQueue } from './task-queues';
+import { reconcileTaskQueue } from './reconcile-task-queue';
+import { driftCheckWorkflowId } from './task-queues';
 
 /** Checks at once per sweep: enough to cover 250 clusters in a few minutes without a burst on the server. */
 const AT_ONCE = 10;

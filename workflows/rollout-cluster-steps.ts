@@ -6,7 +6,8 @@ import { reconcileCluster } from './reconcile-cluster';
 import type { ReconcileResult } from './reconcile-types';
 import { longControl } from './rollout-run';
 import type { ClusterProgress, WavePlan } from './rollout-types';
-import { clusterQueue, reconcileTaskQueue, reconcileWorkflowId, revertWorkflowId } from './task-queues';
+import { reconcileTaskQueue } from './reconcile-task-queue';
+import { clusterQueue, reconcileWorkflowId, revertWorkflowId } from './task-queues';
 
 /** What a cluster step tells: the timeline line (about one cluster), and whether the commit is at fault. */
 export interface ClusterStepLog {

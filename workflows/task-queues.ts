@@ -1,5 +1,3 @@
-import { patched } from '@temporalio/workflow';
-
 /**
  * Task queues and workflow ids: the names every caller shares. Planes become
  * task queues: whoever polls a queue holds the credentials for its work.
@@ -17,11 +15,6 @@ export function clusterQueue(clusterId: string): string {
  * worker per Pi; their activities still go to the cluster's own queue.
  */
 export const RECONCILE_QUEUE = 'lucid-reconcile';
-
-/** The task queue of a reconcile child; workflow code only. Histories from before the shared queue keep the cluster's. */
-export function reconcileTaskQueue(clusterId: string): string {
-  return patched('reconcile-queue') ? RECONCILE_QUEUE : clusterQueue(clusterId);
-}
 
 export function rolloutWorkflowId(commit: string): string {
   return `rollout-${commit}`;
