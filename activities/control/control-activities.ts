@@ -18,6 +18,7 @@ import { startRollout } from '../../triggers/rollout-trigger';
 import { syncDriftSweeps } from '../../triggers/schedules';
 import type { RolloutStore } from '../../stores/rollout-store';
 import type { SessionStore } from '../../stores/session-store';
+import type { SessionReplica } from '../../workflows/replication-types';
 import type { SessionManifest } from '../../workflows/session-types';
 import { supersedeSignal } from '../../workflows/rollout-messages';
 
@@ -127,6 +128,10 @@ export function createControlActivities(deps: ControlDeps) {
 
     async saveSessionManifest(input: { manifest: SessionManifest }): Promise<void> {
       await deps.sessions.save(input.manifest);
+    },
+
+    async recordSessionReplica(input: { sessionId: string; replica: Omit<SessionReplica, 'at'> }): Promise<void> {
+      await deps.sessions.recordReplica(input.sessionId, { ...input.replica, at: new Date().toISOString() });
     },
 
     async recordRolloutEvent(input: { workflowId: string; runId?: string; commit: string; seq: number; message: string }): Promise<void> {
