@@ -40,12 +40,15 @@ export async function session(input: SessionInput): Promise<SessionResult> {
   let cancelled = false;
   let failure: unknown;
   // Abandoned when the session closes: the copies catch up on their own time, the session never waits for them.
+  // Started outside the session's cancellation, so cancelling a recording does not cancel copying what it kept.
   const replication = patched('replicate-chunks')
-    ? await startChild(replicateSession, {
-        workflowId: replicationWorkflowId(input.sessionId),
-        args: [{ sessionId: input.sessionId, nodeId: input.nodeId }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-      })
+    ? await CancellationScope.nonCancellable(() =>
+        startChild(replicateSession, {
+          workflowId: replicationWorkflowId(input.sessionId),
+          args: [{ sessionId: input.sessionId, nodeId: input.nodeId }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        }),
+      )
     : undefined;
   try {
     await node.recordSession({ sessionId: input.sessionId, deadline });
