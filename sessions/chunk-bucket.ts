@@ -95,11 +95,6 @@ export class ChunkBucket {
     }
   }
 
-  /** Overwrites an object whatever it holds: repair, and tests that corrupt a copy. */
-  async overwrite(leaf: string, data: Buffer): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: this.keyOf(leaf), Body: data }));
-  }
-
   where(leaf: string): string {
     return `s3://${this.target.bucket}/${this.keyOf(leaf)} at ${this.target.endpoint}`;
   }

@@ -20,6 +20,8 @@ export interface ReplicationProgress {
   replicated: number;
   /** Objects this call wrote (the rest were there already). */
   written: number;
+  /** Why this call stopped short: the store did not answer or did not hold what was put. Retried on a back-off. */
+  failure?: string;
 }
 
 export interface ReplicationInput {

@@ -17,6 +17,7 @@ import type { PayoutStore } from '../../stores/payout-store';
 import { startRollout } from '../../triggers/rollout-trigger';
 import { syncDriftSweeps } from '../../triggers/schedules';
 import type { RolloutStore } from '../../stores/rollout-store';
+import type { ReplicationStore, ReplicationState } from '../../stores/replication-store';
 import type { SessionStore } from '../../stores/session-store';
 import type { SessionReplica } from '../../workflows/replication-types';
 import type { SessionManifest } from '../../workflows/session-types';
@@ -32,6 +33,7 @@ export interface ControlDeps {
   /** Anchoring's MongoDB side and the chain it indexes (read only). */
   anchoring: Omit<AnchorControlDeps, 'sessions' | 'client'>;
   payouts: PayoutStore;
+  replication: ReplicationStore;
 }
 
 /** Activities of the `lucid-control` queue: only the console host holds MongoDB credentials. */
@@ -128,6 +130,10 @@ export function createControlActivities(deps: ControlDeps) {
 
     async saveSessionManifest(input: { manifest: SessionManifest }): Promise<void> {
       await deps.sessions.save(input.manifest);
+    },
+
+    async recordReplicationProgress(input: Omit<ReplicationState, 'at'>): Promise<void> {
+      await deps.replication.record(input);
     },
 
     async recordSessionReplica(input: { sessionId: string; replica: Omit<SessionReplica, 'at'> }): Promise<void> {

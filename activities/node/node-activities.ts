@@ -107,8 +107,9 @@ export function createNodeActivities(ctx: NodeWorkerContext) {
 
     /**
      * Copies the session's journaled chunks that have no checked copy yet to the object store, each read back
-     * and checked against its leaf before it counts; returns how far replication is. Reads the journal beside
-     * a live recording without touching it, so recording never waits on this.
+     * and checked against its leaf before it counts; returns how far replication is, and why it stopped short
+     * when the store failed. Reads the journal beside a live recording without touching it, so recording never
+     * waits on this.
      */
     async replicateChunks(input: { sessionId: string }): Promise<ReplicationProgress> {
       const { sessionId } = input;
@@ -118,22 +119,27 @@ export function createNodeActivities(ctx: NodeWorkerContext) {
       const copies = new ReplicaLog(ctx.journalDir, sessionId, `s3-${bucket.target.bucket}`);
       const done = copies.leaves();
       const progress = { journaled: records.length, replicated: records.filter((r) => done.has(r.leaf)).length, written: 0 };
+      const target = { target: { kind: 's3' as const, endpoint: bucket.target.endpoint, bucket: bucket.target.bucket } };
       for (const r of records) {
         if (done.has(r.leaf)) continue;
         const data = ctx.store.get(r.leaf);
         if (!data) {
           throw ApplicationFailure.nonRetryable(`node ${ctx.nodeId}, session ${sessionId}, chunk ${r.index}: not in the chunk store; nothing to replicate`);
         }
-        const { written } = await bucket.putVerified(r.leaf, data).catch((err: Error) => {
-          throw new Error(`node ${ctx.nodeId}, session ${sessionId}, chunk ${r.index}: ${err.message}`, { cause: err });
-        });
+        let written: boolean;
+        try {
+          ({ written } = await bucket.putVerified(r.leaf, data));
+        } catch (err) {
+          // Returned, not thrown: the workflow records how far behind the copies are while the store is away.
+          return { ...target, ...progress, failure: `node ${ctx.nodeId}, session ${sessionId}, chunk ${r.index}: ${(err as Error).message}` };
+        }
         await copies.add(r.leaf);
         done.add(r.leaf);
         progress.replicated += 1;
         if (written) progress.written += 1;
         heartbeat(progress);
       }
-      return { target: { kind: 's3', endpoint: bucket.target.endpoint, bucket: bucket.target.bucket }, ...progress };
+      return { ...target, ...progress };
     },
 
     /** The session's chunk list from the journal, with its Merkle root, for the manifest. */

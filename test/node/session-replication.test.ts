@@ -2,12 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readS3Credentials, s3Target } from '../../config/s3-config';
 import { ChunkBucket } from '../../sessions/chunk-bucket';
+import { ReplicationStore } from '../../stores/replication-store';
 import { nodeStorePaths } from '../../sessions/node-store-paths';
 import { stackDir } from '../../services/stack/embedded-stack';
 import { ManagedProcess } from '../../services/stack/managed-process';
 import { ensureObjectStore, objectStoreEnv, type ObjectStoreState } from '../../services/stack/object-store';
 import type { SessionManifest, SessionResult } from '../../workflows/session-types';
-import { eventually, pendingActivities } from '../anchoring/anchor-fixtures';
+import { eventually } from '../anchoring/anchor-fixtures';
 import { FleetHarness } from '../support/fleet-harness';
 
 let h: FleetHarness;
@@ -20,6 +21,11 @@ let bucket: ChunkBucket;
 // Apart from the run's other servers, as `dev up` keeps MinIO apart from its registry (global-setup: registry 17500 + offset).
 const S3_PORT = 19000 + Number(process.env.LUCID_TEST_PORT_OFFSET ?? 0) + (process.env.LUCID_ENGINE === 'postgres' ? 50 : 0);
 const NODE = 'n-rep';
+const SERVE_PORT = 18795 + Number(process.env.LUCID_TEST_PORT_OFFSET ?? 0);
+
+async function metrics(): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${SERVE_PORT}/metrics`)).text();
+}
 
 async function record(seconds: number): Promise<SessionResult> {
   const out = await h.cli(['session', 'record', '--node', NODE, '--seconds', String(seconds), '--json'], s3env);
@@ -40,6 +46,7 @@ beforeAll(async () => {
   s3env = objectStoreEnv(objectStore);
   bucket = new ChunkBucket(s3Target(s3env)!);
   await h.startControlWorker();
+  await h.serve(SERVE_PORT, { LUCID_WEBHOOK_SECRET: 'x'.repeat(32) });
   await h.startNodeWorker(NODE, { LUCID_RECORD_INPUT: 'lavfi:testsrc2=size=640x360:rate=25', LUCID_CHUNK_BYTES: String(64 * 1024), ...s3env });
 });
 afterAll(async () => {
@@ -122,15 +129,22 @@ describe('sealed chunks replicated to the object store', () => {
     expect(offline.chunks).toBeGreaterThan(1);
     expect(Date.now() - started).toBeLessThan(60_000);
     expect((await manifest(offline.sessionId)).replicas).toBeUndefined();
-    const replication = h.client.workflow.getHandle(`replicate-${offline.sessionId}`);
-    const retrying = await eventually('replication retrying', async () =>
-      (await pendingActivities(replication)).find((a) => a.type === 'replicateChunks' && a.attempt >= 2));
-    expect(retrying.lastFailure).toMatch(new RegExp(`node ${NODE}, session ${offline.sessionId}, chunk 0: s3 ${objectStore.endpoint}`));
+    const state = await eventually('the replication failure recorded', async () => {
+      const s = await new ReplicationStore(h.db).get(offline.sessionId);
+      return s?.failure && s.journaled === offline.chunks ? s : undefined;
+    });
+    expect(state).toMatchObject({ nodeId: NODE, journaled: offline.chunks, replicated: 0, done: false });
+    expect(state.failure).toMatch(new RegExp(`node ${NODE}, session ${offline.sessionId}, chunk 0: s3 ${objectStore.endpoint}`));
+    const lagged = await metrics();
+    expect(lagged).toContain(`lucid_replication_lag_chunks{node="${NODE}"} ${offline.chunks}`);
+    expect(lagged).toContain(`lucid_replication_failing_sessions{node="${NODE}"} 1`);
 
     await ensureObjectStore(minio, h.dataDir, S3_PORT);
     const replicas = await eventually('the copies after MinIO is back', async () => (await manifest(offline.sessionId)).replicas, 120_000);
     expect(replicas).toEqual([expect.objectContaining({ chunks: offline.chunks })]);
     for (const c of (await manifest(offline.sessionId)).chunks) expect((await bucket.get(c.leaf))?.length).toBe(c.stored);
+    expect(await new ReplicationStore(h.db).get(offline.sessionId)).toMatchObject({ replicated: offline.chunks, done: true });
+    expect(await metrics()).not.toContain(`lucid_replication_lag_chunks{node="${NODE}"}`);
   });
 
   it('the embedded MinIO listens on loopback with its data and 0600 credentials in the data dir; dev status shows it, dev down stops it', async () => {
