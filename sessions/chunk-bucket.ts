@@ -2,17 +2,6 @@ import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCom
 import type { S3Target } from '../config/s3-config';
 import { leafHash } from './merkle-tree';
 
-/** Where a chunk's copy is, as a manifest records it: `s3://<bucket>/chunks/<leaf>` on an endpoint. */
-export interface ChunkCopy {
-  kind: 's3';
-  endpoint: string;
-  bucket: string;
-  key: string;
-}
-
-/** A copy in the bucket that is not what its leaf says: missing, short, or other bytes. */
-export class CopyMismatchError extends Error {}
-
 /**
  * The S3 side of a node's sealed chunks: one object per chunk under its BLAKE3 leaf, so the same chunk is the
  * same key whoever writes it and whenever. The store only ever sees ciphertext; nothing here holds a key.
@@ -39,10 +28,6 @@ export class ChunkBucket {
     return `chunks/${leaf}`;
   }
 
-  copyOf(leaf: string): ChunkCopy {
-    return { kind: 's3', endpoint: this.target.endpoint, bucket: this.target.bucket, key: this.keyOf(leaf) };
-  }
-
   /** Creates the bucket when it does not exist (once per process). */
   ensureBucket(): Promise<void> {
     this.bucketReady ??= (async () => {
@@ -64,24 +49,20 @@ export class ChunkBucket {
 
   /**
    * Puts `data` under `leaf` unless the bucket already holds exactly it, then reads it back and checks size and
-   * leaf: only then is it a copy. A retry after a crash finds the object and writes nothing.
+   * leaf: only then is it a copy. A retry after a crash finds the object and writes nothing; an object of other
+   * bytes under the key (cut short, changed) is written again.
    */
-  async putVerified(leaf: string, data: Buffer): Promise<{ copy: ChunkCopy; written: boolean }> {
+  async putVerified(leaf: string, data: Buffer): Promise<{ written: boolean }> {
     if (leafHash(data).toString('hex') !== leaf) throw new Error(`chunk ${leaf.slice(0, 12)}…: the local bytes do not match their leaf; not replicated`);
     await this.ensureBucket();
-    let written = false;
-    if (!(await this.holds(leaf, data.length))) {
-      await this.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: this.keyOf(leaf), Body: data })).catch((err: unknown) => {
-        throw this.wrap(err, `put ${leaf.slice(0, 12)}…`);
-      });
-      written = true;
-    }
+    const holds = (b: Buffer | undefined) => b !== undefined && b.length === data.length && leafHash(b).toString('hex') === leaf;
+    if ((await this.sizeOf(leaf)) === data.length && holds(await this.get(leaf))) return { written: false };
+    await this.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: this.keyOf(leaf), Body: data })).catch((err: unknown) => {
+      throw this.wrap(err, `put ${leaf.slice(0, 12)}…`);
+    });
     const back = await this.get(leaf);
-    if (!back) throw new CopyMismatchError(`${this.where(leaf)}: missing right after it was written`);
-    if (back.length !== data.length || leafHash(back).toString('hex') !== leaf) {
-      throw new CopyMismatchError(`${this.where(leaf)}: reads back ${back.length} bytes that do not hash to the leaf (wrote ${data.length})`);
-    }
-    return { copy: this.copyOf(leaf), written };
+    if (!holds(back)) throw new Error(`${this.where(leaf)}: reads back ${back?.length ?? 'no'} bytes that do not hash to the leaf (wrote ${data.length})`);
+    return { written: true };
   }
 
   /** The object's bytes, undefined when there is none; never checked here (the reader checks the leaf). */
@@ -103,13 +84,13 @@ export class ChunkBucket {
     this.client.destroy();
   }
 
-  /** True when an object of that size is there; a different size is a broken copy to be written again. */
-  private async holds(leaf: string, size: number): Promise<boolean> {
+  /** The object's size, undefined when there is none: a HEAD, so a missing copy costs no download. */
+  private async sizeOf(leaf: string): Promise<number | undefined> {
     try {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.target.bucket, Key: this.keyOf(leaf) }));
-      return head.ContentLength === size;
+      return head.ContentLength;
     } catch (err) {
-      if (notFound(err)) return false;
+      if (notFound(err)) return undefined;
       throw this.wrap(err, `head ${leaf.slice(0, 12)}…`);
     }
   }

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as path from 'node:path';
 import { readS3Credentials, s3Target } from '../../config/s3-config';
 import { ChunkBucket } from '../../sessions/chunk-bucket';
+import { leafHash } from '../../sessions/merkle-tree';
 import { ReplicationStore } from '../../stores/replication-store';
 import { nodeStorePaths } from '../../sessions/node-store-paths';
 import { stackDir } from '../../services/stack/embedded-stack';
@@ -145,6 +148,25 @@ describe('sealed chunks replicated to the object store', () => {
     for (const c of (await manifest(offline.sessionId)).chunks) expect((await bucket.get(c.leaf))?.length).toBe(c.stored);
     expect(await new ReplicationStore(h.db).get(offline.sessionId)).toMatchObject({ replicated: offline.chunks, done: true });
     expect(await metrics()).not.toContain(`lucid_replication_lag_chunks{node="${NODE}"}`);
+  });
+
+  it('a put of what the bucket already holds writes nothing; an object cut short or changed under the key is written again', async () => {
+    const data = randomBytes(4096);
+    const leaf = leafHash(data).toString('hex');
+    expect(await bucket.putVerified(leaf, data)).toEqual({ written: true });
+    expect(await bucket.putVerified(leaf, data)).toEqual({ written: false });
+
+    const t = s3Target(s3env)!;
+    const raw = new S3Client({ endpoint: t.endpoint, region: t.region, credentials: t, forcePathStyle: true });
+    const changed = Buffer.from(data);
+    changed[7] ^= 0x01;
+    for (const bad of [data.subarray(0, 1000), changed]) {
+      await raw.send(new PutObjectCommand({ Bucket: t.bucket, Key: `chunks/${leaf}`, Body: bad }));
+      expect(await bucket.putVerified(leaf, data)).toEqual({ written: true });
+      expect((await bucket.get(leaf))?.equals(data)).toBe(true);
+    }
+    raw.destroy();
+    await expect(bucket.putVerified(leaf, changed)).rejects.toThrow(/the local bytes do not match their leaf; not replicated/);
   });
 
   it('the embedded MinIO listens on loopback with its data and 0600 credentials in the data dir; dev status shows it, dev down stops it', async () => {
