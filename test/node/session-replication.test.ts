@@ -7,11 +7,13 @@ import { ChunkBucket } from '../../sessions/chunk-bucket';
 import { leafHash } from '../../sessions/merkle-tree';
 import { ReplicationStore } from '../../stores/replication-store';
 import { nodeStorePaths } from '../../sessions/node-store-paths';
+import { ReplicaLog } from '../../sessions/replica-log';
 import { stackDir } from '../../services/stack/embedded-stack';
 import { ManagedProcess } from '../../services/stack/managed-process';
 import { ensureObjectStore, objectStoreEnv, type ObjectStoreState } from '../../services/stack/object-store';
 import type { SessionManifest, SessionResult } from '../../workflows/session-types';
-import { eventually } from '../anchoring/anchor-fixtures';
+import { nodeQueue } from '../../workflows/task-queues';
+import { eventually, kill9 } from '../anchoring/anchor-fixtures';
 import { FleetHarness } from '../support/fleet-harness';
 
 let h: FleetHarness;
@@ -148,6 +150,34 @@ describe('sealed chunks replicated to the object store', () => {
     for (const c of (await manifest(offline.sessionId)).chunks) expect((await bucket.get(c.leaf))?.length).toBe(c.stored);
     expect(await new ReplicationStore(h.db).get(offline.sessionId)).toMatchObject({ replicated: offline.chunks, done: true });
     expect(await metrics()).not.toContain(`lucid_replication_lag_chunks{node="${NODE}"}`);
+  });
+
+  it('kill -9 of the node worker mid-replication: after its restart every chunk has one copy, none missing, none listed twice', async () => {
+    const node = 'n-k9';
+    const vars = { LUCID_RECORD_INPUT: 'lavfi:testsrc2=size=640x360:rate=25', LUCID_CHUNK_BYTES: String(64 * 1024), ...s3env };
+    let worker = h.spawnWorker('node', node, vars);
+    await h.untilServed(nodeQueue(node));
+    // Copies queue up while the store is away, so they go in one burst when it is back: the burst is killed.
+    await minio.stop();
+    const out = await h.cli(['session', 'record', '--node', node, '--seconds', '6', '--json'], s3env);
+    expect(out.code).toBe(0);
+    const result = JSON.parse(out.stdout) as SessionResult;
+    expect(result.chunks).toBeGreaterThan(10);
+    const log = new ReplicaLog(nodeStorePaths(h.dataDir, node).journalDir, result.sessionId, 's3-lucid-chunks');
+    await ensureObjectStore(minio, h.dataDir, S3_PORT);
+    const copiedBeforeKill = await eventually('the first copies', async () => log.leaves().size || undefined, 120_000);
+    await kill9(worker);
+    process.stderr.write(`kill -9 of the node worker after ${copiedBeforeKill} of ${result.chunks} copies\n`);
+    expect(copiedBeforeKill).toBeLessThan(result.chunks);
+    worker = h.spawnWorker('node', node, vars);
+
+    const replicas = await eventually('the copies after the restart', async () => (await manifest(result.sessionId)).replicas, 180_000);
+    expect(replicas).toEqual([expect.objectContaining({ chunks: result.chunks })]);
+    const listed = fs.readFileSync(log.file, 'utf8').split('\n').filter((l) => l.length === 64);
+    const leaves = (await manifest(result.sessionId)).chunks.map((c) => c.leaf);
+    expect(listed.sort()).toEqual([...leaves].sort());
+    for (const leaf of leaves) expect(leafHash((await bucket.get(leaf))!).toString('hex')).toBe(leaf);
+    await kill9(worker);
   });
 
   it('a put of what the bucket already holds writes nothing; an object cut short or changed under the key is written again', async () => {
