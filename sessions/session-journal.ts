@@ -28,10 +28,22 @@ export class SessionJournal {
   }
 
   read(): ChunkRecord[] {
+    return this.parse(true);
+  }
+
+  /**
+   * The complete lines so far, for a reader beside a live recording (replication): a line being appended is
+   * left for the next look, never cut off as a crash's torn line would be.
+   */
+  snapshot(): ChunkRecord[] {
+    return this.parse(false);
+  }
+
+  private parse(cutTorn: boolean): ChunkRecord[] {
     if (!fs.existsSync(this.file)) return [];
     const text = fs.readFileSync(this.file, 'utf8');
     const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-    if (complete.length !== text.length) fs.truncateSync(this.file, Buffer.byteLength(complete));
+    if (cutTorn && complete.length !== text.length) fs.truncateSync(this.file, Buffer.byteLength(complete));
     const records = complete.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ChunkRecord);
     records.forEach((r, i) => {
       if (r.index !== i) throw new Error(`${this.file}: line ${i + 1} has index ${r.index}, expected ${i}`);

@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import type { SessionReplica } from '../workflows/replication-types';
 import type { SessionManifest } from '../workflows/session-types';
 
 interface SessionDoc extends Omit<SessionManifest, 'startedAt' | 'endedAt'> {
@@ -42,7 +43,7 @@ export class SessionStore {
     return { ...rest, startedAt: doc.startedAt.toISOString(), endedAt: doc.endedAt.toISOString() };
   }
 
-  async list(): Promise<Array<Pick<SessionManifest, 'sessionId' | 'nodeId' | 'bytes' | 'root' | 'startedAt' | 'cancelled' | 'anchored'> & { chunks: number }>> {
+  async list(): Promise<Array<Pick<SessionManifest, 'sessionId' | 'nodeId' | 'bytes' | 'root' | 'startedAt' | 'cancelled' | 'anchored'> & { chunks: number; replicas: SessionReplica[] }>> {
     const docs = await this.sessions.find({}).sort({ startedAt: -1 }).toArray();
     return docs.map((d) => ({
       sessionId: d.sessionId,
@@ -53,6 +54,7 @@ export class SessionStore {
       startedAt: d.startedAt.toISOString(),
       cancelled: d.cancelled,
       anchored: d.anchored,
+      replicas: d.replicas ?? [],
     }));
   }
 
@@ -64,6 +66,14 @@ export class SessionStore {
         { projection: { _id: 0, nodeId: 1, startedAt: 1, endedAt: 1, bytes: 1, anchored: 1, failure: 1 } },
       )
       .toArray();
+  }
+
+  /** Lists (or updates) the session's copy in one object store. */
+  async recordReplica(sessionId: string, replica: SessionReplica): Promise<void> {
+    const same = { kind: replica.kind, endpoint: replica.endpoint, bucket: replica.bucket };
+    const found = await this.sessions.updateOne({ _id: sessionId }, { $pull: { replicas: same } });
+    if (found.matchedCount === 0) throw new Error(`session ${sessionId}: no manifest to list its copy in ${replica.bucket} at ${replica.endpoint} in`);
+    await this.sessions.updateOne({ _id: sessionId }, { $push: { replicas: replica } });
   }
 
   async markAnchored(sessionId: string, anchored: NonNullable<SessionManifest['anchored']>): Promise<void> {

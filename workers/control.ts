@@ -9,6 +9,7 @@ import { AnchorStore } from '../stores/anchor-store';
 import { ClusterStore } from '../stores/cluster-store';
 import { PayoutStore } from '../stores/payout-store';
 import { RolloutStore } from '../stores/rollout-store';
+import { ReplicationStore } from '../stores/replication-store';
 import { SessionStore } from '../stores/session-store';
 import { CONTROL_QUEUE } from '../workflows/task-queues';
 import { workflowSource } from './workflow-source';
@@ -48,6 +49,7 @@ export async function createControlWorker(opts: ControlWorkerOptions): Promise<W
         batcher: batcherSettings(),
       },
       payouts: new PayoutStore(opts.db),
+      replication: new ReplicationStore(opts.db),
     }),
   });
 }

@@ -4,6 +4,8 @@ import { ChunkStore } from '../sessions/chunk-store';
 import { createNodeActivities, type NodeWorkerContext } from '../activities/node/node-activities';
 import { nodeStorePaths } from '../sessions/node-store-paths';
 import { nodeEnv } from '../config/node-config';
+import { s3Target } from '../config/s3-config';
+import { ChunkBucket } from '../sessions/chunk-bucket';
 import { nodeQueue } from '../workflows/task-queues';
 
 export interface NodeWorkerOptions extends NodeWorkerContext {
@@ -13,10 +15,11 @@ export interface NodeWorkerOptions extends NodeWorkerContext {
   dataConverter?: DataConverter;
 }
 
-/** A node's context from its `LUCID_RECORD_*`, `LUCID_CHUNK_*` and `LUCID_ZSTD_LEVEL` variables. */
+/** A node's context from its `LUCID_RECORD_*`, `LUCID_CHUNK_*`, `LUCID_ZSTD_LEVEL` and `LUCID_S3_*` variables. */
 export function nodeWorkerContext(args: { nodeId: string; dataDir: string; nodeKey: Buffer; env?: NodeJS.ProcessEnv }): NodeWorkerContext {
   const env = nodeEnv(args.env);
   const paths = nodeStorePaths(args.dataDir, args.nodeId, env.LUCID_CHUNK_STORE);
+  const bucket = s3Target(args.env);
   return {
     nodeId: args.nodeId,
     nodeKey: args.nodeKey,
@@ -26,6 +29,7 @@ export function nodeWorkerContext(args: { nodeId: string; dataDir: string; nodeK
     encoder: env.LUCID_RECORD_ENCODER,
     chunkBytes: env.LUCID_CHUNK_BYTES,
     zstdLevel: env.LUCID_ZSTD_LEVEL,
+    ...(bucket && { bucket: new ChunkBucket(bucket) }),
   };
 }
 

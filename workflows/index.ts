@@ -13,3 +13,4 @@ export { monthlyPayout } from './monthly-payout';
 export { payoutBatch } from './payout-batch';
 export { scheduledPayout } from './scheduled-payout';
 export { driftSweep } from './drift-sweep';
+export { replicateSession } from './replicate-session';

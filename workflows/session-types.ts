@@ -1,4 +1,5 @@
 import type { ChunkRecord, CodecParameters } from '../sessions/chunk-codec';
+import type { SessionReplica } from './replication-types';
 
 export interface SessionInput {
   sessionId: string;
@@ -24,6 +25,8 @@ export interface SessionManifest {
   failure?: string;
   /** Set once the session's root is anchored on chain; `lucid session proof` has the whole proof. */
   anchored?: { batchId: string; txHash: string; blockNumber: number };
+  /** Where copies of every chunk are besides the node's own store, once replication has checked them all. */
+  replicas?: SessionReplica[];
 }
 
 export interface SessionResult {

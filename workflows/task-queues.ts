@@ -97,3 +97,8 @@ export function payoutBatchWorkflowId(batchId: string): string {
 }
 
 export const PAYOUT_SCHEDULE_ID = 'monthly-payouts';
+
+/** A session's replication to its node's object store: one per session, so it is never copied twice at once. */
+export function replicationWorkflowId(sessionId: string): string {
+  return `replicate-${sessionId}`;
+}

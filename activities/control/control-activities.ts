@@ -19,7 +19,9 @@ import type { PayoutStore } from '../../stores/payout-store';
 import { startRollout } from '../../triggers/rollout-trigger';
 import { syncDriftSweeps } from '../../triggers/schedules';
 import type { RolloutStore } from '../../stores/rollout-store';
+import type { ReplicationStore, ReplicationState } from '../../stores/replication-store';
 import type { SessionStore } from '../../stores/session-store';
+import type { SessionReplica } from '../../workflows/replication-types';
 import type { SessionManifest } from '../../workflows/session-types';
 import { supersedeSignal } from '../../workflows/rollout-messages';
 
@@ -33,6 +35,7 @@ export interface ControlDeps {
   /** Anchoring's MongoDB side and the chain it indexes (read only). */
   anchoring: Omit<AnchorControlDeps, 'sessions' | 'client'>;
   payouts: PayoutStore;
+  replication: ReplicationStore;
 }
 
 /** Activities of the `lucid-control` queue: only the console host holds MongoDB credentials. */
@@ -180,6 +183,14 @@ export function createControlActivities(deps: ControlDeps) {
 
     async saveSessionManifest(input: { manifest: SessionManifest }): Promise<void> {
       await deps.sessions.save(input.manifest);
+    },
+
+    async recordReplicationProgress(input: Omit<ReplicationState, 'at'>): Promise<void> {
+      await deps.replication.record(input);
+    },
+
+    async recordSessionReplica(input: { sessionId: string; replica: Omit<SessionReplica, 'at'> }): Promise<void> {
+      await deps.sessions.recordReplica(input.sessionId, { ...input.replica, at: new Date().toISOString() });
     },
 
     async recordRolloutEvent(input: { workflowId: string; runId?: string; commit: string; seq: number; message: string }): Promise<void> {

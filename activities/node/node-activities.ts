@@ -8,6 +8,9 @@ import { merkleRoot } from '../../sessions/merkle-tree';
 import { startRecording, type Encoder } from '../../sessions/recorder';
 import { deriveSessionKey } from '../../sessions/session-key';
 import { SessionJournal } from '../../sessions/session-journal';
+import type { ChunkBucket } from '../../sessions/chunk-bucket';
+import { ReplicaLog } from '../../sessions/replica-log';
+import type { ReplicationProgress } from '../../workflows/replication-types';
 
 export interface NodeWorkerContext {
   nodeId: string;
@@ -20,6 +23,8 @@ export interface NodeWorkerContext {
   encoder: Encoder;
   chunkBytes: number;
   zstdLevel: number;
+  /** The object store sealed chunks are copied to (LUCID_S3_*); unset, they stay on the node only. */
+  bucket?: ChunkBucket;
 }
 
 /** Heartbeat details of a recording: enough to check a resume against, nothing secret. */
@@ -98,6 +103,43 @@ export function createNodeActivities(ctx: NodeWorkerContext) {
       }
       if (activity.cancellationSignal.aborted) throw new CancelledFailure('recording stopped by cancellation', [progress]);
       return progress;
+    },
+
+    /**
+     * Copies the session's journaled chunks that have no checked copy yet to the object store, each read back
+     * and checked against its leaf before it counts; returns how far replication is, and why it stopped short
+     * when the store failed. Reads the journal beside a live recording without touching it, so recording never
+     * waits on this.
+     */
+    async replicateChunks(input: { sessionId: string }): Promise<ReplicationProgress> {
+      const { sessionId } = input;
+      const records = journal(sessionId).snapshot();
+      const bucket = ctx.bucket;
+      if (!bucket) return { journaled: records.length, replicated: 0, written: 0 };
+      const copies = new ReplicaLog(ctx.journalDir, sessionId, `s3-${bucket.target.bucket}`);
+      const done = copies.leaves();
+      const progress = { journaled: records.length, replicated: records.filter((r) => done.has(r.leaf)).length, written: 0 };
+      const target = { target: { kind: 's3' as const, endpoint: bucket.target.endpoint, bucket: bucket.target.bucket } };
+      for (const r of records) {
+        if (done.has(r.leaf)) continue;
+        const data = ctx.store.get(r.leaf);
+        if (!data) {
+          throw ApplicationFailure.nonRetryable(`node ${ctx.nodeId}, session ${sessionId}, chunk ${r.index}: not in the chunk store; nothing to replicate`);
+        }
+        let written: boolean;
+        try {
+          ({ written } = await bucket.putVerified(r.leaf, data));
+        } catch (err) {
+          // Returned, not thrown: the workflow records how far behind the copies are while the store is away.
+          return { ...target, ...progress, failure: `node ${ctx.nodeId}, session ${sessionId}, chunk ${r.index}: ${(err as Error).message}` };
+        }
+        await copies.add(r.leaf);
+        done.add(r.leaf);
+        progress.replicated += 1;
+        if (written) progress.written += 1;
+        heartbeat(progress);
+      }
+      return { ...target, ...progress };
     },
 
     /** The session's chunk list from the journal, with its Merkle root, for the manifest. */

@@ -1,7 +1,10 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Inventory } from '../../config/inventory';
 import { runtimeEnv } from '../../config/runtime-env';
+import { s3Target } from '../../config/s3-config';
+import { toolPaths } from '../stack/tool-paths';
 import type { ComponentStatus, StackEngine } from '../stack/embedded-stack';
 import { counted, printJson, say } from './cli-output';
 import { COMMAND_INDEX } from './command-index';
@@ -33,11 +36,12 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
     .option('--mongo-port <port>', 'FerretDB port', '27017')
     .option('--registry-port <port>', 'local OCI registry port', '5000')
     .option('--chain-port <port>', 'local EVM chain (anvil) port; LUCID_CHAIN_RPC for another chain', '8545')
+    .option('--s3-port <port>', 'object store (MinIO, when bootstrap --all built it) port, its console the next; LUCID_S3_ENDPOINT for another S3 service', '9000')
     .option('--poll-seconds <seconds>', 'how often the poll Schedule compares the branch head with the last rollout', '60')
     .option('--json', 'JSON on stdout')
     .action((o: {
       repo?: string; engine?: StackEngine; postgresPort: string; temporalPort: string; uiPort?: string; mongoPort: string; registryPort: string;
-      chainPort: string; pollSeconds: string; json?: boolean;
+      chainPort: string; s3Port: string; pollSeconds: string; json?: boolean;
     }) =>
       run(async () => {
         const { CONSOLE_PORT, readStackState, stackStatus, upStack } = await import('../stack/embedded-stack');
@@ -54,6 +58,9 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
           say('lucid: no config repo (--repo or LUCID_CONFIG_REPO): starting servers and the control worker only');
         }
         const clusters = inventory?.clusters.map((c) => c.id) ?? [];
+        const s3Endpoint = s3Target()?.endpoint;
+        const minioBuilt = fs.existsSync(toolPaths().minio);
+        if (!s3Endpoint && !minioBuilt) say('lucid: no object store (LUCID_S3_ENDPOINT, or MinIO from `scripts/bootstrap.sh --all`): sessions stay on their node only');
         const state = await upStack({
           dataDir: env.LUCID_DATA_DIR,
           namespace: env.LUCID_NAMESPACE,
@@ -68,6 +75,8 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
           registryPort: Number(o.registryPort),
           chainRpc: process.env.LUCID_CHAIN_RPC,
           chainPort: Number(o.chainPort),
+          s3Endpoint,
+          s3Port: !s3Endpoint && minioBuilt ? Number(o.s3Port) : undefined,
           repoUrl: repo,
           uiCodecEndpoint:
             process.env.LUCID_PAYLOAD_KEYS && process.env.LUCID_CODEC_TOKEN ? `http://127.0.0.1:${CONSOLE_PORT}/codec` : undefined,

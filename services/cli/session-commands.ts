@@ -5,6 +5,10 @@ import { AnchorStore } from '../../stores/anchor-store';
 import { sessionProofDocument } from '../session-proof';
 import type { Command } from 'commander';
 import { ChunkStore } from '../../sessions/chunk-store';
+import { ChunkBucket } from '../../sessions/chunk-bucket';
+import { s3Target } from '../../config/s3-config';
+import type { SessionReplica } from '../../workflows/replication-types';
+import { objectStoreEnv } from '../stack/object-store';
 import { nodeStorePaths } from '../../sessions/node-store-paths';
 import { SessionStore } from '../../stores/session-store';
 import { nodeEnv, nodeKey } from '../../config/node-config';
@@ -22,13 +26,19 @@ import { COMMAND_INDEX } from './command-index';
 /** Exit code of a session that failed verification or export. */
 export const SESSION_INTEGRITY_FAILED = 5;
 
-/** The node key and chunk store a reader needs: the environment's, else what `lucid dev up` set up for the node. */
+/**
+ * The node key, chunk store and object store a reader needs: the environment's, else what `lucid dev up` set up
+ * for the node.
+ */
 function auditDeps(ctx: ConsoleContext, sessions: SessionStore, nodeId: string): AuditDeps {
   const stack = readStackState(ctx.env.LUCID_DATA_DIR);
-  const env = { LUCID_NODE_KEY_FILE: stack?.nodes?.[nodeId]?.keyFile, ...process.env };
+  const objectStore = stack?.objectStore?.embedded ? objectStoreEnv(stack.objectStore) : {};
+  const env = { LUCID_NODE_KEY_FILE: stack?.nodes?.[nodeId]?.keyFile, ...objectStore, ...process.env };
+  const target = s3Target(env);
   return {
     sessions,
     store: new ChunkStore(nodeStorePaths(ctx.env.LUCID_DATA_DIR, nodeId, nodeEnv(env).LUCID_CHUNK_STORE).store),
+    ...(target && { bucket: new ChunkBucket(target) }),
     nodeKey: nodeKey(env),
   };
 }
@@ -45,11 +55,19 @@ async function audit(
   const m = await sessions.get(sessionId);
   if (!m) throw new CliExit(EXIT.badInput, `no session '${sessionId}' (see lucid session list)`);
   const bar = new ProgressBar(what, m.chunks.length);
-  const report = await fn(m, { ...auditDeps(ctx, sessions, m.nodeId), onChunk: (done) => bar.update(done) });
+  const deps = auditDeps(ctx, sessions, m.nodeId);
+  const report = await fn(m, { ...deps, onChunk: (done) => bar.update(done) }).finally(() => deps.bucket?.close());
   if (json) printJson(report);
+  const copies = Object.entries(report.readFrom);
+  if (copies.length > 0) say(`session ${sessionId}: read ${copies.map(([from, n]) => `${counted(n, 'chunk')} from ${from}`).join(', ')}`);
   if (report.ok) say(`session ${sessionId}: ${what} ok (${counted(report.chunks, 'chunk')}, ${report.bytes} bytes, root ${report.root})`);
   else say(`session ${sessionId}: ${what} FAILED: ${report.firstBad?.reason ?? 'the chunk list does not hash to the manifest root'}`);
   return report.ok ? EXIT.ok : SESSION_INTEGRITY_FAILED;
+}
+
+/** The node's own copy and each replica: `node, s3://lucid-chunks at http://127.0.0.1:9000 (12/12)`. */
+function copiesOf(r: { chunks: number; replicas: SessionReplica[] }): string {
+  return ['node', ...r.replicas.map((c) => `s3://${c.bucket} at ${c.endpoint} (${c.chunks}/${r.chunks})`)].join(', ');
 }
 
 /** Nodes this console has heard of: the embedded stack's and those that recorded sessions. */
@@ -164,7 +182,7 @@ export function registerSessionCommands(program: Command, run: (fn: (ctx: Consol
       run(async (ctx) => {
         const rows = await new SessionStore(await ctx.db()).list();
         if (o.json) printJson(rows);
-        else for (const r of rows) say(`${r.sessionId}  node ${r.nodeId}  ${r.startedAt}  ${counted(r.chunks, 'chunk')}  ${r.bytes} bytes${r.cancelled ? '  (stopped)' : ''}${r.anchored ? `  anchored tx ${r.anchored.txHash.slice(0, 12)}` : ''}`);
+        else for (const r of rows) say(`${r.sessionId}  node ${r.nodeId}  ${r.startedAt}  ${counted(r.chunks, 'chunk')}  ${r.bytes} bytes${r.cancelled ? '  (stopped)' : ''}${r.anchored ? `  anchored tx ${r.anchored.txHash.slice(0, 12)}` : ''}  copies: ${copiesOf(r)}`);
         return EXIT.ok;
       }, o.json),
     );

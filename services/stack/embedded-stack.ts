@@ -13,6 +13,8 @@ import { runtimeEnv } from '../../config/runtime-env';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { redactUrl } from '../../repo/redact-url';
 import { ManagedProcess, portOpen, waitFor } from './managed-process';
+import { ensureObjectStore, objectStoreEnv, objectStoreReady, DEFAULT_BUCKET, type ObjectStoreState } from './object-store';
+import { HOST, need, portFree } from './stack-ports';
 import { ensureChainKeyFile, ensureNodeKeyFile } from './node-key-file';
 import { ensurePayoutKeystore } from './payout-wallet';
 import { ensurePostgres } from './postgres-server';
@@ -45,6 +47,10 @@ export interface StackOptions {
   chainRpc?: string;
   /** The embedded chain's (anvil's) port. */
   chainPort?: number;
+  /** Set: node workers replicate to this S3 service (LUCID_S3_ENDPOINT, bucket LUCID_S3_BUCKET) and no MinIO starts. */
+  s3Endpoint?: string;
+  /** Without s3Endpoint: start the embedded MinIO on this port (its console on the next). */
+  s3Port?: number;
   repoUrl?: string;
   /** Where the Temporal UI asks to decode encrypted payloads (`lucid serve`'s /codec). */
   uiCodecEndpoint?: string;
@@ -103,9 +109,10 @@ export interface StackState {
   /** Node workers' key files (on tmpfs), for the session commands on this machine. */
   nodes?: Record<string, { keyFile: string }>;
   chain?: ChainState;
+  /** Where node workers replicate sealed chunks; absent when no object store was started or named. */
+  objectStore?: ObjectStoreState;
 }
 
-const HOST = '127.0.0.1';
 export const CONSOLE_PORT = 8780;
 
 export function stackDir(dataDir: string): string {
@@ -196,6 +203,12 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
 
   if (!opts.registry) await ensureRegistry(opts.dataDir, registryPort);
 
+  const objectStore: ObjectStoreState | undefined = opts.s3Endpoint
+    ? { endpoint: opts.s3Endpoint, bucket: process.env.LUCID_S3_BUCKET || DEFAULT_BUCKET, embedded: false }
+    : opts.s3Port !== undefined
+      ? await ensureObjectStore(proc(opts.dataDir, 'minio'), opts.dataDir, opts.s3Port)
+      : undefined;
+
   const previous = readStackState(opts.dataDir);
   const chain = await ensureChain(opts, previous?.chain);
 
@@ -221,6 +234,7 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
       (opts.workers ?? []).filter((w) => w.startsWith('node:')).map((w) => [w.slice(5), { keyFile: ensureNodeKeyFile(opts.dataDir, w.slice(5)) }]),
     ),
     chain,
+    ...(objectStore && { objectStore }),
   };
   fs.writeFileSync(path.join(dir, 'stack.json'), JSON.stringify(state, null, 2));
 
@@ -248,8 +262,9 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
 
   /** Each key reaches only its own plane's worker: the node key the node worker, the anchoring key the chain worker. */
   function workerEnvOf(kind: string, id: string | undefined): NodeJS.ProcessEnv {
-    if (kind === 'node' && !process.env.LUCID_NODE_KEY && !process.env.LUCID_NODE_KEY_FILE) {
-      return { ...workerEnv, LUCID_NODE_KEY_FILE: state.nodes![id!]!.keyFile };
+    if (kind === 'node') {
+      const key = process.env.LUCID_NODE_KEY || process.env.LUCID_NODE_KEY_FILE ? {} : { LUCID_NODE_KEY_FILE: state.nodes![id!]!.keyFile };
+      return { ...workerEnv, ...key, ...(objectStore?.embedded && objectStoreEnv(objectStore)) };
     }
     if (kind === 'chain') return { ...workerEnv, LUCID_CHAIN_KEY_FILE: _chainKey ?? chain.keyFile };
     if (kind === 'wallet') return { ...workerEnv, ...walletEnv(chain.payouts) };
@@ -310,6 +325,7 @@ export async function stackStatus(dataDir: string): Promise<ComponentStatus[]> {
     out.push({ ...base, running: base.running && head !== undefined, ...(head ? { head: head.number } : {}) });
     if (state.chain.payouts) out.push(...(await payoutStatus(rpc, state.chain.payouts, isEmbedded)));
   }
+  if (state.objectStore) out.push(await objectStoreStatus(dataDir, state.objectStore));
   for (const w of state?.workers ?? []) {
     const address = w === 'control' ? 'lucid-control' : w === 'console' ? `http://${HOST}:${CONSOLE_PORT}` : w.replace(':', '-');
     out.push({ ...embedded(`worker-${w}`), name: `worker:${w}`, address });
@@ -355,12 +371,20 @@ async function payoutStatus(rpc: string, p: PayoutProvision, isEmbedded: boolean
 export async function downStack(dataDir: string): Promise<string[]> {
   const state = readStackState(dataDir);
   // SIGTERM lets anvil dump its state file; only a hard kill loses its newest blocks.
-  const names = [...(state?.workers ?? []).map((w) => `worker-${w}`), 'chain', 'registry', 'ferretdb', 'temporal'];
+  const names = [...(state?.workers ?? []).map((w) => `worker-${w}`), 'chain', 'minio', 'registry', 'ferretdb', 'temporal'];
   const stopped: string[] = [];
   for (const n of names) if (await proc(dataDir, n).stop()) stopped.push(n);
   // Last, once its clients are gone; SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait on idle clients).
   if (await proc(dataDir, 'postgres').stop(30000, 'SIGINT')) stopped.push('postgres');
   return stopped;
+}
+
+/** The object store sealed chunks are replicated to: the embedded MinIO, or the S3 service LUCID_S3_ENDPOINT names. */
+async function objectStoreStatus(dataDir: string, s: ObjectStoreState): Promise<ComponentStatus> {
+  const p = proc(dataDir, 'minio');
+  const running = (!s.embedded || p.running()) && (await objectStoreReady(s.endpoint));
+  const detail = `bucket ${s.bucket}${s.credentialsFile ? `, credentials ${s.credentialsFile}` : ''}`;
+  return { name: 'object-store', embedded: s.embedded, running, address: s.endpoint, ...(s.embedded && { pid: p.running() ? p.pid() : undefined, log: p.logFile }), detail };
 }
 
 async function namespaceReady(address: string, namespace: string): Promise<boolean> {
@@ -457,13 +481,4 @@ function writeRegistryConfig(dataDir: string, address: string): string {
 async function registryReady(address: string): Promise<boolean> {
   const res = await fetch(`http://${address}/v2/`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
   return res?.status === 200;
-}
-
-/** Another stack on the port would otherwise pass for the one just started. */
-async function portFree(port: number, what: string, hint: string): Promise<void> {
-  if (await portOpen(HOST, port)) throw new Error(`${what}: port ${port} on ${HOST} is already in use (another stack?); choose another with ${hint}`);
-}
-
-function need(bin: string, what: string): void {
-  if (!fs.existsSync(bin)) throw new Error(`${what} not installed at ${bin}: run \`npm run bootstrap\``);
 }

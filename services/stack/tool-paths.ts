@@ -8,6 +8,7 @@ const versions = require(path.join(PROJECT_ROOT, 'scripts', 'tool-versions.json'
   ferretdb: string;
   registry: string;
   cosign: string;
+  minio: string;
 };
 
 /** Where scripts/bootstrap.sh (and scripts/temporal-server.sh) install their pinned tools. */
@@ -23,6 +24,7 @@ export function toolPaths(toolsDir = process.env.LUCID_TOOLS_DIR ?? path.join(os
     ferretdb: path.join(toolsDir, 'bin', `ferretdb-${versions.ferretdb}`),
     registry: path.join(toolsDir, 'bin', `registry-${versions.registry}`),
     cosign: path.join(toolsDir, 'bin', `cosign-${versions.cosign}`),
+    minio: path.join(toolsDir, 'bin', `minio-${versions.minio}`),
     lucidCli: path.join(PROJECT_ROOT, 'dist', 'services', 'cli.js'),
     // npm installs only this machine's platform package of the pinned anvil (package.json optionalDependencies).
     anvil: path.join(PROJECT_ROOT, 'node_modules', '@foundry-rs', `anvil-${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`, 'bin', 'anvil'),

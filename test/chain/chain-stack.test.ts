@@ -21,7 +21,10 @@ async function cli(args: string[], e = env): Promise<string> {
   if (out.code !== 0) throw new Error(`lucid ${args.join(' ')} exited ${out.code}: ${out.stderr}`);
   return out.stdout;
 }
-const up = async (e = env) => JSON.parse(await cli(['dev', 'up', '--chain-port', String(port()), '--poll-seconds', '3600', '--json'], e)) as Component[];
+// MinIO (when bootstrap --all built it) on a port of this run's, not dev up's 9000.
+const s3Port = () => h.stack.registryPort + 1530;
+const up = async (e = env) =>
+  JSON.parse(await cli(['dev', 'up', '--chain-port', String(port()), '--s3-port', String(s3Port()), '--poll-seconds', '3600', '--json'], e)) as Component[];
 const chainOf = (dir = dataDir): ChainState => readStackState(dir)!.chain!;
 
 beforeAll(async () => {
@@ -46,6 +49,7 @@ describe('the chain in the embedded stack', () => {
     process.stderr.write(`dev up (chain, workers; external Temporal, MongoDB, registry): ${Date.now() - t0} ms\n`);
     const rpc = `http://127.0.0.1:${port()}`;
     expect(status.find((c) => c.name === 'chain')).toMatchObject({ embedded: true, running: true, address: rpc, head: expect.any(Number) });
+    expect(status.find((c) => c.name === 'object-store')).toMatchObject({ embedded: true, running: true, address: `http://127.0.0.1:${s3Port()}` });
     const chain = chainOf();
     expect(chain).toMatchObject({ rpc, chainId: 31337, embedded: true });
     const st = fs.statSync(chain.keyFile);

@@ -13,6 +13,8 @@ const CLUSTERS: SampleCluster[] = [
 ];
 let h: FleetHarness;
 let head: string;
+// MinIO (when bootstrap --all built it) on a port of this run's, not dev up's 9000.
+const s3Port = () => String(h.stack.registryPort + 1520);
 
 async function json<T>(args: string[], code = 0): Promise<T> {
   const out = await h.cli(args);
@@ -33,7 +35,7 @@ afterAll(async () => {
 
 describe('lucid CLI', () => {
   it('dev up with external Temporal and MongoDB starts only the workers, one per cluster', async () => {
-    const status = await json<Component[]>(['dev', 'up', '--repo', h.repo.bareDir, '--poll-seconds', '3600', '--json']);
+    const status = await json<Component[]>(['dev', 'up', '--repo', h.repo.bareDir, '--s3-port', s3Port(), '--poll-seconds', '3600', '--json']);
     expect(status.find((c) => c.name === 'temporal')).toMatchObject({ embedded: false, running: true, address: h.stack.temporalAddress });
     expect(status.find((c) => c.name === 'mongodb')).toMatchObject({ embedded: false, running: true });
     expect(status.find((c) => c.name === 'ferretdb')).toBeUndefined();
@@ -80,7 +82,7 @@ describe('lucid CLI', () => {
 
   it('dev up again after a cluster left the inventory stops that cluster\'s worker', async () => {
     await h.repo.commit(sampleFleetFiles({ clusters: [CLUSTERS[0]!], version: 'v1' }), 'cl-ss leaves the fleet', { replaceAll: true });
-    const status = await json<Component[]>(['dev', 'up', '--poll-seconds', '3600', '--json']);
+    const status = await json<Component[]>(['dev', 'up', '--s3-port', s3Port(), '--poll-seconds', '3600', '--json']);
     expect(status.map((c) => c.name)).not.toContain('worker:cluster:cl-ss');
     expect(status.find((c) => c.name === 'worker:cluster:cl-bc')).toMatchObject({ running: true });
     expect(new ManagedProcess('worker-cluster-cl-ss', stackDir(h.dataDir)).running()).toBe(false);

@@ -31,6 +31,15 @@ describe('SessionJournal', () => {
     expect(j.read().map((r) => r.index)).toEqual([0, 1]);
   });
 
+  it('a snapshot beside a live writer leaves a half-written line in place for the writer to finish', async () => {
+    const j = new SessionJournal(dir, 's4');
+    const token = j.claim();
+    await j.append(record(0), token);
+    fs.appendFileSync(j.file, '{"index":1,"si');
+    expect(j.snapshot()).toEqual([record(0)]);
+    expect(fs.readFileSync(j.file, 'utf8')).toMatch(/\{"index":1,"si$/);
+  });
+
   it('refuses a journal whose indexes are not contiguous', async () => {
     const j = new SessionJournal(dir, 's3');
     const token = j.claim();

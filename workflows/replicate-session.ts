@@ -1,0 +1,63 @@
+import { condition, continueAsNew, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import type { ControlActivities } from '../activities/control/control-activities';
+import type { NodeActivities } from '../activities/node/node-activities';
+import { recordingSealedSignal, type ReplicationInput, type ReplicationProgress } from './replication-types';
+import { nodeQueue } from './task-queues';
+
+const control = proxyActivities<ControlActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+/** How often replication looks for newly journaled chunks while the recording runs. */
+const FOLLOW_MS = 5000;
+/** A store that failed is tried again after 2 s, doubling up to a minute. */
+const BACKOFF_MS = { first: 2000, max: 60_000 };
+
+/**
+ * replicate-<session id>: copies a session's sealed chunks to the node's object store as the recording journals
+ * them, and once the session says the recording is over and every chunk has a checked copy, lists the copy in
+ * the manifest. Started by the session and left running when it closes: the recording never waits on the store,
+ * and a store that is down only delays this. Each change in how far it is gets recorded, so /metrics shows the
+ * node's replication lag while the store is away.
+ */
+export async function replicateSession(input: ReplicationInput): Promise<ReplicationProgress> {
+  const node = proxyActivities<NodeActivities>({
+    taskQueue: nodeQueue(input.nodeId),
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '2s', maximumInterval: '1 minute' },
+  });
+  let sealed = input.sealed;
+  setHandler(recordingSealedSignal, ({ chunks }) => void (sealed = chunks));
+  let recorded = '';
+  let backoff = BACKOFF_MS.first;
+  for (;;) {
+    const progress = await node.replicateChunks({ sessionId: input.sessionId });
+    if (!progress.target) {
+      // Nothing to copy to; the session still signals its end, which must find this workflow open.
+      await condition(() => sealed !== undefined);
+      return progress;
+    }
+    const done = sealed !== undefined && progress.replicated >= sealed;
+    const state = JSON.stringify([progress.journaled, progress.replicated, progress.failure, done]);
+    if (state !== recorded) {
+      const { journaled, replicated, failure } = progress;
+      const { sessionId, nodeId } = input;
+      await control.recordReplicationProgress({ sessionId, nodeId, journaled, replicated, done, ...(failure && { failure }) });
+      recorded = state;
+    }
+    if (done) {
+      if (sealed! > 0) await control.recordSessionReplica({ sessionId: input.sessionId, replica: { ...progress.target, chunks: sealed! } });
+      return progress;
+    }
+    if (progress.failure) {
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, BACKOFF_MS.max);
+    } else {
+      backoff = BACKOFF_MS.first;
+      await condition(() => sealed !== undefined, FOLLOW_MS);
+    }
+    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof replicateSession>({ ...input, sealed });
+  }
+}
