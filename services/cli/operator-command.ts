@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runtimeEnv } from '../../config/runtime-env';
-import { ROLES, addOperator, operatorsFile, OperatorFileError, type Role } from '../console/operator-accounts';
+import { ROLES, addOperator, operatorsFile, type Role } from '../console/operator-accounts';
 import { CliExit, EXIT, say } from './cli-output';
 import { COMMAND_INDEX, type PlainRun } from './command-index';
 
@@ -22,10 +22,8 @@ export function registerOperatorCommand(program: Command, run: PlainRun): void {
       run(async () => {
         if (!(ROLES as readonly string[]).includes(o.role)) throw new CliExit(EXIT.badInput, `--role: '${o.role}' is not one of ${ROLES.join(', ')}`);
         const file = operatorsFile(runtimeEnv().LUCID_DATA_DIR);
-        await addOperator(file, { name, role: o.role as Role }, await passwordFromStdin()).catch((err: unknown) => {
-          if (err instanceof OperatorFileError) throw new CliExit(EXIT.badInput, err.message);
-          throw err;
-        });
+        // A refusal is a ConfigError naming file, field and reason: exit 2.
+        await addOperator(file, { name, role: o.role as Role }, await passwordFromStdin());
         say(`operator ${name} (${o.role}) written to ${file}; lucid serve reads it at the next sign-in`);
         return EXIT.ok;
       }),

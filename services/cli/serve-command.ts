@@ -4,7 +4,7 @@ import { payloadKeys } from '../../config/payload-keys';
 import { lucidDataConverter } from '../../workers/payload-codec';
 import { consoleApp } from '../console/console-app';
 import { ConsoleData } from '../console/console-data';
-import { OperatorAccounts, OperatorFileError, operatorsFile } from '../console/operator-accounts';
+import { OperatorAccounts, operatorsFile } from '../console/operator-accounts';
 import { consoleMetrics } from '../console-metrics';
 import { readStackState } from '../stack/embedded-stack';
 import type { ConsoleContext } from '../console-context';
@@ -31,6 +31,11 @@ export function registerServeCommand(program: Command, run: (fn: (ctx: ConsoleCo
         if (!secret) throw new CliExit(EXIT.badInput, 'environment: LUCID_WEBHOOK_SECRET: is not set (the webhook HMAC secret)');
         const weak = pushSecretProblem(secret);
         if (weak) throw new CliExit(EXIT.badInput, `environment: LUCID_WEBHOOK_SECRET: ${weak}`);
+        const accountsFile = operatorsFile(ctx.env.LUCID_DATA_DIR);
+        // A broken file is a ConfigError naming file, field and reason: exit 2 before anything connects.
+        const accounts = OperatorAccounts.load(accountsFile);
+        const publicUrl = (o.publicUrl ?? `http://${o.host}:${o.port}`).replace(/\/+$/, '');
+        if (!/^https?:\/\/[^/]/.test(publicUrl) || !URL.canParse(publicUrl)) throw new CliExit(EXIT.badInput, `--public-url: '${publicUrl}' is not an http:// or https:// URL`);
         const client = await ctx.temporal();
         const converter = lucidDataConverter(payloadKeys());
         const codecToken = process.env.LUCID_CODEC_TOKEN;
@@ -43,16 +48,6 @@ export function registerServeCommand(program: Command, run: (fn: (ctx: ConsoleCo
             return undefined;
           }
         })();
-        const accountsFile = operatorsFile(ctx.env.LUCID_DATA_DIR);
-        let accounts: OperatorAccounts;
-        try {
-          accounts = OperatorAccounts.load(accountsFile);
-        } catch (err) {
-          if (err instanceof OperatorFileError) throw new CliExit(EXIT.badInput, err.message);
-          throw err;
-        }
-        const publicUrl = (o.publicUrl ?? `http://${o.host}:${o.port}`).replace(/\/+$/, '');
-        if (!/^https?:\/\/[^/]/.test(publicUrl) || !URL.canParse(publicUrl)) throw new CliExit(EXIT.badInput, `--public-url: '${publicUrl}' is not an http:// or https:// URL`);
         const temporalUi = process.env.LUCID_UI_ORIGIN ?? readStackState(ctx.env.LUCID_DATA_DIR)?.temporalUi;
         const app = consoleApp({
           // Read at each sign-in, so `lucid operator add` takes effect without a restart; a file broken since is refused then.

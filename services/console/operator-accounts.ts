@@ -2,6 +2,7 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from '../../config/config-error';
 
 /** Ranked: each role may do what the roles before it may. */
 export const ROLES = ['viewer', 'operator', 'approver'] as const;
@@ -29,17 +30,6 @@ const operatorSchema = z.strictObject({
 });
 const fileSchema = z.strictObject({ operators: z.array(operatorSchema) });
 type OperatorEntry = z.infer<typeof operatorSchema>;
-
-export class OperatorFileError extends Error {
-  constructor(
-    readonly file: string,
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${file}: ${field}: ${reason}`);
-    this.name = 'OperatorFileError';
-  }
-}
 
 /**
  * The console's operators are settings of the stack, beside its other state in the data dir; not in the
@@ -82,16 +72,16 @@ function readEntries(file: string): OperatorEntry[] {
   try {
     doc = JSON.parse(raw);
   } catch (err) {
-    throw new OperatorFileError(file, '(file)', `is not JSON: ${(err as Error).message}`);
+    throw new ConfigError(file, '(file)', `is not JSON: ${(err as Error).message}`);
   }
   const parsed = fileSchema.safeParse(doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new OperatorFileError(file, issue.path.join('.') || '(file)', issue.message);
+    throw new ConfigError(file, issue.path.join('.') || '(file)', issue.message);
   }
   const seen = new Set<string>();
   parsed.data.operators.forEach((o, i) => {
-    if (seen.has(o.name)) throw new OperatorFileError(file, `operators.${i}.name`, `duplicate operator '${o.name}'`);
+    if (seen.has(o.name)) throw new ConfigError(file, `operators.${i}.name`, `duplicate operator '${o.name}'`);
     seen.add(o.name);
   });
   return parsed.data.operators;
@@ -126,9 +116,9 @@ const UNKNOWN_OPERATOR_HASH = `scrypt$${COST.N}$${COST.r}$${COST.p}$${Buffer.all
 /** Adds or replaces an operator; the file is written whole, owner-only, and renamed into place. */
 export async function addOperator(file: string, account: OperatorAccount, password: string): Promise<void> {
   const name = operatorSchema.shape.name.safeParse(account.name);
-  if (!name.success) throw new OperatorFileError(file, 'name', `'${account.name}' ${name.error.issues[0]!.message}`);
+  if (!name.success) throw new ConfigError(file, 'name', `'${account.name}' ${name.error.issues[0]!.message}`);
   if (password.length < MIN_PASSWORD_CHARS) {
-    throw new OperatorFileError(file, `operators.${account.name}.password`, `is ${password.length} characters, under the minimum of ${MIN_PASSWORD_CHARS}`);
+    throw new ConfigError(file, `operators.${account.name}.password`, `is ${password.length} characters, under the minimum of ${MIN_PASSWORD_CHARS}`);
   }
   const entries = readEntries(file).filter((e) => e.name !== account.name);
   entries.push({ name: account.name, role: account.role, password: await hashPassword(password) });

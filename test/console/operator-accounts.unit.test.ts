@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { OperatorAccounts, OperatorFileError, addOperator, hashPassword, mayAct, verifyPassword } from '../../services/console/operator-accounts';
+import { ConfigError } from '../../config/config-error';
+import { OperatorAccounts, addOperator, hashPassword, mayAct, verifyPassword } from '../../services/console/operator-accounts';
 
 let dir: string;
 let file: string;
@@ -70,10 +71,10 @@ describe('operator accounts', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(OperatorFileError);
-    expect((err as OperatorFileError).file).toBe(file);
-    expect((err as OperatorFileError).field).toBe(field);
-    expect((err as OperatorFileError).reason).toMatch(reason);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).file).toBe(file);
+    expect((err as ConfigError).field).toBe(field);
+    expect((err as ConfigError).reason).toMatch(reason);
   });
 
   it('ranks roles: an approver may do what an operator may, a viewer only read', () => {
