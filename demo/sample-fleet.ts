@@ -11,6 +11,8 @@ export interface SampleCluster {
   group: Group;
   profiles: Profile[];
   wave: string;
+  /** Default: site=lab, hardware=pi5. */
+  labels?: Record<string, string>;
 }
 
 export interface SampleFleetOptions {
@@ -115,7 +117,7 @@ export function sampleFleetFiles(opts: SampleFleetOptions = {}): Record<string, 
     'clusters/clusters.yaml': stringify({
       ...(opts.waves ? { waves: opts.waves } : {}),
       ...(opts.driftCheckSeconds ? { driftCheckSeconds: opts.driftCheckSeconds } : {}),
-      clusters: clusters.map((c) => ({ ...c, labels: { site: 'lab', hardware: 'pi5' }, env: `clusters/${c.id}/.env` })),
+      clusters: clusters.map((c) => ({ ...c, labels: c.labels ?? { site: 'lab', hardware: 'pi5' }, env: `clusters/${c.id}/.env` })),
     }),
   };
   if (opts.imagePolicy) files['policies/images.yaml'] = imagePolicyYaml(opts.imagePolicy);

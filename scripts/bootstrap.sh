@@ -117,13 +117,15 @@ PIP=()
 
 # Debian packages, in one apt run: Docker Engine when no daemon answers; busybox-static, the rootfs of the
 # locally built images (no registry is reachable); FFmpeg, which records sessions on node workers, and Xvfb,
-# the display they record; with --all, Tor (a Pi worker's egress; the egress tests run it unbootstrapped).
+# the display they record; with --all, Tor (a Pi worker's egress; the egress tests run it unbootstrapped) and
+# Chromium, the real browser the console's tests drive with playwright-core (which downloads no browser).
 APT=()
 docker info >/dev/null 2>&1 || command -v dockerd >/dev/null || APT+=(docker.io)
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || APT+=(busybox-static)
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || APT+=(ffmpeg)
 command -v Xvfb >/dev/null || APT+=(xvfb)
 [ -z "$ALL" ] || command -v tor >/dev/null || APT+=(tor)
+[ -z "$ALL" ] || [ -x "${LUCID_CHROMIUM:-/usr/bin/chromium}" ] || APT+=(chromium)
 [ -x "$VENV/bin/pip" ] || python3 -c 'import ensurepip' 2>/dev/null || APT+=(python3-venv)
 [ "${#APT[@]}" = 0 ] || step "apt-get install ${APT[*]}" apt_install "${APT[@]}"
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import Docker from 'dockerode';
 import { ConfigRepoWriter } from '../demo/config-repo-writer';
@@ -8,8 +9,9 @@ import { generateReleaseKey } from '../demo/image-release';
 import { SAMPLE_CLUSTERS, sampleFleetFiles } from '../demo/sample-fleet';
 import { runtimeEnv } from '../config/runtime-env';
 import { counted } from '../services/cli/cli-output';
+import { addOperator, operatorsFile } from '../services/console/operator-accounts';
 import { DEV_NODE } from '../services/cli/dev-commands';
-import { readStackState } from '../services/stack/embedded-stack';
+import { CONSOLE_PORT, readStackState } from '../services/stack/embedded-stack';
 import type { SessionManifest, SessionResult } from '../workflows/session-types';
 import { toolPaths } from '../services/stack/tool-paths';
 
@@ -55,7 +57,16 @@ async function main(): Promise<void> {
   const repoDir = path.join(env.LUCID_DATA_DIR, 'demo', 'config.git');
   const repo = await ConfigRepoWriter.open(repoDir);
   // The demo's session is anchored in a batch that closes five seconds after it (30 s by default).
-  const childEnv = { LUCID_ANCHOR_MAX_WAIT_SECONDS: '5', ...process.env, LUCID_CONFIG_REPO: repoDir };
+  // A webhook secret makes `dev up` start `lucid serve`, which serves the console too.
+  const childEnv = {
+    LUCID_ANCHOR_MAX_WAIT_SECONDS: '5',
+    LUCID_WEBHOOK_SECRET: randomBytes(32).toString('hex'),
+    ...process.env,
+    LUCID_CONFIG_REPO: repoDir,
+  };
+  // The demo's operator, a new password each run: only its scrypt hash is stored; the password is printed below.
+  const demoPassword = randomBytes(15).toString('base64url');
+  await addOperator(operatorsFile(env.LUCID_DATA_DIR), { name: 'demo', role: 'approver' }, demoPassword);
 
   // Servers and the registry first: the images must be in it, signed, before a commit can pin them.
   const { LUCID_CONFIG_REPO: _none, ...serversEnv } = process.env;
@@ -96,6 +107,7 @@ async function main(): Promise<void> {
     `  config repo       ${repoDir}  (v1 ${v1.slice(0, 12)}, v2 ${v2.slice(0, 12)})`,
     `  registry          http://${registry}/v2/lucid/demo-app/tags/list`,
     `  images            ${images.v2}`,
+    `  console           http://127.0.0.1:${CONSOLE_PORT}/  sign in as demo, password ${demoPassword} (role approver)`,
     `  Temporal UI       ${ui}`,
     `  rollouts          ${id1}\n                    ${id2}`,
     '                    (each reconcile is a child workflow: reconcile-<cluster>-<sha>)',
@@ -105,6 +117,7 @@ async function main(): Promise<void> {
     `                    on ${state.chain?.rpc ?? 'the chain'} (LucidAnchor ${state.chain?.contract ?? '?'})`,
     '',
     'Inspect:',
+    `  the console: http://127.0.0.1:${CONSOLE_PORT}/ (fleet), /rollouts/${v2} (the v2 rollout), /api/fleet (JSON)`,
     '  ./bin/lucid dev status',
     `  ./bin/lucid rollout status ${v2.slice(0, 12)}`,
     `  ./bin/lucid rollout history ${v2.slice(0, 12)}`,

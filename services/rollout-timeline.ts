@@ -2,7 +2,9 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
+import type { RolloutStore } from '../stores/rollout-store';
 import type { Approval, RolloutInput, RolloutStatus } from '../workflows/rollout-types';
+import { rolloutWaveWorkflowId, rolloutWorkflowId } from '../workflows/task-queues';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
 type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
@@ -88,4 +90,11 @@ export async function rolloutTimeline(client: Client, workflowId: string, codecs
     if (what) out.push({ at: new Date(tsToMs(e.eventTime)).toISOString(), what });
   }
   return out;
+}
+
+/** A rollout's own timeline and the clusters' lines of a batched rollout (in MongoDB, written by its wave and batch workflows), in time order. */
+export async function rolloutHistory(client: Client, rollouts: RolloutStore, commit: string, codecs: PayloadCodec[] = []): Promise<TimelineEntry[]> {
+  const own = await rolloutTimeline(client, rolloutWorkflowId(commit), codecs);
+  const batched = await rollouts.eventsUnder(rolloutWaveWorkflowId(rolloutWorkflowId(commit), ''));
+  return [...own, ...batched.map((e) => ({ at: e.at.toISOString(), what: e.message }))].sort((a, b) => a.at.localeCompare(b.at));
 }

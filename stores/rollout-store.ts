@@ -44,6 +44,12 @@ export class RolloutStore {
     return status;
   }
 
+  /** The newest rollouts by start, running or ended: what the console lists. */
+  async recent(limit: number): Promise<RolloutStatus[]> {
+    const docs = await this.rollouts.find({}, { projection: { _id: 0, updatedAt: 0 } }).sort({ startedAt: -1 }).limit(limit).toArray();
+    return docs as RolloutStatus[];
+  }
+
   /** Every recorded rollout's state and times: what /metrics counts. */
   async stateTimes(): Promise<Array<Pick<RolloutStatus, 'state' | 'startedAt' | 'endedAt'>>> {
     return this.rollouts.find({}, { projection: { _id: 0, state: 1, startedAt: 1, endedAt: 1 } }).toArray();

@@ -8,6 +8,7 @@ import { reconcileCluster } from '../../workflows/reconcile-cluster';
 import type { CommitInfo, ReconcileResult, ServiceStatus } from '../../workflows/reconcile-types';
 import { RECONCILE_QUEUE, observeWorkflowId, reconcileWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
+import { inventoryRow } from '../inventory-row';
 import { CliExit, EXIT, printJson, say } from './cli-output';
 import { COMMAND_INDEX } from './command-index';
 
@@ -104,21 +105,7 @@ export function registerClusterCommands(program: Command, run: (fn: (ctx: Consol
       run(async (ctx) => {
         const { fleet } = await ctx.fleetAt();
         const store = await ctx.store();
-        const rows = await Promise.all(
-          fleet.inventory.clusters.map(async (c) => {
-            const r = await store.get(c.id);
-            return {
-              id: c.id,
-              group: c.group,
-              profiles: c.profiles,
-              wave: c.wave,
-              labels: c.labels,
-              desiredCommit: r.desiredCommit ?? null,
-              appliedCommit: r.appliedCommit ?? null,
-              lastGoodCommit: r.lastGoodCommit ?? null,
-            };
-          }),
-        );
+        const rows = await Promise.all(fleet.inventory.clusters.map(async (c) => inventoryRow(c, await store.get(c.id))));
         if (o.json) printJson(rows);
         else for (const r of rows) say(`${r.id.padEnd(12)} ${r.group.padEnd(14)} wave ${r.wave.padEnd(8)} applied ${short(r.appliedCommit)} last good ${short(r.lastGoodCommit)}`);
         return EXIT.ok;

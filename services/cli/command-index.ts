@@ -35,8 +35,13 @@ export const COMMAND_INDEX = {
   },
   serve: {
     term: 'serve [options]',
-    description: 'serve the git push webhook (POST /hooks/git) and Prometheus metrics (GET /metrics)',
+    description: 'serve the operators\' console (/), its JSON API (/api/), the git push webhook (POST /hooks/git) and metrics (GET /metrics)',
     register: async (program, run) => (await import('./serve-command')).registerServeCommand(program, run.withConsole),
+  },
+  operator: {
+    term: 'operator',
+    description: "the console's operators and their roles",
+    register: async (program, run) => (await import('./operator-command')).registerOperatorCommand(program, run.plain),
   },
   policy: {
     term: 'policy',

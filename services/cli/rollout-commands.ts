@@ -7,9 +7,9 @@ import { lucidDataConverter } from '../../workers/payload-codec';
 import type { rollout } from '../../workflows';
 import { approveUpdate, operatorSignals, statusQuery } from '../../workflows/rollout-messages';
 import type { RolloutStatus } from '../../workflows/rollout-types';
-import { rolloutWaveWorkflowId, rolloutWorkflowId } from '../../workflows/task-queues';
+import { rolloutWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
-import { rolloutTimeline } from '../rollout-timeline';
+import { rolloutHistory } from '../rollout-timeline';
 import { CliExit, EXIT, printJson, say } from './cli-output';
 import { insecureWarnings } from './insecure-warnings';
 import { COMMAND_INDEX } from './command-index';
@@ -148,12 +148,9 @@ export function registerRolloutCommands(program: Command, run: (fn: (ctx: Consol
       run(async (ctx) => {
         const full = await rolloutCommit(ctx, sha);
         const codecs = lucidDataConverter(payloadKeys())?.payloadCodecs ?? [];
-        const own = await rolloutTimeline(await ctx.temporal(), rolloutWorkflowId(full), codecs).catch((err: Error) => {
+        const entries = await rolloutHistory(await ctx.temporal(), await ctx.rollouts(), full, codecs).catch((err: Error) => {
           throw new CliExit(EXIT.badInput, `cannot read the history of rollout-${full}: ${err.message}`);
         });
-        // The clusters' lines of a batched rollout are in MongoDB, written by its wave and batch workflows.
-        const batched = await (await ctx.rollouts()).eventsUnder(rolloutWaveWorkflowId(rolloutWorkflowId(full), ''));
-        const entries = [...own, ...batched.map((e) => ({ at: e.at.toISOString(), what: e.message }))].sort((a, b) => a.at.localeCompare(b.at));
         if (o.json) printJson(entries);
         else for (const e of entries) process.stdout.write(`${e.at}  ${e.what}\n`);
         return EXIT.ok;

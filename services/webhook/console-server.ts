@@ -3,6 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { corsHeaders, handleCodec, type CodecEndpointOptions } from './codec-routes';
 import { PushEventError, parsePushEvent, webhookEvent, type PushEvent } from './push-event';
 import { assertPushSecret, verifyPushSignature } from './push-signature';
+import type { ConsoleHandler } from '../console/console-app';
+import { BodyTooLargeError, json, readBody, type Reply } from './http-reply';
 
 export interface ConsoleServerOptions {
   /** Shared with the git server's webhook; never logged. */
@@ -14,31 +16,19 @@ export interface ConsoleServerOptions {
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Serves `/codec/encode` and `/codec/decode` for the Temporal UI and CLI when payloads are encrypted. */
   codec?: CodecEndpointOptions;
+  /** The operators' console (pages at `/`, JSON under `/api/`): every path the routes above do not take. */
+  app?: ConsoleHandler;
 }
 
 /** Bounds what anyone can make the console buffer before the signature is checked; pushes are KiBs per commit. */
 const MAX_BODY_BYTES = 1024 * 1024;
-
-interface Reply {
-  status: number;
-  contentType: string;
-  body: string;
-  headers?: Record<string, string>;
-}
 
 interface Route {
   method: 'GET' | 'POST';
   handle: (req: http.IncomingMessage) => Promise<Reply>;
 }
 
-class BodyTooLargeError extends Error {
-  constructor(readonly limit: number) {
-    super(`request body exceeds ${limit} bytes`);
-    this.name = 'BodyTooLargeError';
-  }
-}
-
-/** The console's HTTP side: the git push webhook, metrics and a health check. Not listening yet. */
+/** The console's HTTP side: the git push webhook, metrics, a health check and the operators' console. Not listening yet. */
 export function createConsoleServer(opts: ConsoleServerOptions): http.Server {
   assertPushSecret(opts.secret);
   if (opts.branch === '' || opts.branch.startsWith('refs/')) {
@@ -94,7 +84,10 @@ export function createConsoleServer(opts: ConsoleServerOptions): http.Server {
     if (codec && route && req.method === 'OPTIONS' && path.startsWith('/codec/')) {
       // The browser's CORS preflight before the UI's POST.
       reply = Promise.resolve({ status: 204, contentType: 'text/plain', body: '', headers: corsHeaders(codec) });
-    } else if (!route) reply = Promise.resolve(json(404, { error: `no route for ${path}` }));
+    } else if (!route) {
+      const notFound = json(404, { error: `no route for ${path}` });
+      reply = opts.app ? opts.app(req, path).then((r) => r ?? notFound) : Promise.resolve(notFound);
+    }
     else if (req.method !== route.method) {
       const wrongMethod = json(405, { error: `${path} accepts ${route.method} only` });
       reply = Promise.resolve({ ...wrongMethod, headers: { allow: route.method } });
@@ -148,27 +141,4 @@ function ignoreReason(push: PushEvent, branch: string): string | undefined {
   if (push.branch !== branch) return `push to branch '${push.branch}'; the console follows '${branch}'`;
   if (push.deleted) return `branch '${branch}' was deleted`;
   return undefined;
-}
-
-/** The raw bytes, since the signature covers exactly what was sent. */
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length']) > limit) {
-      reject(new BodyTooLargeError(limit));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) reject(new BodyTooLargeError(limit));
-      else chunks.push(chunk);
-    });
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
-}
-
-function json(status: number, value: unknown): Reply {
-  return { status, contentType: 'application/json', body: JSON.stringify(value) };
 }

@@ -16,15 +16,6 @@ async function lucid<T = unknown>(args: string[], code = 0): Promise<T> {
   return (out.stdout.trim().startsWith('{') || out.stdout.trim().startsWith('[') ? JSON.parse(out.stdout) : out.stdout) as T;
 }
 
-async function untilState(sha: string, state: string, waitingFor?: RegExp): Promise<void> {
-  for (let i = 0; i < 120; i++) {
-    const s = await h.client.workflow.getHandle(`rollout-${sha}`).query<{ state: string; waitingFor?: string }>('status').catch(() => undefined);
-    if (s?.state === state && (!waitingFor || waitingFor.test(s.waitingFor ?? ''))) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`rollout ${sha} never reached ${state} ${waitingFor ?? ''}`);
-}
-
 beforeAll(async () => {
   h = await FleetHarness.start('operator', CLUSTERS);
   await h.startControlWorker();
@@ -68,12 +59,12 @@ describe('operating rollouts from the CLI', () => {
   it('a wave waiting for approval survives restarts of the control worker and of Temporal, then goes on when approved', async () => {
     const sha = await h.commit({ version: 'v2', waves: APPROVE_CANARY }, 'v2 behind approval');
     await lucid(['rollout', 'start', '--commit', sha]);
-    await untilState(sha, 'waiting', /approval of wave canary/);
+    await h.untilRolloutState(sha, 'waiting', /approval of wave canary/);
 
     await h.stopControlWorker();
     await h.startControlWorker();
     await h.restartTemporal();
-    await untilState(sha, 'waiting', /approval of wave canary/);
+    await h.untilRolloutState(sha, 'waiting', /approval of wave canary/);
     expect((await h.containers('op-a'))[0]!.image).toBe('lucid-local/demo-app:v1');
 
     const approval = await lucid<{ wave: string; by: string }>(['rollout', 'approve', sha, '--by', 'alice', '--json']);
@@ -86,10 +77,10 @@ describe('operating rollouts from the CLI', () => {
   it('a paused rollout holds even when approved, and resumes', async () => {
     const sha = await h.commit({ version: 'v1', waves: APPROVE_CANARY }, 'back to v1, paused on the way');
     await lucid(['rollout', 'start', '--commit', sha]);
-    await untilState(sha, 'waiting', /approval/);
+    await h.untilRolloutState(sha, 'waiting', /approval/);
     await lucid(['rollout', 'pause', sha, '--by', 'bob']);
     await lucid(['rollout', 'approve', sha, '--by', 'alice']);
-    await untilState(sha, 'waiting', /resume/);
+    await h.untilRolloutState(sha, 'waiting', /resume/);
     await lucid(['rollout', 'resume', sha, '--by', 'bob']);
     expect((await h.client.workflow.getHandle(`rollout-${sha}`).result()).state).toBe('succeeded');
     const history = await lucid<string>(['rollout', 'history', sha]);
@@ -100,7 +91,7 @@ describe('operating rollouts from the CLI', () => {
   it('abort stops a rollout before its next wave; approving an aborted rollout is refused', async () => {
     const sha = await h.commit({ version: 'v2', waves: APPROVE_CANARY }, 'v2 that gets aborted');
     await lucid(['rollout', 'start', '--commit', sha]);
-    await untilState(sha, 'waiting', /approval/);
+    await h.untilRolloutState(sha, 'waiting', /approval/);
     await lucid(['rollout', 'abort', sha, '--by', 'carol', '--reason', 'freeze']);
     const status = await lucid<Status>(['rollout', 'start', '--commit', sha, '--wait', '--json'], 1);
     expect(status).toMatchObject({ state: 'aborted', reasons: ['aborted by carol: freeze'] });

@@ -216,6 +216,16 @@ export class FleetHarness {
     }
   }
 
+  /** Until the rollout's status query answers this state (and, given, a matching waitingFor): 60 s at most. */
+  async untilRolloutState(sha: string, state: string, waitingFor?: RegExp): Promise<void> {
+    for (let i = 0; i < 240; i++) {
+      const s = await this.client.workflow.getHandle(rolloutWorkflowId(sha)).query<{ state: string; waitingFor?: string }>('status').catch(() => undefined);
+      if (s?.state === state && (!waitingFor || waitingFor.test(s.waitingFor ?? ''))) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`rollout ${sha} never reached ${state} ${waitingFor ?? ''}`);
+  }
+
   /** `lucid serve` for this fleet on a port, once its /healthz answers; killed when the fleet closes. */
   async serve(port: number, vars: NodeJS.ProcessEnv): Promise<ChildProcess> {
     const child = spawn(process.execPath, [toolPaths().lucidCli, 'serve', '--port', String(port)], { env: { ...this.env, ...vars }, stdio: 'ignore' });
