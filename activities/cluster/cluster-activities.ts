@@ -6,6 +6,7 @@ import { CONFIG_PATHS } from '../../config/config-files';
 import { fullSha } from '../../common/input-ids';
 import { NON_RETRYABLE, checkedInput, configFailure } from '../config-failure';
 import { heartbeatWhile } from '../heartbeat';
+import { retrying } from '../../common/retrying';
 import { SerialLock } from '../../common/serial-lock';
 import type { CommitInfo, DriftProblem, HealthReport, PlaneProbeReport, PlannedService, ReconcileResult, ServiceStatus } from '../../workflows/reconcile-types';
 import { type ApplySteps, applyWithRollback, configRejection, failureOfType, withPlaneProbe } from '../../common/apply-with-rollback';
@@ -212,24 +213,25 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
     const startedAt = new Date().toISOString();
     const ended = (r: Omit<ClusterApplyResult, 'startedAt' | 'endedAt'>): ClusterApplyResult => ({ ...r, startedAt, endedAt: new Date().toISOString() });
     try {
-      await activities.fetchCommit({ commit });
+      await retrying(5, 1000, () => activities.fetchCommit({ commit }));
     } catch (err) {
       if (!failureOfType(err, NON_RETRYABLE.unknownCommit)) throw err;
       return ended({ outcome: 'invalid', failure: { reason: `fetch failed: ${rootCause(err)}`, stage: 'fetch' }, services: [] });
     }
     let plan: PlannedService[];
     try {
-      plan = await activities.prepareCommit({ commit });
+      plan = await retrying(5, 1000, () => activities.prepareCommit({ commit }));
     } catch (err) {
       const rejection = configRejection(err);
       if (rejection) return ended({ outcome: 'invalid', rejection, services: [] });
       return ended({ outcome: 'failed', failure: { reason: `prepare failed: ${rootCause(err)}`, stage: 'prepare' }, services: [] });
     }
+    // Each step is tried as often as reconcileCluster's activity for it would be: a passing Docker error is not a verdict.
     const steps: ApplySteps = {
-      prepare: (sha) => activities.prepareCommit({ commit: sha }),
-      up,
-      waitHealthy: (services) => activities.waitHealthy({ services, timeoutSeconds: input.healthTimeoutSeconds }),
-      verify: (health) => withPlaneProbe(health, () => activities.probePlanes()),
+      prepare: (sha) => retrying(5, 1000, () => activities.prepareCommit({ commit: sha })),
+      up: (sha) => retrying(3, 2000, () => up(sha)),
+      waitHealthy: (services) => retrying(3, 1000, () => activities.waitHealthy({ services, timeoutSeconds: input.healthTimeoutSeconds })),
+      verify: (health) => withPlaneProbe(health, () => retrying(3, 2000, () => activities.probePlanes())),
     };
     return ended(await oneChangeAtATime(() => applyWithRollback(steps, commit, plan, input.rollbackTo)));
   }
