@@ -133,27 +133,34 @@ async function main(): Promise<void> {
   const reconcile = await createReconcileWorker({ connection, namespace: 'lucid' });
   const runningWorkers = [control.run(), reconcile.run()];
   const online = plan.clusters.filter((c) => !plan.offline.has(c.id)).map((c) => ({ id: c.id, group: c.group, fails: plan.failing.has(c.id) }));
-  const piBase = { temporalAddress: stack.temporalAddress, namespace: 'lucid', repoUrl: repo.bareDir, dataDir, piWork: o.piWork };
-  const pis = await startSimulatedPis(piBase, online, o.pis, o.seed);
-  try {
-    const workers = pis.ready.reduce((n, r) => n + r.workers, 0);
-    const grown = pis.ready.reduce((n, r) => n + r.rssAfterBytes - r.rssBeforeBytes, 0);
-    say(`  ${workers} activity-only cluster workers in ${pis.ready.length} processes: ${(grown / workers / 1024).toFixed(0)} KiB RSS per worker`);
-
-    const files = sampleFleetFiles({ clusters: plan.clusters, waves: plan.waves, driftCheckSeconds: o.driftSeconds });
+  const fleetFiles = (version: 'v1' | 'v2') => {
+    const files = sampleFleetFiles({ clusters: plan.clusters, waves: plan.waves, driftCheckSeconds: o.driftSeconds, version });
     // The inventory limits admit a fleet this size (policies/limits.yaml; defaults: 10,000 clusters, 1 MiB).
     const limits = {
       ...(o.clusters > 1000 ? { inventory: { maxClusters: Math.max(o.clusters, 10_000), maxBytes: 16 * MB } } : {}),
       ...(Object.keys(o.batching).length ? { rollout: o.batching } : {}),
     };
     if (Object.keys(limits).length) files['policies/limits.yaml'] = stringify(limits);
+    return files;
+  };
+  // A fleet's Pis have cloned the repo long before a release: their mirrors start with the previous config.
+  const previous = await repo.commit(fleetFiles('v1'), `simulated fleet of ${o.clusters}, previous release`, { replaceAll: true });
+  const piBase = { temporalAddress: stack.temporalAddress, namespace: 'lucid', repoUrl: repo.bareDir, dataDir, piWork: o.piWork, warmCommit: previous };
+  const pis = await startSimulatedPis(piBase, online, o.pis, o.seed);
+  try {
+    const workers = pis.ready.reduce((n, r) => n + r.workers, 0);
+    const grown = pis.ready.reduce((n, r) => n + r.rssAfterBytes - r.rssBeforeBytes, 0);
+    say(`  ${workers} activity-only cluster workers in ${pis.ready.length} processes: ${(grown / workers / 1024).toFixed(0)} KiB RSS per worker`);
+
     const before = procUsage(temporalPid);
     const ferretPid = (await stackStatus(dataDir)).find((c) => c.name === 'ferretdb')?.pid;
     const cpuBefore = { ferret: ferretPid ? procUsage(ferretPid).cpuSeconds : 0, host: process.cpuUsage(), pis: pis.cpuSeconds() };
     const docsBefore = await documents(db);
+    const written0 = performance.now();
+    const sha = await repo.commit(fleetFiles('v2'), `simulated fleet of ${o.clusters}`, { replaceAll: true });
+    say(`  the release commit written in ${((performance.now() - written0) / 1000).toFixed(1)} s; the clock starts once it exists, as at a push`);
     const t0 = performance.now();
     const committedAt = Date.now();
-    const sha = await repo.commit(files, `simulated fleet of ${o.clusters}`, { replaceAll: true });
     // A killed server's usage is its own up to the kill, then its successor's.
     let upToKill = { cpuSeconds: before.cpuSeconds, peakRssBytes: 0 };
     let faultRun: FaultRun | undefined;
@@ -234,13 +241,13 @@ async function main(): Promise<void> {
 }
 
 /**
- * --trace: where the time from commit went on the control side. The rollout and its wave workflows (not
- * their batches, which are the clusters' own work), each activity's (and each slow workflow task's) wait and
- * run in ms after the commit.
+ * --trace: where the time from commit went on the control side. The rollout, its wave workflows and the
+ * first batch of each, each control activity's (and each slow workflow task's) wait and run in ms after the commit.
  */
 async function printControlTimeline(client: Client, committedAt: number, say: (line: string) => void): Promise<void> {
   const runs = [];
-  for await (const wf of client.workflow.list()) if (!wf.workflowId.includes('-batch-')) runs.push(wf);
+  // The first batch of each step stands for the others: its control activities, not its clusters' applyCommits.
+  for await (const wf of client.workflow.list()) if (!wf.workflowId.includes('-batch-') || wf.workflowId.endsWith('-batch-0')) runs.push(wf);
   runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
   for (const wf of runs) {
     const started = wf.startTime.getTime() - committedAt;
@@ -248,7 +255,9 @@ async function printControlTimeline(client: Client, committedAt: number, say: (l
     say(`  trace ${wf.workflowId}: started ${started} ms, closed ${closed ?? '-'} ms after the commit`);
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     // Workflow tasks only where one took long enough to matter: a slow one is a worker's or the server's queue.
-    const spans = traceHistory(history.events ?? []).filter((sp) => sp.name !== 'workflow task' || (sp.closed ?? Infinity) - sp.scheduled > 500);
+    const spans = traceHistory(history.events ?? []).filter(
+      (sp) => sp.name !== 'applyCommit' && (sp.name !== 'workflow task' || (sp.closed ?? Infinity) - sp.scheduled > 500),
+    );
     const shift = (at: number | undefined) => (at === undefined ? undefined : at + started);
     const shifted = spans.map((sp) => ({ ...sp, scheduled: sp.scheduled + started, started: shift(sp.started), closed: shift(sp.closed) }));
     const lines = formatTrace(shifted, 0);

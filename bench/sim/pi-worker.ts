@@ -16,6 +16,8 @@ export const piSpecSchema = z.object({
   seed: z.number().int(),
   /** real: every cluster fetches and runs the gates itself; replayed: one per group does, the others replay measured latencies. */
   piWork: z.enum(['real', 'replayed']),
+  /** A commit every Pi (every group's real one, when replayed) fetches before it reports ready, as a fleet's mirrors hold. */
+  warmCommit: z.string().optional(),
   clusters: z.array(z.object({ id: z.string(), group: z.string(), fails: z.boolean() })).min(1),
 });
 export type PiSpec = z.infer<typeof piSpecSchema>;
@@ -44,22 +46,24 @@ async function main(): Promise<void> {
   const rssBeforeBytes = process.memoryUsage().rss;
   const workers: Worker[] = [];
   const templates = new Map<string, CommitPreparer>();
+  /** The preparers that do real git work: each cluster's (real), each group's first (replayed). */
+  const realOnes: CommitPreparer[] = [];
   for (const [i, c] of spec.clusters.entries()) {
     const random = seededRandom(spec.seed + i);
     const engine = simulatedEngine({ latencies, random, failsUnder: () => c.fails });
     const { namespace, repoUrl, dataDir } = spec;
     const stateDir = path.join(dataDir, 'clusters', c.id);
-    let preparer: CommitPreparer | undefined;
-    if (spec.piWork === 'replayed') {
-      const template = templates.get(c.group);
-      if (template) preparer = replayedPreparer({ template, stateDir, latencies, random });
-      else {
-        preparer = sharedPerCommit(gitCommitPreparer({ clusterId: c.id, repoUrl, stateDir, engine, secretsRoot: DEFAULT_SECRETS_ROOT }));
-        templates.set(c.group, preparer);
-      }
+    const template = spec.piWork === 'replayed' ? templates.get(c.group) : undefined;
+    let preparer: CommitPreparer;
+    if (template) preparer = replayedPreparer({ template, stateDir, latencies, random });
+    else {
+      preparer = gitCommitPreparer({ clusterId: c.id, repoUrl, stateDir, engine, secretsRoot: DEFAULT_SECRETS_ROOT });
+      if (spec.piWork === 'replayed') templates.set(c.group, (preparer = sharedPerCommit(preparer)));
+      realOnes.push(preparer);
     }
     workers.push(await createClusterWorker({ connection, namespace, clusterId: c.id, repoUrl, dataDir, engine, preparer, activityPollers: 1 }));
   }
+  if (spec.warmCommit) for (const p of realOnes) await p.fetch(spec.warmCommit);
   const running = workers.map((w) => w.run());
   global.gc?.();
   const ready: PiReady = { workers: workers.length, rssBeforeBytes, rssAfterBytes: process.memoryUsage().rss };
