@@ -38,6 +38,14 @@ async function record(seconds: number): Promise<SessionResult> {
   return JSON.parse(out.stdout) as SessionResult;
 }
 
+/** Files under `dir` whose bytes contain `text`. */
+function filesHolding(dir: string, text: string): string[] {
+  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .filter((f) => fs.readFileSync(f).includes(text));
+}
+
 async function manifest(sessionId: string): Promise<SessionManifest> {
   return (await h.db.collection<SessionManifest>('sessions').findOne({ sessionId }))!;
 }
@@ -199,15 +207,35 @@ describe('sealed chunks replicated to the object store', () => {
     await expect(bucket.putVerified(leaf, changed)).rejects.toThrow(/the local bytes do not match their leaf; not replicated/);
   });
 
-  it('the embedded MinIO listens on loopback with its data and 0600 credentials in the data dir; dev status shows it, dev down stops it', async () => {
+  it('the embedded MinIO listens on loopback with its data in the data dir and its keys only on tmpfs; dev status shows it, dev down stops it', async () => {
     expect(objectStore).toMatchObject({ endpoint: `http://127.0.0.1:${S3_PORT}`, embedded: true });
-    expect(fs.statSync(objectStore.credentialsFile!).mode & 0o777).toBe(0o600);
-    expect(objectStore.credentialsFile!.startsWith(h.dataDir)).toBe(true);
-    expect(readS3Credentials(objectStore.credentialsFile!).secretAccessKey.length).toBeGreaterThanOrEqual(32);
+    const keys = objectStore.credentialsFile!;
+    expect(fs.statSync(keys).mode & 0o777).toBe(0o400);
+    expect(keys.startsWith('/dev/shm/')).toBe(true);
+    const secret = readS3Credentials(keys).secretAccessKey;
+    expect(secret.length).toBeGreaterThanOrEqual(32);
     expect(fs.readdirSync(path.join(h.dataDir, 'minio', 'data'))).toContain('lucid-chunks');
-    // MinIO's root password is in its environment, never on its command line.
-    const cmdline = fs.readFileSync(`/proc/${minio.pid()}/cmdline`, 'utf8');
-    expect(cmdline).not.toContain(readS3Credentials(objectStore.credentialsFile!).secretAccessKey);
+    // MinIO's root password is in its environment, never on its command line, nor in any file of the data dir.
+    expect(fs.readFileSync(`/proc/${minio.pid()}/cmdline`, 'utf8')).not.toContain(secret);
+    expect(filesHolding(h.dataDir, secret)).toEqual([]);
+
+    // An earlier version's plaintext keys in the data dir are removed.
+    const legacy = path.join(h.dataDir, 'minio', 'credentials.json');
+    fs.writeFileSync(legacy, JSON.stringify(readS3Credentials(keys)), { mode: 0o600 });
+    await ensureObjectStore(minio, h.dataDir, S3_PORT);
+    expect(fs.existsSync(legacy)).toBe(false);
+
+    // After a reboot (tmpfs emptied) the keys are made anew and MinIO runs under them, its objects intact.
+    const leaf = (await manifest(recorded.sessionId)).chunks[0]!.leaf;
+    const held = await bucket.get(leaf);
+    fs.rmSync(path.dirname(keys), { recursive: true });
+    const rebooted = await ensureObjectStore(minio, h.dataDir, S3_PORT);
+    expect(rebooted.credentialsFile).toBe(keys);
+    expect(readS3Credentials(keys).secretAccessKey).not.toBe(secret);
+    await expect(bucket.get(leaf)).rejects.toThrow(/InvalidAccessKeyId/);
+    const renewed = new ChunkBucket(s3Target(objectStoreEnv(rebooted))!);
+    expect((await renewed.get(leaf))?.equals(held!)).toBe(true);
+    renewed.close();
 
     // The stack as `dev up` records it, with this run's servers as external ones.
     fs.writeFileSync(path.join(stackDir(h.dataDir), 'stack.json'), JSON.stringify({
