@@ -29,7 +29,10 @@ export interface ReplicationInput {
   nodeId: string;
   /** Carried over a continue-as-new: how many chunks the recording sealed, once it is over. */
   sealed?: number;
+  /** Carried over a continue-as-new: the session closed without a count (terminated), so `sealed` is its journal's. */
+  sessionClosedUnsaid?: boolean;
 }
 
 /** The session tells its replication the recording is over and how many chunks it has. */
 export const recordingSealedSignal = defineSignal<[{ chunks: number }]>('recordingSealed');
+

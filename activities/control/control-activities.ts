@@ -1,12 +1,12 @@
 import * as path from 'node:path';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ConfigError } from '../../config/config-error';
 import { clusterId, fullSha } from '../../common/input-ids';
 import { NON_RETRYABLE, checkedInput, configFailure } from '../config-failure';
 import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflows/reconcile-types';
 import type { BatchReconcileStart } from '../../workflows/rollout-wave-types';
-import { reconcileWorkflowId } from '../../workflows/task-queues';
+import { reconcileWorkflowId, sessionWorkflowId } from '../../workflows/task-queues';
 import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
 import { verifyBreakglassAt } from '../../repo/breakglass-signature';
 import { GitMirror, UnknownCommitError } from '../../repo/git-mirror';
@@ -187,6 +187,17 @@ export function createControlActivities(deps: ControlDeps) {
 
     async recordReplicationProgress(input: Omit<ReplicationState, 'at'>): Promise<void> {
       await deps.replication.record(input);
+    },
+
+    /** Whether session-<id> still runs; one that closed, however, or never existed, does not. */
+    async sessionRunning(input: { sessionId: string }): Promise<boolean> {
+      try {
+        const { status } = await deps.client.workflow.getHandle(sessionWorkflowId(input.sessionId)).describe();
+        return status.name === 'RUNNING';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
     },
 
     async recordSessionReplica(input: { sessionId: string; replica: Omit<SessionReplica, 'at'> }): Promise<void> {

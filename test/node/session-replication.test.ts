@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as path from 'node:path';
@@ -12,7 +12,8 @@ import { stackDir } from '../../services/stack/embedded-stack';
 import { ManagedProcess } from '../../services/stack/managed-process';
 import { ensureObjectStore, objectStoreEnv, type ObjectStoreState } from '../../services/stack/object-store';
 import type { SessionManifest, SessionResult } from '../../workflows/session-types';
-import { nodeQueue } from '../../workflows/task-queues';
+import { session } from '../../workflows/session';
+import { CONTROL_QUEUE, nodeQueue, replicationWorkflowId, sessionWorkflowId } from '../../workflows/task-queues';
 import { eventually, kill9 } from '../anchoring/anchor-fixtures';
 import { FleetHarness } from '../support/fleet-harness';
 
@@ -186,6 +187,26 @@ describe('sealed chunks replicated to the object store', () => {
     expect(listed.sort()).toEqual([...leaves].sort());
     for (const leaf of leaves) expect(leafHash((await bucket.get(leaf))!).toString('hex')).toBe(leaf);
     await kill9(worker);
+  });
+
+  it('a terminated session: its replication copies what the journal holds once it stops growing, and closes', async () => {
+    const sessionId = randomUUID();
+    const args: Parameters<typeof session> = [{ sessionId, nodeId: NODE, seconds: 120 }];
+    const handle = await h.client.workflow.start(session, { taskQueue: CONTROL_QUEUE, workflowId: sessionWorkflowId(sessionId), args });
+    const log = new ReplicaLog(nodeStorePaths(h.dataDir, NODE).journalDir, sessionId, 's3-lucid-chunks');
+    await eventually('copies of the first chunks', async () => log.leaves().size >= 2 || undefined, 60_000);
+    await handle.terminate('operator pulled the plug');
+
+    const started = Date.now();
+    const progress = await h.client.workflow.getHandle(replicationWorkflowId(sessionId)).result();
+    expect(Date.now() - started).toBeLessThan(120_000);
+    expect(progress.replicated).toBe(progress.journaled);
+    expect(progress.journaled).toBeGreaterThanOrEqual(2);
+    const state = await new ReplicationStore(h.db).get(sessionId);
+    expect(state).toMatchObject({ journaled: progress.journaled, replicated: progress.journaled, done: true });
+    expect(log.leaves().size).toBe(progress.journaled);
+    expect(await manifest(sessionId)).toBeNull();
+    expect(await metrics()).not.toContain(`lucid_replication_lag_chunks{node="${NODE}"}`);
   });
 
   it('a put of what the bucket already holds writes nothing; an object cut short or changed under the key is written again', async () => {
