@@ -21,7 +21,7 @@ import { syncDriftSweeps } from '../../triggers/schedules';
 import type { RolloutStore } from '../../stores/rollout-store';
 import type { ReplicationStore, ReplicationState } from '../../stores/replication-store';
 import type { SessionStore } from '../../stores/session-store';
-import type { SessionReplica } from '../../workflows/replication-types';
+import type { CopyCheckDue, CopyCheckReport, SessionReplica } from '../../workflows/replication-types';
 import type { SessionManifest } from '../../workflows/session-types';
 import { supersedeSignal } from '../../workflows/rollout-messages';
 
@@ -187,6 +187,20 @@ export function createControlActivities(deps: ControlDeps) {
 
     async recordReplicationProgress(input: Omit<ReplicationState, 'at'>): Promise<void> {
       await deps.replication.record(input);
+    },
+
+    async sessionsDueForCopyCheck(input: { maxChunks: number }): Promise<CopyCheckDue[]> {
+      return deps.sessions.dueForCopyCheck(input.maxChunks);
+    },
+
+    /** Each repair (or chunk with no good copy left) of a check becomes an incident of the session; the check is dated. */
+    async recordCopyCheck(input: { check: string; nodeId: string; report: CopyCheckReport }): Promise<void> {
+      const { sessionId, repairs } = input.report;
+      for (const r of repairs) {
+        const { index: chunkIndex, leaf, kind, reason } = r;
+        await deps.sessions.recordCheckIncident({ check: input.check, sessionId, nodeId: input.nodeId, chunkIndex, leaf, kind, reason });
+      }
+      await deps.sessions.markCopiesChecked(sessionId);
     },
 
     /** Whether session-<id> still runs; one that closed, however, or never existed, does not. */

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as path from 'node:path';
 import { readS3Credentials, s3Target } from '../../config/s3-config';
 import { ChunkBucket } from '../../sessions/chunk-bucket';
@@ -13,7 +13,9 @@ import { ManagedProcess } from '../../services/stack/managed-process';
 import { ensureObjectStore, objectStoreEnv, type ObjectStoreState } from '../../services/stack/object-store';
 import type { SessionManifest, SessionResult } from '../../workflows/session-types';
 import { session } from '../../workflows/session';
-import { CONTROL_QUEUE, nodeQueue, replicationWorkflowId, sessionWorkflowId } from '../../workflows/task-queues';
+import { ensureReplicaRepairSchedule } from '../../triggers/schedules';
+import type { RepairSummary } from '../../workflows/replication-types';
+import { CONTROL_QUEUE, nodeQueue, REPLICA_REPAIR_SCHEDULE_ID, replicationWorkflowId, sessionWorkflowId } from '../../workflows/task-queues';
 import { eventually, kill9 } from '../anchoring/anchor-fixtures';
 import { FleetHarness } from '../support/fleet-harness';
 
@@ -45,6 +47,16 @@ function filesHolding(dir: string, text: string): string[] {
     .filter((e) => e.isFile())
     .map((e) => path.join(e.parentPath, e.name))
     .filter((f) => fs.readFileSync(f).includes(text));
+}
+
+/** Triggers the repair Schedule once and waits for the run it starts. */
+async function repairRun(): Promise<RepairSummary> {
+  const schedule = h.client.schedule.getHandle(REPLICA_REPAIR_SCHEDULE_ID);
+  const before = new Set((await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+  await schedule.trigger();
+  const workflowId = await eventually('the repair run started', async () =>
+    (await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => !before.has(id)));
+  return h.client.workflow.getHandle(workflowId).result() as Promise<RepairSummary>;
 }
 
 async function manifest(sessionId: string): Promise<SessionManifest> {
@@ -226,6 +238,41 @@ describe('sealed chunks replicated to the object store', () => {
     }
     raw.destroy();
     await expect(bucket.putVerified(leaf, changed)).rejects.toThrow(/the local bytes do not match their leaf; not replicated/);
+  });
+
+  it('the repair Schedule rewrites a bad object from the node\'s copy, restores a node\'s lost chunk from the bucket, records each, and its next run repairs nothing', async () => {
+    const rec = await record(4);
+    await eventually('the copy listed in the manifest', async () => (await manifest(rec.sessionId)).replicas);
+    const [corrupt, gone, lost] = (await manifest(rec.sessionId)).chunks;
+    const local = (leaf: string) => path.join(nodeStorePaths(h.dataDir, NODE).store, leaf.slice(0, 2), leaf);
+    const t = s3Target(s3env)!;
+    const raw = new S3Client({ endpoint: t.endpoint, region: t.region, credentials: t, forcePathStyle: true });
+    const changed = fs.readFileSync(local(corrupt!.leaf));
+    changed[50] ^= 0x01;
+    await raw.send(new PutObjectCommand({ Bucket: t.bucket, Key: `chunks/${corrupt!.leaf}`, Body: changed }));
+    await raw.send(new DeleteObjectCommand({ Bucket: t.bucket, Key: `chunks/${lost!.leaf}` }));
+    raw.destroy();
+    fs.rmSync(local(gone!.leaf));
+    fs.rmSync(local(lost!.leaf));
+
+    await ensureReplicaRepairSchedule(h.client, 86_400, { pickupSeconds: 10 });
+    const first = await repairRun();
+    expect(first).toMatchObject({ rewritten: expect.any(Number), restored: expect.any(Number), lost: 1 });
+    expect(first.skipped.filter((s) => s.nodeId === NODE)).toEqual([]);
+    const incidents = await h.db.collection('incidents').find({ sessionId: rec.sessionId }).sort({ chunkIndex: 1 }).toArray();
+    expect(incidents.map((i) => [i.chunkIndex, i.kind])).toEqual([[0, 'replica-rewritten'], [1, 'local-restored'], [2, 'lost']]);
+    expect(incidents[0]!.reason).toMatch(/chunk 0: s3:\/\/lucid-chunks\/chunks\/[0-9a-f]{64} at http.* held \d+ bytes that do not match the leaf; rewritten from the node's copy/);
+    expect(incidents[1]!.reason).toMatch(/chunk 1: the node's copy was gone; restored from s3:/);
+    expect(incidents[2]!.reason).toMatch(/chunk 2: the node's copy was gone and s3:.* is gone too; no good copy left/);
+    expect(leafHash((await bucket.get(corrupt!.leaf))!).toString('hex')).toBe(corrupt!.leaf);
+    expect(leafHash(fs.readFileSync(local(gone!.leaf))).toString('hex')).toBe(gone!.leaf);
+
+    const second = await repairRun();
+    expect(second).toMatchObject({ rewritten: 0, restored: 0, lost: 1 });
+    expect(second.sessions).toBe(first.sessions);
+    const again = await h.db.collection('incidents').find({ sessionId: rec.sessionId }).toArray();
+    expect(again.filter((i) => i.kind !== 'lost')).toHaveLength(2);
+    await h.client.schedule.getHandle(REPLICA_REPAIR_SCHEDULE_ID).delete();
   });
 
   it('the embedded MinIO listens on loopback with its data in the data dir and its keys only on tmpfs; dev status shows it, dev down stops it', async () => {
