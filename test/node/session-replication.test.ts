@@ -18,6 +18,7 @@ import type { RepairSummary } from '../../workflows/replication-types';
 import { CONTROL_QUEUE, nodeQueue, REPLICA_REPAIR_SCHEDULE_ID, replicationWorkflowId, sessionWorkflowId } from '../../workflows/task-queues';
 import { eventually, kill9 } from '../anchoring/anchor-fixtures';
 import { FleetHarness } from '../support/fleet-harness';
+import { generateAgeKey, runTool, secretTools } from '../secrets/secret-tools';
 
 let h: FleetHarness;
 let work: string;
@@ -255,7 +256,7 @@ describe('sealed chunks replicated to the object store', () => {
     fs.rmSync(local(gone!.leaf));
     fs.rmSync(local(lost!.leaf));
 
-    await ensureReplicaRepairSchedule(h.client, 86_400, { pickupSeconds: 10 });
+    await ensureReplicaRepairSchedule(h.client, 86_400, { pickupSeconds: 10, maxChunks: 100_000 });
     const first = await repairRun();
     expect(first).toMatchObject({ rewritten: expect.any(Number), restored: expect.any(Number), lost: 1 });
     expect(first.skipped.filter((s) => s.nodeId === NODE)).toEqual([]);
@@ -273,6 +274,37 @@ describe('sealed chunks replicated to the object store', () => {
     const again = await h.db.collection('incidents').find({ sessionId: rec.sessionId }).toArray();
     expect(again.filter((i) => i.kind !== 'lost')).toHaveLength(2);
     await h.client.schedule.getHandle(REPLICA_REPAIR_SCHEDULE_ID).delete();
+  });
+
+  it('a node worker given the store\'s keys as a SOPS file and its age identity (no plaintext keys) replicates with them', async () => {
+    const tools = secretTools();
+    const dir = fs.mkdtempSync(path.join('/dev/shm', 'lucid-test-sops-'));
+    try {
+      const key = generateAgeKey(tools, dir, 'n-sops');
+      const creds = readS3Credentials(objectStore.credentialsFile!);
+      // The plaintext only on tmpfs, as an operator's would be before sops encrypts it.
+      fs.writeFileSync(path.join(dir, 'plain.yaml'), `S3_ACCESS_KEY: ${creds.accessKeyId}\nS3_SECRET_KEY: ${creds.secretAccessKey}\n`);
+      const args = ['encrypt', '--age', key.recipient, '--input-type', 'yaml', '--output-type', 'yaml', 'plain.yaml'];
+      const secretsFile = path.join(work, 's3.enc.yaml');
+      fs.writeFileSync(secretsFile, runTool(tools.sops, args, { cwd: dir }));
+      expect(fs.readFileSync(secretsFile, 'utf8')).not.toContain(creds.secretAccessKey);
+
+      const node = 'n-sops';
+      const vars = {
+        LUCID_RECORD_INPUT: 'lavfi:testsrc2=size=640x360:rate=25', LUCID_CHUNK_BYTES: String(64 * 1024),
+        LUCID_S3_ENDPOINT: objectStore.endpoint, LUCID_S3_SECRETS_FILE: secretsFile, LUCID_AGE_IDENTITY_FILE: key.keyFile,
+      };
+      const worker = h.spawnWorker('node', node, vars);
+      await h.untilServed(nodeQueue(node));
+      const out = await h.cli(['session', 'record', '--node', node, '--seconds', '3', '--json'], s3env);
+      expect(out.code).toBe(0);
+      const result = JSON.parse(out.stdout) as SessionResult;
+      const replicas = await eventually('the copy listed in the manifest', async () => (await manifest(result.sessionId)).replicas);
+      expect(replicas).toEqual([expect.objectContaining({ kind: 's3', endpoint: objectStore.endpoint, chunks: result.chunks })]);
+      await kill9(worker);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the embedded MinIO listens on loopback with its data in the data dir and its keys only on tmpfs; dev status shows it, dev down stops it', async () => {
