@@ -10,8 +10,11 @@ const control = proxyActivities<ControlActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
-/** A run's budget when its Schedule names none: the leaves of 2,000 chunks are some 130 KB of the run's history. */
-const DEFAULT_MAX_CHUNKS = 2000;
+/**
+ * A run's budget when its Schedule names none. Each chunk checked is read whole from the store and from the node's
+ * disk: 250 chunks of 8 MiB are 2 GiB of each per run, hourly by default, on a Pi's link.
+ */
+const DEFAULT_MAX_CHUNKS = 250;
 /** Sessions checked at once, on whichever nodes hold them. */
 const AT_ONCE = 4;
 
