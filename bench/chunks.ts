@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { blake3 } from '@napi-rs/blake-hash';
 import { Compressor } from 'zstd-napi';
 import { sealChunk } from '../sessions/chunk-cipher';
@@ -12,6 +11,7 @@ import { ChunkStore } from '../sessions/chunk-store';
 import { fixedChunks } from '../sessions/chunker';
 import { deriveSessionKey } from '../sessions/session-key';
 import { SessionJournal } from '../sessions/session-journal';
+import { MIB, syntheticStream } from './synthetic-stream';
 
 /**
  * bench:chunks: the session pipeline (chunk -> zstd -> XChaCha20-Poly1305 ->
@@ -20,21 +20,9 @@ import { SessionJournal } from '../sessions/session-journal';
  * alone over the same bytes; peak RSS of the pipeline for 256 MiB and 1 GiB,
  * each in its own process; and CPU seconds per recorded hour at 8 Mbit/s.
  */
-const MIB = 1024 * 1024;
 const CHUNK = 8 * MIB;
 const TOTAL = Number(process.env.BENCH_BYTES ?? 1024 * MIB);
 const KEY = deriveSessionKey(Buffer.alloc(32, 9), 'bench');
-
-/** Compressible blocks: text-like lines with a counter; random blocks: fresh bytes from a pool. */
-const compressible = Buffer.from(Array.from({ length: MIB / 64 }, (_, i) => `frame ${String(i).padStart(8, '0')} delta=0 ref=prev mb=skip\n`.padEnd(64, '.')).join(''));
-const random = randomBytes(16 * MIB);
-
-async function* syntheticStream(total: number): AsyncGenerator<Buffer> {
-  for (let off = 0, block = 0; off < total; off += MIB, block++) {
-    const n = Math.min(MIB, total - off);
-    yield block % 2 === 0 ? compressible.subarray(0, n) : random.subarray((block * MIB) % (15 * MIB), ((block * MIB) % (15 * MIB)) + n);
-  }
-}
 
 async function timeStage(
   total: number,

@@ -4,10 +4,8 @@ import * as path from 'node:path';
 import { ConfigError } from '../config/config-error';
 import type { Limits } from '../config/limits';
 import { readSecretsFile, secretsFile } from '../config/secrets-file';
+import { diskFsType } from '../common/ram-fs';
 import { decryptSopsYaml } from './sops-decrypt';
-
-/** statfs(2) magic numbers of the RAM-backed file systems a secret may be written to. */
-const RAM_FS = new Set([0x01021994 /* tmpfs */, 0x858458f6 /* ramfs */]);
 
 /**
  * The cluster's secrets from `secrets/<id>.enc.yaml`, decrypted in memory with
@@ -43,10 +41,8 @@ export function decryptClusterSecrets(
  */
 export function writeSecretFiles(root: string, clusterId: string, identity: string, secrets: Map<string, string>): Map<string, string> {
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
-  const type = fs.statfsSync(root).type;
-  if (!RAM_FS.has(type)) {
-    throw new Error(`cluster ${clusterId}: secrets dir ${root} is not on tmpfs or ramfs (type 0x${type.toString(16)}); refusing to write secrets`);
-  }
+  const type = diskFsType(root);
+  if (type) throw new Error(`cluster ${clusterId}: secrets dir ${root} is not on tmpfs or ramfs (type ${type}); refusing to write secrets`);
   const mac = createHmac('sha256', identity);
   for (const [k, v] of [...secrets].sort(([a], [b]) => a.localeCompare(b))) mac.update(`${k}\0${v}\0`);
   const dir = path.join(root, clusterId, mac.digest('hex').slice(0, 24));

@@ -2,6 +2,20 @@ import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCom
 import type { S3Target } from '../config/s3-config';
 import { leafHash } from './merkle-tree';
 
+/** The S3 client replication uses: also what bench:replication times a bare upload with. */
+export function s3Client(target: S3Target): S3Client {
+  return new S3Client({
+    endpoint: target.endpoint,
+    region: target.region,
+    credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
+    // MinIO and most self-hosted stores address buckets by path, not by a DNS name per bucket.
+    forcePathStyle: true,
+    // The activity's retries are the durable ones; the client only smooths over one dropped connection.
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
+  });
+}
+
 /**
  * The S3 side of a node's sealed chunks: one object per chunk under its BLAKE3 leaf, so the same chunk is the
  * same key whoever writes it and whenever. The store only ever sees ciphertext; nothing here holds a key.
@@ -11,16 +25,7 @@ export class ChunkBucket {
   private bucketReady?: Promise<void>;
 
   constructor(readonly target: S3Target) {
-    this.client = new S3Client({
-      endpoint: target.endpoint,
-      region: target.region,
-      credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
-      // MinIO and most self-hosted stores address buckets by path, not by a DNS name per bucket.
-      forcePathStyle: true,
-      // The activity's retries are the durable ones; the client only smooths over one dropped connection.
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
-    });
+    this.client = s3Client(target);
   }
 
   keyOf(leaf: string): string {

@@ -16,8 +16,17 @@ export class ChunkStore {
 
   /** Async, so the write and its fsyncs run on libuv's pool while the main thread seals the next chunk. */
   async put(leaf: string, data: Buffer): Promise<void> {
+    if (fs.existsSync(this.pathOf(leaf))) return; // content-addressed: the same name is the same bytes
+    await this.write(leaf, data);
+  }
+
+  /** Writes the chunk over whatever is under its name: a repair of a copy gone bad, from bytes checked against the leaf. */
+  restore(leaf: string, data: Buffer): Promise<void> {
+    return this.write(leaf, data);
+  }
+
+  private async write(leaf: string, data: Buffer): Promise<void> {
     const file = this.pathOf(leaf);
-    if (fs.existsSync(file)) return; // content-addressed: the same name is the same bytes
     const dir = path.dirname(file);
     await fs.promises.mkdir(dir, { recursive: true });
     const tmp = `${file}.tmp-${process.pid}`;

@@ -1,11 +1,13 @@
 import type { Collection, Db } from 'mongodb';
-import type { SessionReplica } from '../workflows/replication-types';
+import type { CopyCheckDue, SessionReplica } from '../workflows/replication-types';
 import type { SessionManifest } from '../workflows/session-types';
 
 interface SessionDoc extends Omit<SessionManifest, 'startedAt' | 'endedAt'> {
   _id: string;
   startedAt: Date;
   endedAt: Date;
+  /** When the repair sweep last checked the session's copies. */
+  copiesCheckedAt?: Date;
 }
 
 export interface Incident {
@@ -15,6 +17,8 @@ export interface Incident {
   leaf: string;
   kind: string;
   reason: string;
+  /** The repair run that found it, so a retried record of that run adds it once. */
+  check?: string;
   at: Date;
 }
 
@@ -76,6 +80,32 @@ export class SessionStore {
     await this.sessions.updateOne({ _id: sessionId }, { $push: { replicas: replica } });
   }
 
+  /**
+   * Sessions with a listed copy, never checked first, then those checked longest ago, whole sessions until
+   * `maxChunks` (at least one session, whatever its size).
+   */
+  async dueForCopyCheck(maxChunks: number): Promise<CopyCheckDue[]> {
+    const due: CopyCheckDue[] = [];
+    let chunks = 0;
+    const projection = { _id: 0, sessionId: 1, nodeId: 1, chunks: 1 } as const;
+    const listed = { 'replicas.0': { $exists: true } };
+    for (const cursor of [
+      this.sessions.find({ ...listed, copiesCheckedAt: { $exists: false } }, { projection }).sort({ startedAt: 1 }),
+      this.sessions.find({ ...listed, copiesCheckedAt: { $exists: true } }, { projection }).sort({ copiesCheckedAt: 1 }),
+    ]) {
+      for await (const d of cursor) {
+        if (due.length > 0 && chunks + d.chunks.length > maxChunks) return due;
+        due.push({ sessionId: d.sessionId, nodeId: d.nodeId, leaves: d.chunks.map((c) => c.leaf) });
+        chunks += d.chunks.length;
+      }
+    }
+    return due;
+  }
+
+  async markCopiesChecked(sessionId: string): Promise<void> {
+    await this.sessions.updateOne({ _id: sessionId }, { $set: { copiesCheckedAt: new Date() } });
+  }
+
   async markAnchored(sessionId: string, anchored: NonNullable<SessionManifest['anchored']>): Promise<void> {
     await this.sessions.updateOne({ _id: sessionId }, { $set: { anchored } });
   }
@@ -91,6 +121,12 @@ export class SessionStore {
 
   async recordIncident(incident: Omit<Incident, 'at'>): Promise<void> {
     await this.incidents.insertOne({ ...incident, at: new Date() });
+  }
+
+  /** An incident a repair run found: recorded once however often that run's record is retried. */
+  async recordCheckIncident(incident: Omit<Incident, 'at'> & { check: string }): Promise<void> {
+    const { sessionId, leaf, kind, check } = incident;
+    await this.incidents.updateOne({ sessionId, leaf, kind, check }, { $setOnInsert: { ...incident, at: new Date() } }, { upsert: true });
   }
 
   async incidentsOf(sessionId: string): Promise<Incident[]> {

@@ -1,5 +1,6 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
-import { CONTROL_QUEUE } from '../workflows/task-queues';
+import type { RepairInput } from '../workflows/replication-types';
+import { CONTROL_QUEUE, REPLICA_REPAIR_SCHEDULE_ID } from '../workflows/task-queues';
 import { driftShards } from './drift-shards';
 
 interface Recurring {
@@ -67,6 +68,20 @@ export function ensurePollSchedule(client: Client, everySeconds: number): Promis
     workflowType: 'pollConfigRepo',
     taskQueue: CONTROL_QUEUE,
     args: [],
+    everySeconds,
+  });
+}
+
+/** How often sessions' copies are checked and repaired by default: each run takes the least recently checked. */
+export const REPLICA_REPAIR_EVERY_SECONDS = 3600;
+
+/** The repair sweep of sessions' copies (workflows/repair-replicas.ts). */
+export function ensureReplicaRepairSchedule(client: Client, everySeconds = REPLICA_REPAIR_EVERY_SECONDS, input: RepairInput = {}): Promise<void> {
+  return ensureSchedule(client, {
+    scheduleId: REPLICA_REPAIR_SCHEDULE_ID,
+    workflowType: 'repairReplicas',
+    taskQueue: CONTROL_QUEUE,
+    args: [input],
     everySeconds,
   });
 }

@@ -14,3 +14,4 @@ export { payoutBatch } from './payout-batch';
 export { scheduledPayout } from './scheduled-payout';
 export { driftSweep } from './drift-sweep';
 export { replicateSession } from './replicate-session';
+export { repairReplicas } from './repair-replicas';

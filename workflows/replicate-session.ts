@@ -1,4 +1,4 @@
-import { condition, continueAsNew, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/control/control-activities';
 import type { NodeActivities } from '../activities/node/node-activities';
 import { recordingSealedSignal, type ReplicationInput, type ReplicationProgress } from './replication-types';
@@ -11,6 +11,8 @@ const control = proxyActivities<ControlActivities>({
 
 /** How often replication looks for newly journaled chunks while the recording runs. */
 const FOLLOW_MS = 5000;
+/** Until the session says the recording is over, how often replication asks whether it still runs at all. */
+const SESSION_CHECK_MS = 30_000;
 /** A store that failed is tried again after 2 s, doubling up to a minute. */
 const BACKOFF_MS = { first: 2000, max: 60_000 };
 
@@ -19,7 +21,9 @@ const BACKOFF_MS = { first: 2000, max: 60_000 };
  * them, and once the session says the recording is over and every chunk has a checked copy, lists the copy in
  * the manifest. Started by the session and left running when it closes: the recording never waits on the store,
  * and a store that is down only delays this. Each change in how far it is gets recorded, so /metrics shows the
- * node's replication lag while the store is away.
+ * node's replication lag while the store is away. A session that closed without saying so (terminated, timed
+ * out) leaves its journal as the whole recording: once it stops growing, that is what gets copied, and no
+ * manifest is there to list the copy in.
  */
 export async function replicateSession(input: ReplicationInput): Promise<ReplicationProgress> {
   const node = proxyActivities<NodeActivities>({
@@ -30,14 +34,30 @@ export async function replicateSession(input: ReplicationInput): Promise<Replica
   });
   let sealed = input.sealed;
   setHandler(recordingSealedSignal, ({ chunks }) => void (sealed = chunks));
+  let unsaid = input.sessionClosedUnsaid ?? false;
+  const followsSessionEnd = patched('replication-follows-session-end');
+  let checkedAt = Date.now();
+  let journaledAtClose: number | undefined;
   let recorded = '';
   let backoff = BACKOFF_MS.first;
   for (;;) {
     const progress = await node.replicateChunks({ sessionId: input.sessionId });
     if (!progress.target) {
-      // Nothing to copy to; the session still signals its end, which must find this workflow open.
-      await condition(() => sealed !== undefined);
+      // Nothing to copy to; the session still signals its end, which must find this workflow open (unless it closed unsaid).
+      if (!followsSessionEnd) await condition(() => sealed !== undefined);
+      else while (!(await condition(() => sealed !== undefined, SESSION_CHECK_MS)) && (await control.sessionRunning({ sessionId: input.sessionId })));
       return progress;
+    }
+    if (followsSessionEnd && sealed === undefined && Date.now() - checkedAt >= SESSION_CHECK_MS) {
+      checkedAt = Date.now();
+      // A session that ended normally signalled before it closed, so its count is here before it reads as closed.
+      if (await control.sessionRunning({ sessionId: input.sessionId })) journaledAtClose = undefined;
+      else if (journaledAtClose === progress.journaled) [sealed, unsaid] = [progress.journaled, true];
+      else {
+        // Seen closed: looked at again next round, when a recording cut off by the close has stopped journaling.
+        journaledAtClose = progress.journaled;
+        checkedAt = 0;
+      }
     }
     const done = sealed !== undefined && progress.replicated >= sealed;
     const state = JSON.stringify([progress.journaled, progress.replicated, progress.failure, done]);
@@ -48,7 +68,8 @@ export async function replicateSession(input: ReplicationInput): Promise<Replica
       recorded = state;
     }
     if (done) {
-      if (sealed! > 0) await control.recordSessionReplica({ sessionId: input.sessionId, replica: { ...progress.target, chunks: sealed! } });
+      const replica = { ...progress.target, chunks: sealed! };
+      if (sealed! > 0 && !unsaid) await control.recordSessionReplica({ sessionId: input.sessionId, replica });
       return progress;
     }
     if (progress.failure) {
@@ -58,6 +79,8 @@ export async function replicateSession(input: ReplicationInput): Promise<Replica
       backoff = BACKOFF_MS.first;
       await condition(() => sealed !== undefined, FOLLOW_MS);
     }
-    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof replicateSession>({ ...input, sealed });
+    if (workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof replicateSession>({ ...input, sealed, ...(unsaid && { sessionClosedUnsaid: true }) });
+    }
   }
 }

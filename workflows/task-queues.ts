@@ -102,3 +102,6 @@ export const PAYOUT_SCHEDULE_ID = 'monthly-payouts';
 export function replicationWorkflowId(sessionId: string): string {
   return `replicate-${sessionId}`;
 }
+
+/** The Schedule (and the id of each run it starts) that checks sessions' copies and repairs the bad ones. */
+export const REPLICA_REPAIR_SCHEDULE_ID = 'replica-repair';

@@ -1,12 +1,12 @@
 import * as path from 'node:path';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ConfigError } from '../../config/config-error';
 import { clusterId, fullSha } from '../../common/input-ids';
 import { NON_RETRYABLE, checkedInput, configFailure } from '../config-failure';
 import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflows/reconcile-types';
 import type { BatchReconcileStart } from '../../workflows/rollout-wave-types';
-import { reconcileWorkflowId } from '../../workflows/task-queues';
+import { reconcileWorkflowId, sessionWorkflowId } from '../../workflows/task-queues';
 import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
 import { verifyBreakglassAt } from '../../repo/breakglass-signature';
 import { GitMirror, UnknownCommitError } from '../../repo/git-mirror';
@@ -21,7 +21,7 @@ import { syncDriftSweeps } from '../../triggers/schedules';
 import type { RolloutStore } from '../../stores/rollout-store';
 import type { ReplicationStore, ReplicationState } from '../../stores/replication-store';
 import type { SessionStore } from '../../stores/session-store';
-import type { SessionReplica } from '../../workflows/replication-types';
+import type { CopyCheckDue, CopyCheckReport, SessionReplica } from '../../workflows/replication-types';
 import type { SessionManifest } from '../../workflows/session-types';
 import { supersedeSignal } from '../../workflows/rollout-messages';
 
@@ -187,6 +187,31 @@ export function createControlActivities(deps: ControlDeps) {
 
     async recordReplicationProgress(input: Omit<ReplicationState, 'at'>): Promise<void> {
       await deps.replication.record(input);
+    },
+
+    async sessionsDueForCopyCheck(input: { maxChunks: number }): Promise<CopyCheckDue[]> {
+      return deps.sessions.dueForCopyCheck(input.maxChunks);
+    },
+
+    /** Each repair (or chunk with no good copy left) of a check becomes an incident of the session; the check is dated. */
+    async recordCopyCheck(input: { check: string; nodeId: string; report: CopyCheckReport }): Promise<void> {
+      const { sessionId, repairs } = input.report;
+      for (const r of repairs) {
+        const { index: chunkIndex, leaf, kind, reason } = r;
+        await deps.sessions.recordCheckIncident({ check: input.check, sessionId, nodeId: input.nodeId, chunkIndex, leaf, kind, reason });
+      }
+      await deps.sessions.markCopiesChecked(sessionId);
+    },
+
+    /** Whether session-<id> still runs; one that closed, however, or never existed, does not. */
+    async sessionRunning(input: { sessionId: string }): Promise<boolean> {
+      try {
+        const { status } = await deps.client.workflow.getHandle(sessionWorkflowId(input.sessionId)).describe();
+        return status.name === 'RUNNING';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
     },
 
     async recordSessionReplica(input: { sessionId: string; replica: Omit<SessionReplica, 'at'> }): Promise<void> {

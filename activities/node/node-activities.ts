@@ -9,8 +9,9 @@ import { startRecording, type Encoder } from '../../sessions/recorder';
 import { deriveSessionKey } from '../../sessions/session-key';
 import { SessionJournal } from '../../sessions/session-journal';
 import type { ChunkBucket } from '../../sessions/chunk-bucket';
+import { repairChunkCopies } from '../../sessions/copy-repair';
 import { ReplicaLog } from '../../sessions/replica-log';
-import type { ReplicationProgress } from '../../workflows/replication-types';
+import type { ChunkRepair, CopyCheckReport, ReplicationProgress } from '../../workflows/replication-types';
 
 export interface NodeWorkerContext {
   nodeId: string;
@@ -140,6 +141,29 @@ export function createNodeActivities(ctx: NodeWorkerContext) {
         heartbeat(progress);
       }
       return { ...target, ...progress };
+    },
+
+    /**
+     * Checks every chunk of the session (the manifest's leaves, in index order) on the node and in the bucket, and
+     * repairs a bad copy from a good one. Resumes after a retry from its last heartbeat, with what it repaired so
+     * far; a store that fails is thrown (and retried), never counted as a missing copy.
+     */
+    async repairCopies(input: { sessionId: string; leaves: string[] }): Promise<CopyCheckReport> {
+      const { sessionId, leaves } = input;
+      const bucket = ctx.bucket;
+      if (!bucket) return { sessionId, checked: 0, repairs: [] };
+      const beat = Context.current().info.heartbeatDetails as { next: number; repairs: ChunkRepair[] } | undefined;
+      const repairs = beat?.repairs ?? [];
+      for (let index = beat?.next ?? 0; index < leaves.length; index++) {
+        try {
+          const repair = await repairChunkCopies(index, leaves[index]!, ctx.store, bucket);
+          if (repair) repairs.push(repair);
+        } catch (err) {
+          throw new Error(`node ${ctx.nodeId}, session ${sessionId}, chunk ${index}: ${(err as Error).message}`, { cause: err });
+        }
+        heartbeat({ next: index + 1, repairs });
+      }
+      return { sessionId, target: { kind: 's3', endpoint: bucket.target.endpoint, bucket: bucket.target.bucket }, checked: leaves.length, repairs };
     },
 
     /** The session's chunk list from the journal, with its Merkle root, for the manifest. */

@@ -92,12 +92,13 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
         if (inventory) {
           const ctx = new ConsoleContext({ ...env, TEMPORAL_ADDRESS: state.temporalAddress, LUCID_CONFIG_REPO: repo });
           const client = await ctx.temporal();
-          const { ensurePollSchedule, syncDriftSweeps } = await import('../../triggers/schedules');
+          const { ensurePollSchedule, ensureReplicaRepairSchedule, syncDriftSweeps } = await import('../../triggers/schedules');
           const { ensureAnchorIndexer } = await import('../../triggers/anchor-indexer');
           const { ensurePayoutSchedule } = await import('../../triggers/payout-schedule');
           await ensurePollSchedule(client, Number(o.pollSeconds));
           await ensureAnchorIndexer(client);
           await ensurePayoutSchedule(client);
+          await ensureReplicaRepairSchedule(client);
           await syncDriftSweeps(client, clusters, inventory.driftCheckSeconds);
           await ctx.close();
         }

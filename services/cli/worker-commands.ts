@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -18,20 +17,11 @@ import { requirePayoutEndpoint, walletKeystore } from '../../config/payout-env';
 import { createWalletWorker } from '../../workers/wallet';
 import { installJsonLogger } from '../../workers/json-logger';
 import { connectToConsole, watchConsoleEgress } from '../../workers/console-connection';
+import { ageIdentities } from '../../config/age-identities';
 import { egressProxy } from '../../config/egress-proxy';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { CliExit, EXIT } from './cli-output';
 import { COMMAND_INDEX } from './command-index';
-
-/**
- * The cluster's age identities: `LUCID_AGE_IDENTITY_FILE` (an age-keygen key
- * file, e.g. on a sealed mount or a token) or `LUCID_AGE_IDENTITY` itself.
- */
-function ageIdentities(): string[] {
-  const file = process.env.LUCID_AGE_IDENTITY_FILE;
-  const text = file ? fs.readFileSync(file, 'utf8') : (process.env.LUCID_AGE_IDENTITY ?? '');
-  return text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('AGE-SECRET-KEY-1'));
-}
 
 /** Foreground workers: what a Pi's systemd unit or container runs. */
 export function registerWorkerCommands(program: Command, run: (fn: () => Promise<number>) => void): void {

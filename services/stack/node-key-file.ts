@@ -22,6 +22,17 @@ export function ensureChainKeyFile(dataDir: string, name: 'anchor' | 'owner', tm
   return ensurePrivateKeyFile(keyDir('lucid-chain-keys', dataDir, tmpfs), `${name}.key`, () => generatePrivateKey(), 'LUCID_CHAIN_KEY_FILE');
 }
 
+/**
+ * The embedded MinIO's root credentials (JSON {accessKeyId, secretAccessKey}) in a 0400 file on tmpfs, made once
+ * per data dir. After a reboot they are made anew and MinIO restarts under them: its data does not depend on them.
+ */
+export function ensureObjectStoreCredentialsFile(dataDir: string, tmpfs = '/dev/shm'): { file: string; created: boolean } {
+  const dir = keyDir('lucid-s3-keys', dataDir, tmpfs);
+  const created = !fs.existsSync(path.join(dir, 'minio.json'));
+  const make = () => JSON.stringify({ accessKeyId: `lucid-${randomBytes(6).toString('hex')}`, secretAccessKey: randomBytes(24).toString('base64url') });
+  return { file: ensurePrivateKeyFile(dir, 'minio.json', make, 'LUCID_S3_ENDPOINT for another S3 service'), created };
+}
+
 function keyDir(prefix: string, dataDir: string, tmpfs: string): string {
   return path.join(tmpfs, `${prefix}-${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12)}`);
 }

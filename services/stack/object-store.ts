@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readS3Credentials } from '../../config/s3-config';
+import { ensureObjectStoreCredentialsFile } from './node-key-file';
 import { portFree, need, HOST } from './stack-ports';
 import { waitFor, type ManagedProcess } from './managed-process';
 import { toolPaths } from './tool-paths';
@@ -10,36 +10,24 @@ import { toolPaths } from './tool-paths';
 export interface ObjectStoreState {
   endpoint: string;
   bucket: string;
-  /** The embedded one's: JSON {accessKeyId, secretAccessKey}, 0600 in the data dir (LUCID_S3_CREDENTIALS_FILE). */
+  /** The embedded one's: JSON {accessKeyId, secretAccessKey}, 0400 on tmpfs (LUCID_S3_CREDENTIALS_FILE). */
   credentialsFile?: string;
   embedded: boolean;
 }
 
 export const DEFAULT_BUCKET = 'lucid-chunks';
 
-/** MinIO's root credentials, made once per data dir, readable by this user only. */
-export function ensureObjectStoreCredentials(dataDir: string): string {
-  const dir = path.join(dataDir, 'minio');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, 'credentials.json');
-  if (!fs.existsSync(file)) {
-    const creds = { accessKeyId: `lucid-${randomBytes(6).toString('hex')}`, secretAccessKey: randomBytes(24).toString('base64url') };
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, JSON.stringify(creds), { mode: 0o600, flag: 'wx' });
-    fs.renameSync(tmp, file);
-  }
-  const mode = fs.statSync(file).mode & 0o777;
-  if ((mode & 0o077) !== 0) throw new Error(`${file}: mode ${mode.toString(8)} lets others read the object store's credentials; chmod 600 it`);
-  return file;
-}
-
 /**
  * Starts the embedded MinIO unless it runs: loopback only, its data under `<data dir>/minio/data`, its root
- * credentials passed in the environment (never on the command line, which any user can read).
+ * credentials from tmpfs passed in the environment (never on the command line, which any user can read).
  */
 export async function ensureObjectStore(minio: ManagedProcess, dataDir: string, port: number): Promise<ObjectStoreState> {
   const endpoint = `http://${HOST}:${port}`;
-  const credentialsFile = ensureObjectStoreCredentials(dataDir);
+  const { file: credentialsFile, created } = ensureObjectStoreCredentialsFile(dataDir);
+  // Written by earlier versions: plaintext keys on the data dir's disk, superseded by the ones on tmpfs.
+  fs.rmSync(path.join(dataDir, 'minio', 'credentials.json'), { force: true });
+  // New keys (tmpfs emptied) while MinIO runs under the old ones: it restarts under the new.
+  if (created && minio.running()) await minio.stop();
   if (!minio.running()) {
     const bin = toolPaths().minio;
     need(bin, 'MinIO');
