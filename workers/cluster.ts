@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import Docker from 'dockerode';
-import { createClusterActivities } from '../activities/cluster/cluster-activities';
+import { type CommitPreparer, createClusterActivities } from '../activities/cluster/cluster-activities';
 import type { ClusterEngine } from '../compose/cluster-engine';
 import { composeEngine } from '../compose/compose-engine';
 import { clusterId } from '../common/input-ids';
@@ -25,6 +25,8 @@ export interface ClusterWorkerOptions {
   egressProxy?: EgressProxy;
   /** Another engine than Compose on `docker` (the fleet simulation's). */
   engine?: ClusterEngine;
+  /** Another fetch, gates and render than this cluster's own git mirror (the fleet simulation's). */
+  preparer?: CommitPreparer;
   /** Long polls held open for this queue; one process hosting hundreds of simulated Pis keeps it at one each. */
   activityPollers?: number;
 }
@@ -50,6 +52,7 @@ export async function createClusterWorker(opts: ClusterWorkerOptions): Promise<W
       engine,
       ageIdentities: opts.ageIdentities,
       secretsDir: opts.secretsDir,
+      preparer: opts.preparer,
     }),
   });
 }

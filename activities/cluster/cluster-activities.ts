@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import { ConfigError } from '../../config/config-error';
-import { CONFIG_PATHS } from '../../config/config-files';
 import { fullSha } from '../../common/input-ids';
 import { NON_RETRYABLE, checkedInput, configFailure } from '../config-failure';
 import { heartbeatWhile } from '../heartbeat';
@@ -11,16 +10,13 @@ import { SerialLock } from '../../common/serial-lock';
 import type { CommitInfo, DriftProblem, HealthReport, PlaneProbeReport, PlannedService, ReconcileResult, ServiceStatus } from '../../workflows/reconcile-types';
 import { type ApplySteps, applyWithRollback, configRejection, failureOfType, withPlaneProbe } from '../../common/apply-with-rollback';
 import { rootCause } from '../../workflows/failure-cause';
-import { decryptClusterSecrets, removeOtherSecretFiles, writeSecretFiles } from '../../secrets/cluster-secrets';
-import { renderProject } from '../../compose/compose-render';
+import { removeOtherSecretFiles } from '../../secrets/cluster-secrets';
 import type { ClusterEngine } from '../../compose/cluster-engine';
-import { runningLabels } from '../../compose/container-state';
 import { detectDrift } from '../../compose/drift-detect';
-import { GitMirror, UnknownCommitError } from '../../repo/git-mirror';
-import { pruneTrees } from '../../repo/tree-pruning';
-import { checkCommitGates } from '../../supply-chain/commit-gates';
-import { checkResolvedRuntime } from '../../supply-chain/runtime-gate';
-import type { RuntimePolicy } from '../../config/runtime-policy';
+import { UnknownCommitError } from '../../repo/git-mirror';
+import { type CommitPreparer, DEFAULT_SECRETS_ROOT, gitCommitPreparer } from './commit-preparer';
+
+export type { CommitPreparer } from './commit-preparer';
 
 export interface ClusterApplyInput {
   commit: string;
@@ -46,87 +42,27 @@ export interface ClusterWorkerContext {
   ageIdentities?: string[];
   /** A tmpfs/ramfs directory for decrypted secret files. */
   secretsDir?: string;
+  /** Fetch, gates, secrets and render: this cluster's git mirror (gitCommitPreparer) outside simulations. */
+  preparer?: CommitPreparer;
 }
-
 
 /**
  * Everything a cluster's own worker does on its Pi. The closure holds the
  * cluster's engine and repo access; nothing here touches MongoDB.
  */
 export function createClusterActivities(ctx: ClusterWorkerContext) {
-  const mirror = new GitMirror(ctx.repoUrl, path.join(ctx.stateDir, 'repo.git'));
-  const treesDir = path.join(ctx.stateDir, 'trees');
-  const renderedFile = (sha: string) => path.join(ctx.stateDir, 'rendered', `${sha}.json`);
-
-  const secretsRoot = ctx.secretsDir ?? '/dev/shm/lucid';
+  const secretsRoot = ctx.secretsDir ?? DEFAULT_SECRETS_ROOT;
+  const preparer = ctx.preparer ?? gitCommitPreparer({ ...ctx, secretsRoot });
+  const { renderedFile } = preparer;
   // One change at a time on this cluster: a rollout's applyCommit and an operator's reconcile never interleave their `up`s.
   const changes = new SerialLock();
   const oneChangeAtATime = <T>(work: () => Promise<T>) => heartbeatWhile(() => changes.run(work));
   const refuse = (err: ConfigError, commit: string) => configFailure(err, `cluster ${ctx.clusterId}, commit ${commit}`);
   const commitOf = (input: { commit: string }) => checkedInput(`cluster ${ctx.clusterId}`, () => fullSha('commit', input.commit));
-
-  async function tree(sha: string): Promise<string> {
-    await mirror.fetchAndResolve(sha);
-    return mirror.materialize(sha, treesDir);
-  }
-
-  /** Validates the commit for this cluster and renders its project; changes nothing on the engine. */
-  async function prepare(commit: string): Promise<PlannedService[]> {
-    const dir = await tree(commit);
-    let config;
-    let verified: Set<string> | undefined;
-    let secretFiles: Map<string, string> | undefined;
-    let runtime: RuntimePolicy;
-    try {
-      // The cluster runs the gates itself: it trusts the repo's history and the registry's signatures, not the console.
-      const { fleet, gates, images } = await checkCommitGates({
-        gitDir: mirror.mirrorDir,
-        sha: commit,
-        treeDir: dir,
-        cacheDir: path.join(ctx.stateDir, 'image-verdicts'),
-        clusterId: ctx.clusterId,
-      });
-      config = fleet.clusters.get(ctx.clusterId)!;
-      runtime = fleet.runtime;
-      if (gates.images !== undefined) verified = new Set(images.map((i) => i.image));
-      const secrets = decryptClusterSecrets(dir, ctx.clusterId, ctx.ageIdentities ?? [], fleet.limits);
-      if (secrets) secretFiles = writeSecretFiles(secretsRoot, ctx.clusterId, ctx.ageIdentities![0]!, secrets);
-    } catch (err) {
-      if (err instanceof ConfigError) throw refuse(err, commit);
-      throw err;
-    }
-    const rendered = await renderProject({
-      treeDir: dir,
-      config,
-      commit,
-      running: runningLabels(await ctx.engine.services()),
-      outFile: renderedFile(commit),
-      secretFiles,
-      runtime,
-      engine: ctx.engine,
-    }).catch((err: Error) => {
-      if (err instanceof ConfigError) throw refuse(err, commit);
-      throw refuse(new ConfigError(CONFIG_PATHS.compose, '(render)', `does not render: ${err.message}`), commit);
+  const prepare = (commit: string) =>
+    preparer.prepare(commit).catch((err: unknown) => {
+      throw err instanceof ConfigError ? refuse(err, commit) : err;
     });
-    // What Compose resolved is what runs: the runtime policy holds for it too, whatever a variable said.
-    try {
-      const resolved = JSON.parse(fs.readFileSync(rendered.file, 'utf8')) as { services: Record<string, Record<string, unknown>> };
-      checkResolvedRuntime(runtime, resolved.services, ctx.clusterId);
-    } catch (err) {
-      fs.rmSync(rendered.file, { force: true });
-      if (err instanceof ConfigError) throw refuse(err, commit);
-      throw err;
-    }
-    // Every rendered image must be one the gates verified.
-    const unverified = verified && rendered.services.find((s) => !verified.has(s.image));
-    if (unverified) {
-      fs.rmSync(rendered.file, { force: true });
-      const why = `pinning gate: renders as '${unverified.image}', which the image gates did not verify`;
-      throw refuse(new ConfigError(CONFIG_PATHS.compose, `services.${unverified.name}.image`, why), commit);
-    }
-    pruneTrees(treesDir, [commit]);
-    return rendered.services;
-  }
 
   /** `up` of a prepared commit; callers hold the change lock. */
   async function up(commit: string): Promise<void> {
@@ -148,9 +84,7 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       const commit = commitOf(input);
       return heartbeatWhile(async () => {
         try {
-          const info = await mirror.fetchAndResolve(commit);
-          await mirror.materialize(info.sha, treesDir);
-          return info;
+          return await preparer.fetch(commit);
         } catch (err) {
           if (err instanceof UnknownCommitError) {
             throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: ${err.message}`, NON_RETRYABLE.unknownCommit);

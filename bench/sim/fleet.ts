@@ -16,17 +16,22 @@ import { createControlWorker } from '../../workers/control';
 import { createReconcileWorker } from '../../workers/reconcile';
 import type { rollout } from '../../workflows';
 import { CONTROL_QUEUE, rolloutWorkflowId } from '../../workflows/task-queues';
+import { formatTrace, traceHistory } from '../history-trace';
 import { FAULTS, type Fault, type FaultRun, rolloutThroughFault } from './fault-injection';
 import { planFleet } from './fleet-plan';
+import { loadLatencies } from './latency-sampling';
 import { procUsage } from './proc-usage';
+import type { PiSpec } from './pi-worker';
 import { startSimulatedPis } from './simulated-pis';
 
 /**
  * bench:fleet -- --clusters N [--fail 0.01] [--offline 0.005] [--pis 4] [--engine dev|postgres]
- * [--batch-clusters N] [--batches-at-once N] [--drift-seconds 3600]
+ * [--batch-clusters N] [--batches-at-once N] [--drift-seconds 3600] [--pi-work replayed|real] [--trace]
  * [--fault kill-temporal|restart-postgres [--fault-after N] [--fault-down-ms 3000]]: a SIMULATION of a fleet of N Pis.
- * The rollout, Temporal, MongoDB, git fetch, the gates and the render are real; only the container engine
- * is simulated, with latencies measured from real Compose runs on this machine (bench:record-latencies).
+ * The rollout, Temporal and MongoDB are real; the container engine is simulated, with latencies measured from
+ * real Compose runs on this machine (bench:record-latencies). The Pis' own git fetch, gates and render are real
+ * for one cluster of each group per simulated-Pi process and replayed from measured latencies for the others
+ * (`--pi-work real`: real for every cluster, which on this one host puts every Pi's CPU on its two cores).
  * `--fault` kills or restarts a server once N clusters are healthy and times the rollout through it.
  */
 const MB = 1024 * 1024;
@@ -44,6 +49,8 @@ function options() {
       // The product's default is 300 s; a sweep in the middle of one run and not the next would make runs incomparable.
       'drift-seconds': { type: 'string', default: '3600' },
       'batches-at-once': { type: 'string' },
+      'pi-work': { type: 'string', default: 'replayed' },
+      trace: { type: 'boolean', default: false },
       engine: { type: 'string', default: process.env.LUCID_ENGINE ?? 'dev' },
       fault: { type: 'string' },
       'fault-after': { type: 'string' },
@@ -60,8 +67,12 @@ function options() {
   const fault = values.fault as Fault | undefined;
   if (fault !== undefined && !FAULTS.includes(fault)) throw new Error(`--fault: '${fault}' is none of ${FAULTS.join(', ')}`);
   if (fault === 'restart-postgres' && engine !== 'postgres') throw new Error('--fault restart-postgres needs --engine postgres');
+  const piWork = values['pi-work'] as PiSpec['piWork'];
+  if (piWork !== 'real' && piWork !== 'replayed') throw new Error(`--pi-work: '${values['pi-work']}' is neither replayed nor real`);
   const clusters = num('clusters', true);
   return {
+    piWork,
+    trace: values.trace ?? false,
     engine,
     fault,
     // Past the canary and well into the first wave after it: cluster activities are in flight when the fault lands.
@@ -86,7 +97,10 @@ async function main(): Promise<void> {
   const o = options();
   const plan = planFleet({ ...o, canaryShare: 0.01 });
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  say(`SIMULATION: ${o.clusters} simulated clusters (engine simulated from measured Compose latencies; Temporal, MongoDB, git, gates real)`);
+  const piWork = o.piWork === 'real' ? 'git, gates and render real on every Pi' : "one Pi per group and process runs git, gates and render, the others replay their measured latencies";
+  say(`SIMULATION: ${o.clusters} simulated clusters (engine simulated from measured Compose latencies; Temporal and MongoDB real; ${piWork})`);
+  const recorded = loadLatencies();
+  say(`  latencies: ${recorded.runs} real reconciles on this machine (${recorded.recordedAt}), in a config of ${recorded.fleetClusters} clusters`);
   say(`  ${o.engine === 'postgres' ? "Temporal's own server and FerretDB on PostgreSQL" : 'the embedded dev server'}${o.fault ? `; fault ${o.fault} once ${o.faultAfter} clusters are healthy, down ${o.faultDownMs} ms` : ''}`);
   say(`  batching ${JSON.stringify(o.batching)} (policies/limits.yaml rollout:, {} = the defaults); drift sweeps every ${o.driftSeconds} s`);
   say(`  ${plan.failing.size} fail health, ${plan.offline.size} offline, ${o.pis} simulated-Pi processes; waves ${plan.waves.map((w) => `${w.name}(${plan.clusters.filter((c) => c.wave === w.name).length})`).join(', ')}`);
@@ -119,8 +133,9 @@ async function main(): Promise<void> {
   const control = await createControlWorker({ connection, clientConnection, namespace: 'lucid', db, repo: { url: repo.bareDir, dataDir } });
   const reconcile = await createReconcileWorker({ connection, namespace: 'lucid' });
   const runningWorkers = [control.run(), reconcile.run()];
-  const online = plan.clusters.filter((c) => !plan.offline.has(c.id)).map((c) => ({ id: c.id, fails: plan.failing.has(c.id) }));
-  const pis = await startSimulatedPis({ temporalAddress: stack.temporalAddress, namespace: 'lucid', repoUrl: repo.bareDir, dataDir }, online, o.pis, o.seed);
+  const online = plan.clusters.filter((c) => !plan.offline.has(c.id)).map((c) => ({ id: c.id, group: c.group, fails: plan.failing.has(c.id) }));
+  const piBase = { temporalAddress: stack.temporalAddress, namespace: 'lucid', repoUrl: repo.bareDir, dataDir, piWork: o.piWork };
+  const pis = await startSimulatedPis(piBase, online, o.pis, o.seed);
   try {
     const workers = pis.ready.reduce((n, r) => n + r.workers, 0);
     const grown = pis.ready.reduce((n, r) => n + r.rssAfterBytes - r.rssBeforeBytes, 0);
@@ -138,6 +153,7 @@ async function main(): Promise<void> {
     const cpuBefore = { ferret: ferretPid ? procUsage(ferretPid).cpuSeconds : 0, host: process.cpuUsage(), pis: pis.cpuSeconds() };
     const docsBefore = await documents(db);
     const t0 = performance.now();
+    const committedAt = Date.now();
     const sha = await repo.commit(files, `simulated fleet of ${o.clusters}`, { replaceAll: true });
     // A killed server's usage is its own up to the kill, then its successor's.
     let upToKill = { cpuSeconds: before.cpuSeconds, peakRssBytes: 0 };
@@ -200,10 +216,11 @@ async function main(): Promise<void> {
     say(
       `  CPU during the rollout (${os.cpus().length} cores x ${seconds.toFixed(1)} s = ${(os.cpus().length * seconds).toFixed(0)} s): ` +
         `Temporal ${temporalCpu.toFixed(1)} s, FerretDB ${cpu.ferret.toFixed(1)} s, control workers ${cpu.host.toFixed(1)} s, ` +
-        `simulated Pis with their git ${cpu.pis.toFixed(1)} s`,
+        `simulated Pis ${cpu.pis.toFixed(1)} s`,
     );
     say(`  MongoDB: ${written} documents written, ${(written / o.clusters).toFixed(2)} per cluster`);
     say(`  simulated-Pi processes peak RSS: ${pis.peakRss().map((b) => `${(b / MB).toFixed(0)} MiB`).join(', ')}`);
+    if (o.trace) await printControlTimeline(client, committedAt, say);
   } finally {
     await pis.stop();
     control.shutdown();
@@ -214,6 +231,29 @@ async function main(): Promise<void> {
     await clientConnection.close();
     await downStack(dataDir);
     fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * --trace: where the time from commit went on the control side. The rollout and its wave workflows (not
+ * their batches, which are the clusters' own work), each activity's (and each slow workflow task's) wait and
+ * run in ms after the commit.
+ */
+async function printControlTimeline(client: Client, committedAt: number, say: (line: string) => void): Promise<void> {
+  const runs = [];
+  for await (const wf of client.workflow.list()) if (!wf.workflowId.includes('-batch-')) runs.push(wf);
+  runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+  for (const wf of runs) {
+    const started = wf.startTime.getTime() - committedAt;
+    const closed = wf.closeTime ? wf.closeTime.getTime() - committedAt : undefined;
+    say(`  trace ${wf.workflowId}: started ${started} ms, closed ${closed ?? '-'} ms after the commit`);
+    const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    // Workflow tasks only where one took long enough to matter: a slow one is a worker's or the server's queue.
+    const spans = traceHistory(history.events ?? []).filter((sp) => sp.name !== 'workflow task' || (sp.closed ?? Infinity) - sp.scheduled > 500);
+    const shift = (at: number | undefined) => (at === undefined ? undefined : at + started);
+    const shifted = spans.map((sp) => ({ ...sp, scheduled: sp.scheduled + started, started: shift(sp.started), closed: shift(sp.closed) }));
+    const lines = formatTrace(shifted, 0);
+    say(lines.split('\n').slice(0, -1).join('\n'));
   }
 }
 

@@ -6,14 +6,21 @@ import { PROJECT_ROOT } from '../../config/runtime-env';
 /** The engine steps whose latency the simulation replays, as measured by record-latencies.ts. */
 export const ENGINE_STEPS = ['resolve', 'up', 'healthy', 'probe', 'down'] as const;
 export type EngineStep = (typeof ENGINE_STEPS)[number];
+/** The Pi's own steps around the engine (git fetch; gates, secrets and render), replayed when the bench replays Pi work. */
+export const PI_STEPS = ['fetch', 'prepare'] as const;
+export type PiStep = (typeof PI_STEPS)[number];
+export const RECORDED_STEPS = [...ENGINE_STEPS, ...PI_STEPS] as const;
+export type RecordedStep = (typeof RECORDED_STEPS)[number];
 
 const positiveMs = z.number().nonnegative().finite();
 export const latenciesSchema = z.object({
   recordedAt: z.string(),
   host: z.object({ cpus: z.number().int().positive(), model: z.string() }),
   runs: z.number().int().positive(),
+  /** The clusters the recorded config listed: fetch and prepare grow with the fleet every Pi validates. */
+  fleetClusters: z.number().int().positive(),
   samplesMs: z.object(
-    Object.fromEntries(ENGINE_STEPS.map((s) => [s, z.array(positiveMs).min(1)])) as Record<EngineStep, z.ZodArray<typeof positiveMs>>,
+    Object.fromEntries(RECORDED_STEPS.map((s) => [s, z.array(positiveMs).min(1)])) as Record<RecordedStep, z.ZodArray<typeof positiveMs>>,
   ),
 });
 export type Latencies = z.infer<typeof latenciesSchema>;

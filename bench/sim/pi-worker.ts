@@ -1,7 +1,10 @@
+import * as path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { z } from 'zod';
+import { type CommitPreparer, DEFAULT_SECRETS_ROOT, gitCommitPreparer } from '../../activities/cluster/commit-preparer';
 import { createClusterWorker } from '../../workers/cluster';
 import { loadLatencies, seededRandom } from './latency-sampling';
+import { replayedPreparer, sharedPerCommit } from './replayed-preparer';
 import { simulatedEngine } from './simulated-engine';
 
 /** What the bench hands one simulated-Pi process (as JSON in LUCID_SIM_PI). */
@@ -11,7 +14,9 @@ export const piSpecSchema = z.object({
   repoUrl: z.string(),
   dataDir: z.string(),
   seed: z.number().int(),
-  clusters: z.array(z.object({ id: z.string(), fails: z.boolean() })).min(1),
+  /** real: every cluster fetches and runs the gates itself; replayed: one per group does, the others replay measured latencies. */
+  piWork: z.enum(['real', 'replayed']),
+  clusters: z.array(z.object({ id: z.string(), group: z.string(), fails: z.boolean() })).min(1),
 });
 export type PiSpec = z.infer<typeof piSpecSchema>;
 
@@ -24,8 +29,10 @@ export interface PiReady {
 
 /**
  * One simulated-Pi process: many activity-only cluster workers on one
- * connection, each with a simulated engine instead of Docker; the git fetch,
- * gates and render around the engine are the real cluster activities.
+ * connection, each with a simulated engine instead of Docker. The git fetch,
+ * gates and render around the engine are the real ones for every cluster
+ * (piWork real) or for the first cluster of each group, the others replaying
+ * measured latencies with its outcome (piWork replayed).
  */
 async function main(): Promise<void> {
   const spec = piSpecSchema.parse(JSON.parse(process.env.LUCID_SIM_PI ?? '{}'));
@@ -36,10 +43,22 @@ async function main(): Promise<void> {
   global.gc?.();
   const rssBeforeBytes = process.memoryUsage().rss;
   const workers: Worker[] = [];
+  const templates = new Map<string, CommitPreparer>();
   for (const [i, c] of spec.clusters.entries()) {
-    const engine = simulatedEngine({ latencies, random: seededRandom(spec.seed + i), failsUnder: () => c.fails });
+    const random = seededRandom(spec.seed + i);
+    const engine = simulatedEngine({ latencies, random, failsUnder: () => c.fails });
     const { namespace, repoUrl, dataDir } = spec;
-    workers.push(await createClusterWorker({ connection, namespace, clusterId: c.id, repoUrl, dataDir, engine, activityPollers: 1 }));
+    const stateDir = path.join(dataDir, 'clusters', c.id);
+    let preparer: CommitPreparer | undefined;
+    if (spec.piWork === 'replayed') {
+      const template = templates.get(c.group);
+      if (template) preparer = replayedPreparer({ template, stateDir, latencies, random });
+      else {
+        preparer = sharedPerCommit(gitCommitPreparer({ clusterId: c.id, repoUrl, stateDir, engine, secretsRoot: DEFAULT_SECRETS_ROOT }));
+        templates.set(c.group, preparer);
+      }
+    }
+    workers.push(await createClusterWorker({ connection, namespace, clusterId: c.id, repoUrl, dataDir, engine, preparer, activityPollers: 1 }));
   }
   const running = workers.map((w) => w.run());
   global.gc?.();

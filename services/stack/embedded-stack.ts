@@ -12,6 +12,7 @@ import { provisionPayouts, type PayoutProvision } from '../../chain/provision-pa
 import { runtimeEnv } from '../../config/runtime-env';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { redactUrl } from '../../repo/redact-url';
+import { devServerFlags } from './fleet-dynamic-config';
 import { ManagedProcess, portOpen, waitFor } from './managed-process';
 import { ensureObjectStore, objectStoreEnv, objectStoreReady, DEFAULT_BUCKET, type ObjectStoreState } from './object-store';
 import { type ChainState, type StackEngine, type StackState, readStackState, stackDir } from './stack-state';
@@ -120,8 +121,7 @@ export async function upStack(opts: StackOptions): Promise<StackState> {
         '--port', String(temporalPort),
         '--ui-port', String(uiPort),
         '--ui-disable-news-fetch',
-        // Every Pi's worker long-polls this one namespace: the default (1,200 polls per frontend) stops a fleet of a few hundred.
-        '--dynamic-config-value', 'frontend.namespaceCount=20000',
+        ...devServerFlags(),
         ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
         '--log-format', 'json',
         '--log-level', 'warn',

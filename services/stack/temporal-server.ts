@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { TemporalConnectionOptions } from '../../config/temporal-connection';
+import { FLEET_DYNAMIC_CONFIG } from './fleet-dynamic-config';
 import { ManagedProcess, portOpen, waitFor } from './managed-process';
 import { PG_USER } from './postgres-server';
 import { toolPaths } from './tool-paths';
@@ -41,8 +42,7 @@ const DYNAMIC_CONFIG = {
   'system.namespaceCacheRefreshInterval': [{ value: '2s', constraints: {} }],
   // Lucid's workflow ids carry a cluster id and a commit; the default 1000 would do, the dev server's 255 keeps them honest.
   'limit.maxIDLength': [{ value: 255, constraints: {} }],
-  // Every Pi's worker long-polls this one namespace: the default (1,200 polls per frontend) stops a fleet of a few hundred.
-  'frontend.namespaceCount': [{ value: 20000, constraints: {} }],
+  ...Object.fromEntries(Object.entries(FLEET_DYNAMIC_CONFIG).map(([k, value]) => [k, [{ value, constraints: {} }]])),
 };
 
 function sqlStore(db: string, pgPort: number, maxConns: number) {

@@ -32,8 +32,12 @@ describe('latency sampling', () => {
 
   it('names the file and field of a malformed latencies file', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lat-')), 'latencies.json');
-    fs.writeFileSync(file, JSON.stringify({ recordedAt: 'x', host: { cpus: 2, model: 'm' }, runs: 1, samplesMs: { resolve: [1], up: [], healthy: [1], probe: [1], down: [1] } }));
+    const samplesMs = { resolve: [1], up: [], healthy: [1], probe: [1], down: [1], fetch: [1], prepare: [1] };
+    fs.writeFileSync(file, JSON.stringify({ recordedAt: 'x', host: { cpus: 2, model: 'm' }, runs: 1, fleetClusters: 2, samplesMs }));
     expect(() => loadLatencies(file)).toThrow(`${file}: samplesMs.up:`);
+    // A file recorded before the Pi's own steps were: it names the missing one.
+    fs.writeFileSync(file, JSON.stringify({ recordedAt: 'x', host: { cpus: 2, model: 'm' }, runs: 1, fleetClusters: 2, samplesMs: { ...samplesMs, up: [1], fetch: undefined } }));
+    expect(() => loadLatencies(file)).toThrow(`${file}: samplesMs.fetch:`);
     expect(() => loadLatencies(`${file}.absent`)).toThrow('bench:record-latencies');
   });
 });

@@ -12,8 +12,8 @@ beforeAll(async () => {
   h = await FleetHarness.start('simfleet', plan.clusters);
   await h.startControlWorker();
   pis = await startSimulatedPis(
-    { temporalAddress: h.stack.temporalAddress, namespace: h.stack.namespace, repoUrl: h.repo.bareDir, dataDir: h.dataDir },
-    online.map((c) => ({ id: c.id, fails: plan.failing.has(c.id) })),
+    { temporalAddress: h.stack.temporalAddress, namespace: h.stack.namespace, repoUrl: h.repo.bareDir, dataDir: h.dataDir, piWork: 'real' },
+    online.map((c) => ({ id: c.id, group: c.group, fails: plan.failing.has(c.id) })),
     2,
     1,
   );

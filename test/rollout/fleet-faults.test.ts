@@ -21,8 +21,8 @@ let pis: SimulatedPis | undefined;
     h = await FleetHarness.start('fleet-faults', plan.clusters);
     await h.startControlWorker();
     pis = await startSimulatedPis(
-      { temporalAddress: h.stack.temporalAddress, namespace: h.stack.namespace, repoUrl: h.repo.bareDir, dataDir: h.dataDir },
-      plan.clusters.map((c) => ({ id: c.id, fails: false })),
+      { temporalAddress: h.stack.temporalAddress, namespace: h.stack.namespace, repoUrl: h.repo.bareDir, dataDir: h.dataDir, piWork: 'real' },
+      plan.clusters.map((c) => ({ id: c.id, group: c.group, fails: false })),
       2,
       1,
     );
