@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
+import { simpleGit } from 'simple-git';
 import { ConfigError } from '../config/config-error';
 import { LIMITS_FILE, checkCount, checkSize } from '../config/config-files';
 import { OPT_OUT_FILE, OPT_OUT_MAX_BYTES, parseInsecureOptOut } from '../config/insecure-opt-out';
 import { DEFAULT_LIMITS, LIMITS_FILE_MAX_BYTES, limitOf, parseLimits, type Limits } from '../config/limits';
+import { CommitReads } from './commit-reads';
 
 export const ALLOWED_SIGNERS = 'policies/allowed-signers';
 
@@ -21,16 +22,16 @@ export const ALLOWED_SIGNERS = 'policies/allowed-signers';
  */
 export async function trustedPolicyFile(gitDir: string, sha: string, file: string): Promise<string | undefined> {
   const rev = await vouchedRevision(gitDir, sha, file);
-  return rev === undefined ? undefined : readPolicyBlob(simpleGit(gitDir), rev, file);
+  return rev === undefined ? undefined : readPolicyBlob(new CommitReads(gitDir), rev, file);
 }
 
 /** The revision whose `file` is trusted for `sha` (see trustedPolicyFile); undefined when there is none. */
 async function vouchedRevision(gitDir: string, sha: string, file: string): Promise<string | undefined> {
-  const git = simpleGit(gitDir);
+  const git = new CommitReads(gitDir);
   const rev = await trustedRevision(git, sha, file);
   if (rev === undefined || rev === sha) return rev;
   // First parents only: a signed merge vouches for what its second parent brought.
-  const maker = (await git.raw(['log', '-1', '--first-parent', '--format=%H', '--end-of-options', rev, '--', file])).trim();
+  const maker = (await git.at(rev, ['log', '-1', '--first-parent', '--format=%H', '--end-of-options', rev, '--', file])).trim();
   if (await passesSignatureGate(gitDir, maker)) return rev;
   const before = await vouchedRevision(gitDir, maker, file);
   if (before === maker) {
@@ -40,13 +41,13 @@ async function vouchedRevision(gitDir: string, sha: string, file: string): Promi
 }
 
 /** The revision whose `file` stood before `sha`: its parent's, the one before a deletion, or `sha` itself on first use. */
-async function trustedRevision(git: SimpleGit, sha: string, file: string): Promise<string | undefined> {
+async function trustedRevision(git: CommitReads, sha: string, file: string): Promise<string | undefined> {
   const parent = await parentOf(git, sha);
   if (!parent) return (await blobSize(git, sha, file)) === undefined ? undefined : sha;
   if ((await blobSize(git, parent, file)) !== undefined) return parent;
   const deletion = await lastTouch(git, parent, file);
   const rev = deletion ? `${deletion}^` : sha;
-  return (await blobSize(git, rev, file)) === undefined ? undefined : (await git.revparse(['--verify', '--end-of-options', `${rev}^{commit}`])).trim();
+  return (await blobSize(git, rev, file)) === undefined ? undefined : (await git.at(rev, ['rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`])).trim();
 }
 
 /** Verdicts by commit: a commit's verdict depends only on its ancestry, which never changes. */
@@ -70,13 +71,13 @@ async function passesSignatureGate(gitDir: string, sha: string): Promise<boolean
   return verdict;
 }
 
-async function parentOf(git: SimpleGit, sha: string): Promise<string | undefined> {
-  return (await git.raw(['rev-list', '--parents', '-n', '1', '--end-of-options', sha])).trim().split(' ')[1];
+async function parentOf(git: CommitReads, sha: string): Promise<string | undefined> {
+  return (await git.at(sha, ['rev-list', '--parents', '-n', '1', '--end-of-options', sha])).trim().split(' ')[1];
 }
 
 /** The newest commit up to `rev` that added, changed or deleted `file`; undefined when none did. */
-async function lastTouch(git: SimpleGit, rev: string, file: string): Promise<string | undefined> {
-  return (await git.raw(['log', '-1', '--format=%H', '--end-of-options', rev, '--', file])).trim() || undefined;
+async function lastTouch(git: CommitReads, rev: string, file: string): Promise<string | undefined> {
+  return (await git.at(rev, ['log', '-1', '--format=%H', '--end-of-options', rev, '--', file])).trim() || undefined;
 }
 
 /**
@@ -85,37 +86,45 @@ async function lastTouch(git: SimpleGit, rev: string, file: string): Promise<str
  * refused deletion.
  */
 export async function refuseDeletedPolicy(gitDir: string, sha: string, file: string, gate: string): Promise<void> {
-  const git = simpleGit(gitDir);
+  const git = new CommitReads(gitDir);
   if ((await blobSize(git, sha, file)) !== undefined) return;
   const deletion = await lastTouch(git, sha, file);
   if (deletion) throw new ConfigError(file, '(file)', `deleted in ${deletion.slice(0, 12)}: ${gate} cannot be switched off by removing its policy`);
 }
 
-/** Bytes of `rev:file`, undefined when the revision has no such file. */
-async function blobSize(git: SimpleGit, rev: string, file: string): Promise<number | undefined> {
-  const out = await git.raw(['cat-file', '-s', '--end-of-options', `${rev}:${file}`]).catch(() => undefined);
-  return out === undefined ? undefined : Number(out.trim());
+/**
+ * Bytes of `rev:file`, undefined when the revision has no such file (or git
+ * cannot read the revision). Something other than a file there is refused.
+ */
+async function blobSize(git: CommitReads, rev: string, file: string): Promise<number | undefined> {
+  // ls-tree answers "no such file" with nothing and success, so that answer is kept like any other.
+  const out = await git.at(rev, ['ls-tree', '-l', '--full-tree', '--end-of-options', rev, '--', file]).catch(() => undefined);
+  const entry = out?.split('\n').find((line) => line.endsWith(`\t${file}`));
+  if (entry === undefined) return undefined;
+  const [, type, , size] = entry.split('\t')[0]!.trim().split(/\s+/);
+  if (type !== 'blob') throw new ConfigError(file, `commit ${rev.slice(0, 12)}`, `is a ${type}, not a file`);
+  return Number(size);
 }
 
 /** A revision's policies/limits.yaml over the defaults; the limits file itself has a fixed cap. */
-async function limitsAt(git: SimpleGit, rev: string): Promise<Limits> {
+async function limitsAt(git: CommitReads, rev: string): Promise<Limits> {
   const size = await blobSize(git, rev, LIMITS_FILE);
   if (size === undefined) return DEFAULT_LIMITS;
   checkSize(LIMITS_FILE, `commit ${rev.slice(0, 12)}`, size, { max: LIMITS_FILE_MAX_BYTES });
-  return parseLimits(await git.raw(['show', `${rev}:${LIMITS_FILE}`]));
+  return parseLimits(await git.at(rev, ['show', `${rev}:${LIMITS_FILE}`]));
 }
 
 /**
  * A signers file as it stands in `rev`, within that revision's limits: its
  * size is checked before git hands over a byte, its key lines after.
  */
-async function readPolicyBlob(git: SimpleGit, rev: string, file: string): Promise<string | undefined> {
+async function readPolicyBlob(git: CommitReads, rev: string, file: string): Promise<string | undefined> {
   const size = await blobSize(git, rev, file);
   if (size === undefined) return undefined;
   const limits = await limitsAt(git, rev);
   const field = `commit ${rev.slice(0, 12)}`;
   checkSize(file, field, size, limitOf(limits, 'policies', 'maxBytes'));
-  const text = await git.raw(['show', '--end-of-options', `${rev}:${file}`]);
+  const text = await git.at(rev, ['show', '--end-of-options', `${rev}:${file}`]);
   const keys = text.split('\n').filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#')).length;
   checkCount(file, field, keys, limitOf(limits, 'policies', 'maxSigners'), 'signers');
   return text;
@@ -141,13 +150,13 @@ const VERDICT: Record<string, string> = {
  * trusted state to weaken (a parent with neither signers nor opt-out was
  * refused). Once the repo has had signers, the opt-out is never read.
  */
-async function unsignedOptOut(git: SimpleGit, sha: string): Promise<boolean> {
+async function unsignedOptOut(git: CommitReads, sha: string): Promise<boolean> {
   const parent = await parentOf(git, sha);
   for (const rev of parent ? [parent, sha] : [sha]) {
     const size = await blobSize(git, rev, OPT_OUT_FILE);
     if (size === undefined) continue;
     checkSize(OPT_OUT_FILE, `commit ${rev.slice(0, 12)}`, size, { max: OPT_OUT_MAX_BYTES });
-    const text = await git.raw(['show', '--end-of-options', `${rev}:${OPT_OUT_FILE}`]);
+    const text = await git.at(rev, ['show', '--end-of-options', `${rev}:${OPT_OUT_FILE}`]);
     try {
       return parseInsecureOptOut(text).has('unsignedCommits');
     } catch (err) {
@@ -176,7 +185,7 @@ export async function verifyCommitSignature(gitDir: string, sha: string): Promis
   const signers = await trustedPolicyFile(gitDir, sha, ALLOWED_SIGNERS);
   if (signers === undefined) {
     await refuseDeletedPolicy(gitDir, sha, ALLOWED_SIGNERS, 'the commit-signature gate');
-    if (await unsignedOptOut(simpleGit(gitDir), sha)) return { optedOut: true };
+    if (await unsignedOptOut(new CommitReads(gitDir), sha)) return { optedOut: true };
     throw new ConfigError(ALLOWED_SIGNERS, '(file)', MISSING_SIGNERS);
   }
 

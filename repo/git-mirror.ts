@@ -25,6 +25,8 @@ export class UnknownCommitError extends Error {
 export class GitMirror {
   /** The environment of the commands that reach the remote; undefined when they need nothing added. */
   private readonly egressEnv: NodeJS.ProcessEnv | undefined;
+  /** Commits already resolved by full sha: what a sha names never changes, and a reconcile resolves its commit at fetch and again at prepare. */
+  private readonly resolved = new Map<string, CommitInfo>();
 
   constructor(
     readonly repoUrl: string,
@@ -71,8 +73,10 @@ export class GitMirror {
 
   /** Resolves a sha (full or short) or, with no ref, the head of the default branch. */
   async resolve(ref?: string): Promise<CommitInfo> {
-    const git = simpleGit(this.mirrorDir);
     const want = ref === undefined ? 'HEAD' : commitRef('commit', ref);
+    const known = this.resolved.get(want);
+    if (known) return known;
+    const git = simpleGit(this.mirrorDir);
     let out: string;
     try {
       out = await git.raw(['log', '-1', '--format=%H%x00%an <%ae>%x00%s%x00%cI', '--end-of-options', `${want}^{commit}`, '--']);
@@ -80,7 +84,12 @@ export class GitMirror {
       throw new UnknownCommitError(this.repoUrl, want);
     }
     const [sha, author, subject, committedAt] = out.trim().split('\0');
-    return { sha: sha!, author: author!, subject: subject!, committedAt: committedAt! };
+    const info = { sha: sha!, author: author!, subject: subject!, committedAt: committedAt! };
+    if (want === info.sha) {
+      if (this.resolved.size >= 1000) this.resolved.delete(this.resolved.keys().next().value!);
+      this.resolved.set(want, info);
+    }
+    return info;
   }
 
   async fetchAndResolve(ref?: string): Promise<CommitInfo> {

@@ -11,7 +11,8 @@ import { runtimeEnv } from '../config/runtime-env';
 import { counted } from '../services/cli/cli-output';
 import { addOperator, operatorsFile } from '../services/console/operator-accounts';
 import { DEV_NODE } from '../services/cli/dev-commands';
-import { CONSOLE_PORT, readStackState } from '../services/stack/embedded-stack';
+import { CONSOLE_PORT } from '../services/stack/embedded-stack';
+import { readStackState } from '../services/stack/stack-state';
 import type { SessionManifest, SessionResult } from '../workflows/session-types';
 import { toolPaths } from '../services/stack/tool-paths';
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { MongoClient, type Db } from 'mongodb';
+import type { Client } from '@temporalio/client';
+import type { Db, MongoClient } from 'mongodb';
 import { verifyCommitSignature } from '../repo/commit-signature';
 import { GitMirror } from '../repo/git-mirror';
 import { pruneTrees } from '../repo/tree-pruning';
@@ -10,13 +10,10 @@ import { checkCommitGates } from '../supply-chain/commit-gates';
 import type { ImageVerdict } from '../supply-chain/image-gate';
 import { chainEndpoint, requireChainEndpoint, type ChainEndpoint } from '../config/chain-config';
 import { loadFleetConfig, type FleetConfig } from '../config/fleet-config';
-import { payloadKeys } from '../config/payload-keys';
-import { temporalConnectionOptions } from '../config/temporal-connection';
-import { lucidDataConverter } from '../workers/payload-codec';
 import { requireConfigRepo, runtimeEnv, type RuntimeEnv } from '../config/runtime-env';
 import type { CommitInfo } from '../workflows/reconcile-types';
 import type { GateSummary } from '../workflows/rollout-types';
-import { readStackState } from './stack/embedded-stack';
+import { readStackState } from './stack/stack-state';
 
 /**
  * What the console (CLI, later HTTP) runs against. Explicit environment wins;
@@ -42,15 +39,30 @@ export class ConsoleContext {
 
   constructor(readonly env: RuntimeEnv) {}
 
+  /**
+   * The Temporal client and MongoDB driver load on first use (about half of a
+   * command's start-up between them): a command that needs neither, or needs
+   * one only after its local git work, does not wait for them first.
+   */
   temporal(): Promise<Client> {
-    this.client ??= Connection.connect({ ...temporalConnectionOptions(this.env.TEMPORAL_ADDRESS), connectTimeout: 5000 }).then(
-      (connection) => new Client({ connection, namespace: this.env.LUCID_NAMESPACE, dataConverter: lucidDataConverter(payloadKeys()) }),
-    );
+    this.client ??= this.connectTemporal();
     return this.client;
+  }
+
+  private async connectTemporal(): Promise<Client> {
+    const [{ Client, Connection }, { temporalConnectionOptions }, { lucidDataConverter }, { payloadKeys }] = await Promise.all([
+      import('@temporalio/client'),
+      import('../config/temporal-connection'),
+      import('../workers/payload-codec'),
+      import('../config/payload-keys'),
+    ]);
+    const connection = await Connection.connect({ ...temporalConnectionOptions(this.env.TEMPORAL_ADDRESS), connectTimeout: 5000 });
+    return new Client({ connection, namespace: this.env.LUCID_NAMESPACE, dataConverter: lucidDataConverter(payloadKeys()) });
   }
 
   async db(): Promise<Db> {
     if (!this.mongo) {
+      const { MongoClient } = await import('mongodb');
       this.mongo = new MongoClient(this.env.MONGO_URL, { serverSelectionTimeoutMS: 5000 });
       await this.mongo.connect();
     }

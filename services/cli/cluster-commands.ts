@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { clusterId, optionalCommitRef } from '../../common/input-ids';
 import { allHealthy } from '../../common/service-health';
 import type { FleetConfig } from '../../config/fleet-config';
-import { observeCluster } from '../../workflows/observe-cluster';
-import { reconcileCluster } from '../../workflows/reconcile-cluster';
+// Types only: the workflow modules load the workflow runtime, which a command that starts them by name does not need.
+import type { observeCluster } from '../../workflows/observe-cluster';
+import type { reconcileCluster } from '../../workflows/reconcile-cluster';
 import type { CommitInfo, ReconcileResult, ServiceStatus } from '../../workflows/reconcile-types';
 import { RECONCILE_QUEUE, observeWorkflowId, reconcileWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
@@ -43,7 +44,7 @@ export function registerClusterCommands(program: Command, run: (fn: (ctx: Consol
         }
         const client = await connecting;
         const workflowId = reconcileWorkflowId(id, commit.sha);
-        const handle = await client.workflow.start(reconcileCluster, {
+        const handle = await client.workflow.start<typeof reconcileCluster>('reconcileCluster', {
           taskQueue: RECONCILE_QUEUE,
           workflowId,
           args: [{ clusterId: id, commit: commit.sha, healthTimeoutSeconds }],
@@ -123,7 +124,7 @@ function requireCluster(fleet: FleetConfig, commit: CommitInfo, id: string): voi
 async function observe(ctx: ConsoleContext, id: string): Promise<ServiceStatus[] | undefined> {
   const client = await ctx.temporal();
   try {
-    return await client.workflow.execute(observeCluster, {
+    return await client.workflow.execute<typeof observeCluster>('observeCluster', {
       taskQueue: RECONCILE_QUEUE,
       args: [{ clusterId: id }],
       workflowId: observeWorkflowId(id, randomUUID()),

@@ -5,7 +5,8 @@ import type { Inventory } from '../../config/inventory';
 import { runtimeEnv } from '../../config/runtime-env';
 import { s3Target } from '../../config/s3-config';
 import { toolPaths } from '../stack/tool-paths';
-import type { ComponentStatus, StackEngine } from '../stack/embedded-stack';
+import type { ComponentStatus } from '../stack/embedded-stack';
+import { readStackState, type StackEngine } from '../stack/stack-state';
 import { counted, printJson, say } from './cli-output';
 import { COMMAND_INDEX } from './command-index';
 
@@ -44,7 +45,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
       chainPort: string; s3Port: string; pollSeconds: string; json?: boolean;
     }) =>
       run(async () => {
-        const { CONSOLE_PORT, readStackState, stackStatus, upStack } = await import('../stack/embedded-stack');
+        const { CONSOLE_PORT, stackStatus, upStack } = await import('../stack/embedded-stack');
         const { ConsoleContext } = await import('../console-context');
         const env = runtimeEnv();
         const previous = readStackState(env.LUCID_DATA_DIR);
@@ -130,7 +131,7 @@ export function registerDevCommands(program: Command, run: (fn: () => Promise<nu
     .option('--clusters', "also remove the clusters' containers and networks (named volumes are kept)")
     .action((o: { clusters?: boolean }) =>
       run(async () => {
-        const { downStack, readStackState } = await import('../stack/embedded-stack');
+        const { downStack } = await import('../stack/embedded-stack');
         const { clusterContainerCounts, removeClusterContainers } = await import('../../compose/cluster-containers');
         const { default: Docker } = await import('dockerode');
         const env = runtimeEnv();

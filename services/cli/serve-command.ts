@@ -6,7 +6,7 @@ import { consoleApp } from '../console/console-app';
 import { ConsoleData } from '../console/console-data';
 import { OperatorAccounts, operatorsFile } from '../console/operator-accounts';
 import { consoleMetrics } from '../console-metrics';
-import { readStackState } from '../stack/embedded-stack';
+import { readStackState } from '../stack/stack-state';
 import type { ConsoleContext } from '../console-context';
 import { createConsoleServer } from '../webhook/console-server';
 import { pushSecretProblem } from '../webhook/push-signature';

@@ -17,7 +17,7 @@ import type { SessionManifest } from '../../workflows/session-types';
 import { CONTROL_QUEUE, nodeQueue, sessionWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
 import { queueHasWorker } from '../queue-workers';
-import { readStackState } from '../stack/embedded-stack';
+import { readStackState } from '../stack/stack-state';
 import { CliExit, EXIT, counted, printJson, say } from './cli-output';
 import { ProgressBar } from './progress-bar';
 import { exportSession, verifySession, type AuditDeps, type VerifyReport } from '../session-audit';

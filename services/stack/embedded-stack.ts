@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import { formatUnits, type Address } from 'viem';
+import { formatUnits } from 'viem';
 import { AnchorChain } from '../../chain/anchor-chain';
 import { EvmPayoutChain } from '../../chain/evm-payout-chain';
 import { anvilArgs, rpcChainId } from '../../chain/anvil';
@@ -15,6 +15,7 @@ import { redactUrl } from '../../repo/redact-url';
 import { devServerFlags } from './fleet-dynamic-config';
 import { ManagedProcess, portOpen, waitFor } from './managed-process';
 import { ensureObjectStore, objectStoreEnv, objectStoreReady, DEFAULT_BUCKET, type ObjectStoreState } from './object-store';
+import { type ChainState, type StackEngine, type StackState, readStackState, stackDir } from './stack-state';
 import { HOST, need, portFree } from './stack-ports';
 import { ensureChainKeyFile, ensureNodeKeyFile } from './node-key-file';
 import { ensurePayoutKeystore } from './payout-wallet';
@@ -23,9 +24,6 @@ import { ensureSearchAttributes } from './search-attribute-registry';
 import { describeTemporal } from './temporal-identity';
 import { ensureDatabases, ensureTemporalServer, FERRETDB_DATABASE } from './temporal-server';
 import { toolPaths } from './tool-paths';
-
-/** `dev`: Temporal's dev server and FerretDB on SQLite; `postgres`: Temporal's own server and FerretDB on the stack's PostgreSQL. */
-export type StackEngine = 'dev' | 'postgres';
 
 export interface StackOptions {
   dataDir: string;
@@ -72,58 +70,11 @@ export interface ComponentStatus {
   detail?: string;
 }
 
-/** The anchoring chain as `dev up` left it: where to send, what to call, which key signs. */
-export interface ChainState {
-  rpc: string;
-  chainId: number;
-  /** LucidAnchor's address. */
-  contract: Address;
-  /** The block it was deployed in, where an indexer starts. */
-  deployBlock: number;
-  /** The anchoring key (0x-hex, a 0400 file on tmpfs) that only the chain worker reads. */
-  keyFile: string;
-  /** The anchoring key's address, authorised on the contract. */
-  sender: Address;
-  embedded: boolean;
-  /** The test token and the payout routers, paying from the wallet whose keystore (and its password file) is here. */
-  payouts: PayoutProvision & { keystoreFile: string; passwordFile: string };
-}
-
 /** Six decimals: a million test dollars a batch at most, ten million in each router at every `dev up`. */
 const PAYOUT_BATCH_CAP = 1_000_000n * 10n ** 6n;
 const PAYOUT_FUND = 10_000_000n * 10n ** 6n;
 
-export interface StackState {
-  namespace: string;
-  /** Absent in states written before there was a choice: the dev server. */
-  engine?: StackEngine;
-  /** The postgres engine's PostgreSQL (`postgres://user@host:port`, trust auth on loopback: no secret). */
-  postgresUrl?: string;
-  temporalAddress: string;
-  temporalUi?: string;
-  mongoUrl: string;
-  /** host:port of the embedded registry that images are pushed to and clusters pull from. */
-  registry: string;
-  repoUrl?: string;
-  dataDir: string;
-  workers: string[];
-  /** Node workers' key files (on tmpfs), for the session commands on this machine. */
-  nodes?: Record<string, { keyFile: string }>;
-  chain?: ChainState;
-  /** Where node workers replicate sealed chunks; absent when no object store was started or named. */
-  objectStore?: ObjectStoreState;
-}
-
 export const CONSOLE_PORT = 8780;
-
-export function stackDir(dataDir: string): string {
-  return path.join(dataDir, 'stack');
-}
-
-export function readStackState(dataDir: string): StackState | undefined {
-  const file = path.join(stackDir(dataDir), 'stack.json');
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as StackState) : undefined;
-}
 
 function proc(dataDir: string, name: string): ManagedProcess {
   return new ManagedProcess(name.replace(':', '-'), stackDir(dataDir));

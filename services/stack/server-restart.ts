@@ -1,4 +1,5 @@
-import { type StackOptions, stackDir, upStack } from './embedded-stack';
+import { type StackOptions, upStack } from './embedded-stack';
+import { stackDir } from './stack-state';
 import { ManagedProcess, sleep } from './managed-process';
 
 /** The stack's servers a fault can take down and the stack brings back. */

@@ -4,7 +4,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { buildBatchTree, sessionLeaf } from '../../anchoring/batch-tree';
 import { AnchorChain } from '../../chain/anchor-chain';
 import { readChainKeyFile } from '../../chain/chain-key';
-import { readStackState, stackDir, type ChainState } from '../../services/stack/embedded-stack';
+import { readStackState, stackDir, type ChainState } from '../../services/stack/stack-state';
 import { portOpen } from '../../services/stack/managed-process';
 import { readKeystore } from '../../wallet/keystore';
 import { FleetHarness } from '../support/fleet-harness';

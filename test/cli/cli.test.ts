@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { SampleCluster } from '../../demo/sample-fleet';
 import { toolPaths } from '../../services/stack/tool-paths';
 import { sampleFleetFiles } from '../../demo/sample-fleet';
-import { stackDir } from '../../services/stack/embedded-stack';
+import { stackDir } from '../../services/stack/stack-state';
 import { ManagedProcess, portOpen } from '../../services/stack/managed-process';
 import { FleetHarness } from '../support/fleet-harness';
 

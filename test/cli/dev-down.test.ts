@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SampleCluster } from '../../demo/sample-fleet';
-import { stackDir } from '../../services/stack/embedded-stack';
+import { stackDir } from '../../services/stack/stack-state';
 import { FleetHarness } from '../support/fleet-harness';
 
 const CLUSTER: SampleCluster = { id: 'dd-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };

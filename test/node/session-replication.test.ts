@@ -8,7 +8,7 @@ import { leafHash } from '../../sessions/merkle-tree';
 import { ReplicationStore } from '../../stores/replication-store';
 import { nodeStorePaths } from '../../sessions/node-store-paths';
 import { ReplicaLog } from '../../sessions/replica-log';
-import { stackDir } from '../../services/stack/embedded-stack';
+import { stackDir } from '../../services/stack/stack-state';
 import { ManagedProcess } from '../../services/stack/managed-process';
 import { ensureObjectStore, objectStoreEnv, type ObjectStoreState } from '../../services/stack/object-store';
 import type { SessionManifest, SessionResult } from '../../workflows/session-types';

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { PROJECT_ROOT } from '../../config/runtime-env';
-import type { ChainState, StackEngine } from '../../services/stack/embedded-stack';
+import type { ChainState, StackEngine } from '../../services/stack/stack-state';
 
 /** The one Temporal dev server, FerretDB and registry of a test run, started by global-setup. */
 export interface TestStack {
