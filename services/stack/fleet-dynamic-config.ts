@@ -8,9 +8,8 @@
  * limit exceeded" from matching on 5,691 polls; with these, 7.6 CPU s and none.
  */
 export const FLEET_DYNAMIC_CONFIG: Readonly<Record<string, number>> = Object.freeze({
-  // Concurrent long polls per namespace: the default 1,200 stops a fleet of a few hundred; 20,000 refused polls of a
-  // fleet of 10,000 ("namespace concurrent poller limit exceeded"), whose re-polls overlap their expiring ones.
-  'frontend.namespaceCount': 50000,
+  // Concurrent long polls per namespace: the default 1,200 stops a fleet of a few hundred.
+  'frontend.namespaceCount': 20000,
   // One partition per queue: with the default four, a queue's single poller waits on one partition while its task
   // lands on another until matching forwards it, and every queue costs four times the matching work.
   'matching.numTaskqueueReadPartitions': 1,
