@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     `  console           http://127.0.0.1:${CONSOLE_PORT}/  sign in as demo, password ${demoPassword} (role approver)`,
     `  Temporal UI       ${ui}`,
     `  rollouts          ${id1}\n                    ${id2}`,
-    '                    (each reconcile is a child workflow: reconcile-<cluster>-<sha>)',
+    '                    (each wave a rolloutWave child, its clusters in rolloutBatch children: one applyCommit activity per cluster)',
     `  session           session-${recorded.sessionId}: 3 s of a virtual display recorded on ${DEV_NODE},`,
     `                    ${counted(recorded.chunks, 'sealed chunk')}, Merkle root ${recorded.root.slice(0, 16)}…`,
     `  anchored          batch ${anchored.batchId.slice(0, 18)}… in tx ${anchored.txHash.slice(0, 18)}…, block ${anchored.blockNumber}`,
