@@ -47,22 +47,21 @@ export function gitCommitPreparer(ctx: GitPreparerContext): CommitPreparer {
   const treesDir = path.join(ctx.stateDir, 'trees');
   const renderedFile = (sha: string) => path.join(ctx.stateDir, 'rendered', `${sha}.json`);
 
-  async function tree(sha: string): Promise<string> {
-    await mirror.fetchAndResolve(sha);
-    return mirror.materialize(sha, treesDir);
+  /** The commit in the mirror and its tree checked out: what both fetch and prepare start from. */
+  async function checkedOut(sha: string): Promise<{ info: CommitInfo; dir: string }> {
+    const info = await mirror.fetchAndResolve(sha);
+    return { info, dir: await mirror.materialize(info.sha, treesDir) };
   }
 
   return {
     renderedFile,
 
     async fetch(sha) {
-      const info = await mirror.fetchAndResolve(sha);
-      await mirror.materialize(info.sha, treesDir);
-      return info;
+      return (await checkedOut(sha)).info;
     },
 
     async prepare(commit) {
-      const dir = await tree(commit);
+      const { dir } = await checkedOut(commit);
       // The cluster runs the gates itself: it trusts the repo's history and the registry's signatures, not the console.
       const { fleet, gates, images } = await checkCommitGates({
         gitDir: mirror.mirrorDir,
