@@ -92,9 +92,11 @@ function remoteCopies(m: SessionManifest, deps: AuditDeps): RemoteCopy[] {
   }
   for (const r of m.replicas ?? []) {
     if (r.kind !== 'peer') continue;
-    if (!deps.peerKey) throw new Error(`session ${m.sessionId}: ${replicaName(r)} holds a copy, but no chunk-host key is set (LUCID_CHUNK_HOST_KEY_FILE) to read it with`);
-    const peer = new PeerChunks(r.nodeId, r.host, deps.peerKey, 'lucid-cli');
-    copies.push({ name: replicaName(r), where: (l) => peer.where(l), get: (l) => peer.get(l), listed: true });
+    const key = deps.peerKey;
+    const peer = key && new PeerChunks(r.nodeId, r.host, key, 'lucid-cli');
+    // Without the key only a read that needs the peer fails: a session whose own copies are good verifies all the same.
+    const noKey = () => Promise.reject(new Error(`session ${m.sessionId}: ${replicaName(r)} holds a copy, but no chunk-host key (LUCID_CHUNK_HOST_KEY_FILE) is set to read it with`));
+    copies.push({ name: replicaName(r), where: (l) => `${replicaName(r)}/chunks/${l}`, get: (l) => (peer ? peer.get(l) : noKey()), listed: true });
   }
   return copies;
 }

@@ -170,10 +170,13 @@ export function createNodeActivities(ctx: NodeWorkerContext) {
      */
     async holdPeerCopies(input: { sessionId: string; origin: string; host: string }): Promise<PeerProgress> {
       const { sessionId, origin } = input;
+      if (!ctx.peers.url) {
+        throw ApplicationFailure.nonRetryable(`node ${ctx.nodeId} runs no chunk host (LUCID_CHUNK_HOST_LISTEN): it could not serve copies held for ${origin} back`);
+      }
       const source = peerSource(origin, input.host);
       const log = new ReplicaLog(ctx.journalDir, sessionId, `held-for-${origin}`);
       const done = log.leaves();
-      const progress = { host: ctx.peers.url!, journaled: 0, replicated: 0, written: 0 };
+      const progress = { host: ctx.peers.url, journaled: 0, replicated: 0, written: 0 };
       const context = `node ${ctx.nodeId}, holding session ${sessionId} for ${origin}`;
       let leaves: string[];
       try {

@@ -49,6 +49,9 @@ async function manifest(sessionId: string): Promise<SessionManifest> {
 async function repairRun(): Promise<RepairSummary> {
   const schedule = h.client.schedule.getHandle(REPLICA_REPAIR_SCHEDULE_ID);
   const before = new Set((await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+  // A Schedule names its run by the start time to the second: a trigger in the second the last run started in would
+  // reuse that id and start nothing.
+  await new Promise((r) => setTimeout(r, 1050 - (Date.now() % 1000)));
   await schedule.trigger();
   const workflowId = await eventually('the repair run started', async () =>
     (await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => !before.has(id)));
