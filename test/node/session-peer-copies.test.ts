@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,12 +10,13 @@ import { leafHash } from '../../sessions/merkle-tree';
 import { nodeStorePaths } from '../../sessions/node-store-paths';
 import { stackDir } from '../../services/stack/stack-state';
 import { ManagedProcess } from '../../services/stack/managed-process';
+import { ReplicationStore } from '../../stores/replication-store';
 import { ensureObjectStore, objectStoreEnv, type ObjectStoreState } from '../../services/stack/object-store';
 import { ensureReplicaRepairSchedule } from '../../triggers/schedules';
 import type { RepairSummary } from '../../workflows/replication-types';
 import type { SessionManifest, SessionResult } from '../../workflows/session-types';
 import { nodeQueue, REPLICA_REPAIR_SCHEDULE_ID } from '../../workflows/task-queues';
-import { eventually } from '../anchoring/anchor-fixtures';
+import { eventually, kill9 } from '../anchoring/anchor-fixtures';
 import { FleetHarness } from '../support/fleet-harness';
 
 let h: FleetHarness;
@@ -25,12 +27,15 @@ let keyDir: string;
 let key: Buffer;
 /** What the CLI reads with: the object store, the chunk-host key, and the origin's own chunk store. */
 let cliEnv: NodeJS.ProcessEnv;
+let peerWorker: ChildProcess;
+let peerVars: NodeJS.ProcessEnv;
 
 const OFFSET = Number(process.env.LUCID_TEST_PORT_OFFSET ?? 0) + (process.env.LUCID_ENGINE === 'postgres' ? 50 : 0);
 // Apart from session-replication's MinIO (19000 + offset), should both run in one jest run.
 const S3_PORT = 19010 + OFFSET;
 const ORIGIN = 'n-origin';
 const PEER = 'n-peer';
+const SERVE_PORT = 18796 + OFFSET;
 const HOST = { [ORIGIN]: `http://127.0.0.1:${18810 + OFFSET}`, [PEER]: `http://127.0.0.1:${18811 + OFFSET}` };
 
 function originStore(): string {
@@ -39,6 +44,10 @@ function originStore(): string {
 
 function heldFile(leaf: string): string {
   return path.join(nodeStorePaths(h.dataDir, PEER).held, leaf.slice(0, 2), leaf);
+}
+
+async function metrics(): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${SERVE_PORT}/metrics`)).text();
 }
 
 async function manifest(sessionId: string): Promise<SessionManifest> {
@@ -74,10 +83,12 @@ beforeAll(async () => {
   h.spawnWorker('node', ORIGIN, {
     ...common, LUCID_CHUNK_STORE: originStore(), LUCID_CHUNK_HOST_LISTEN: HOST[ORIGIN].slice(7), LUCID_PEERS: `${ORIGIN},${PEER}`, LUCID_PEER_COPIES: '1',
   });
-  h.spawnWorker('node', PEER, { ...common, LUCID_CHUNK_STORE: path.join(h.dataDir, 'peer-chunks'), LUCID_CHUNK_HOST_LISTEN: HOST[PEER].slice(7) });
+  peerVars = { ...common, LUCID_CHUNK_STORE: path.join(h.dataDir, 'peer-chunks'), LUCID_CHUNK_HOST_LISTEN: HOST[PEER].slice(7) };
+  peerWorker = h.spawnWorker('node', PEER, peerVars);
   await h.untilServed(nodeQueue(ORIGIN));
   await h.untilServed(nodeQueue(PEER));
   cliEnv = { ...s3env, LUCID_CHUNK_HOST_KEY_FILE: keyFile, LUCID_CHUNK_STORE: originStore() };
+  await h.serve(SERVE_PORT, { LUCID_WEBHOOK_SECRET: 'x'.repeat(32) });
 });
 afterAll(async () => {
   bucket?.close();
@@ -180,5 +191,26 @@ describe('peer copies: a replication factor of one S3 copy and one other node\'s
     const signed = await get(signRequest(key, 'GET', urlPath, 'lucid-test'));
     expect(signed.status).toBe(200);
     expect(leafHash(Buffer.from(await signed.arrayBuffer())).toString('hex')).toBe(leaf);
+  });
+
+  it('the peer away during a recording: the origin\'s lag shows on /metrics until the peer is back and holds every chunk', async () => {
+    await kill9(peerWorker);
+    const out = await h.cli(['session', 'record', '--node', ORIGIN, '--seconds', '3', '--json'], cliEnv);
+    expect(out.code).toBe(0);
+    const rec = JSON.parse(out.stdout) as SessionResult;
+    const lag = `lucid_replication_lag_chunks{node="${ORIGIN}"} ${rec.chunks}`;
+    await eventually('the lag of the peer copy on /metrics', async () => (await metrics()).includes(lag), 180_000);
+    const state = (await new ReplicationStore(h.db).get(rec.sessionId))!;
+    expect(state).toMatchObject({ nodeId: ORIGIN, journaled: rec.chunks, replicated: 0, done: false });
+    expect(state.failure).toMatch(new RegExp(`^peer ${PEER}, holding session ${rec.sessionId} for ${ORIGIN}: `));
+    expect((await manifest(rec.sessionId)).replicas).toBeUndefined();
+    // The S3 copy went on meanwhile.
+    for (const c of (await manifest(rec.sessionId)).chunks) expect(leafHash((await bucket.get(c.leaf))!).toString('hex')).toBe(c.leaf);
+
+    peerWorker = h.spawnWorker('node', PEER, peerVars);
+    const replicas = await eventually('both copies listed once the peer is back', async () => ((await manifest(rec.sessionId)).replicas?.length === 2 ? (await manifest(rec.sessionId)).replicas : undefined), 180_000);
+    expect(replicas).toEqual([expect.objectContaining({ kind: 's3', chunks: rec.chunks }), expect.objectContaining({ kind: 'peer', nodeId: PEER, chunks: rec.chunks })]);
+    for (const c of (await manifest(rec.sessionId)).chunks) expect(leafHash(fs.readFileSync(heldFile(c.leaf))).toString('hex')).toBe(c.leaf);
+    expect(await metrics()).not.toContain(`lucid_replication_lag_chunks{node="${ORIGIN}"}`);
   });
 });
