@@ -66,7 +66,7 @@ export async function checkCommitGates(args: {
   passed('config', `${fleet.clusters.size} cluster(s): schemas, profiles and services allowed`);
   // Containers cannot take the Pi: policies/runtime.yaml, judged before anything else is fetched.
   checkRuntimeGate(args.treeDir, fleet);
-  passed('runtime', 'no container may take the host');
+  passed('runtime', 'container privileges, mounts and egress within the runtime policy');
   const optOut = loadInsecureOptOut(args.treeDir);
   const policy = await imagePolicyAt(args.gitDir, args.sha, args.treeDir, fleet.limits, optOut);
   const insecure = [...(optedOut ? ['unsignedCommits' as const] : []), ...(policy ? [] : ['unpinnedImages' as const])];
