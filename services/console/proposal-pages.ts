@@ -38,7 +38,7 @@ export function newProposalPage(page: PageContext, o: ProposalFormOptions): stri
   const waveOptions = `<option value="">(unchanged)</option>${o.waves.map((w) => `<option value="${esc(w)}">${esc(w)}</option>`).join('')}`;
   const serviceOptions = o.services.map((s) => `<option value="${esc(s.name)}">${esc(s.name)} (${esc(s.image)})</option>`).join('');
   const cluster = `<section aria-labelledby="change-cluster"><h2 id="change-cluster">Change a cluster</h2>
-<form method="post" action="/api/proposals" class="signin">${hidden('cluster')}
+<form method="post" action="/api/proposals" class="propose">${hidden('cluster')}
 ${field('c-title', 'Title', '<input id="c-title" name="title" required maxlength="120">')}
 ${field('c-cluster', 'Cluster', `<select id="c-cluster" name="cluster">${clusterOptions}</select>`)}
 ${field('c-wave', 'Wave', `<select id="c-wave" name="wave">${waveOptions}</select>`)}
@@ -46,7 +46,7 @@ ${field('c-profiles', 'Profiles', '<input id="c-profiles" name="profiles" aria-d
 ${field('c-labels', 'Labels', '<input id="c-labels" name="labels" aria-describedby="c-labels-help">', 'key=value pairs, such as site=lab hardware=pi5, replacing all labels; empty: unchanged')}
 <button type="submit">Propose</button></form></section>`;
   const image = `<section aria-labelledby="change-image"><h2 id="change-image">Change a service's image</h2>
-<form method="post" action="/api/proposals" class="signin">${hidden('image')}
+<form method="post" action="/api/proposals" class="propose">${hidden('image')}
 ${field('i-title', 'Title', '<input id="i-title" name="title" required maxlength="120">')}
 ${field('i-service', 'Service', `<select id="i-service" name="service">${serviceOptions}</select>`)}
 ${field('i-image', 'Image', '<input id="i-image" name="image" required aria-describedby="i-image-help">', 'pinned by digest: registry/repository@sha256:…')}
@@ -76,6 +76,11 @@ function proposalActions(page: PageContext, p: Proposal): string {
   return own.length ? `<section aria-labelledby="actions"><h2 id="actions">Actions</h2><div class="actions">${own.join('')}</div></section>` : '';
 }
 
+function refusal(p: Proposal): string {
+  const failed = p.gates.find((g) => g.verdict === 'refused');
+  return failed ? `<p class="error">Cannot be merged: the ${esc(failed.gate)} gate refused this commit.</p>` : '';
+}
+
 export function proposalPage(page: PageContext, p: Proposal): string {
   const gates = p.gates.map((g) => `<tr><th scope="row">${esc(g.gate)}</th><td>${badge(g.verdict)}</td><td>${esc(g.detail)}</td></tr>`).join('');
   const approvals = p.approvals.length
@@ -90,7 +95,7 @@ export function proposalPage(page: PageContext, p: Proposal): string {
 <dl><dt>Proposed by</dt><dd>${esc(p.proposer)} at <time datetime="${esc(p.createdAt)}">${esc(p.createdAt)}</time></dd><dt>Change</dt><dd>${esc(describeChange(p.change))}</dd>
 <dt>Branch</dt><dd><code>${esc(p.branch)}</code></dd><dt>Commit</dt><dd>${short(p.commit)}</dd><dt>Base</dt><dd>${short(p.base)}</dd></dl>
 ${proposalActions(page, p)}
-<section aria-labelledby="gates"><h2 id="gates">Gates</h2><div class="scroll"><table><caption class="sr">Gate verdicts of ${short(p.commit)}</caption>
+<section aria-labelledby="gates"><h2 id="gates">Gates</h2>${refusal(p)}<div class="scroll"><table class="gates"><caption class="sr">Gate verdicts of ${short(p.commit)}</caption>
 <thead><tr><th scope="col">Gate</th><th scope="col">Verdict</th><th scope="col">Detail</th></tr></thead><tbody>${gates}</tbody></table></div></section>
 <section aria-labelledby="approvals"><h2 id="approvals">Approvals</h2>${approvals}</section>
 <section aria-labelledby="diff"><h2 id="diff">Diff</h2>${diffBlock(p.diff)}</section>`,

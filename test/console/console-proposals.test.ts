@@ -216,6 +216,14 @@ describe('proposals in Chromium', () => {
     await expect(bob.page.getByRole('table', { name: 'Proposals' }).locator('tbody tr').count()).resolves.toBe(4);
     await expect(bob.page.getByRole('link', { name: 'New proposal' }).count()).resolves.toBe(0);
     await screenshot(bob.page, 'proposals');
+    const phone = await signedIn(browser, BASE, 'bob', PASSWORDS.bob, { width: 390, height: 844 });
+    for (const [url, name] of [['/proposals/1', 'proposal-phone'], ['/proposals/2', 'proposal-refused-phone']]) {
+      await phone.page.goto(`${BASE}${url}`);
+      // Nothing wider than the screen: the diff scrolls inside its own box.
+      expect(await phone.page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+      await screenshot(phone.page, name!);
+    }
+    await phone.context.close();
     expect((await bob.page.request.get(`${BASE}/proposals/new`)).status()).toBe(403);
     const propose = await post(bob.page, '/api/proposals', { title: 'a viewer tries', kind: 'cluster', cluster: 'pr-a', wave: 'core' });
     expect(propose).toEqual({ status: 403, body: { error: { field: 'role', reason: "viewer 'bob' may not propose a change: that needs the operator role" } } });
