@@ -110,7 +110,7 @@ export function consoleApp(opts: ConsoleAppOptions): ConsoleHandler {
         const cleared = cookie(SESSION_COOKIE, '', 0);
         return form ? redirect('/signin', cleared) : { ...json(200, { signedOut: true }), headers: { 'set-cookie': cleared } };
       }
-      const proposed = await proposals?.post(path, session.operator, body, form);
+      const proposed = await proposals?.post(path, page, body, form);
       if (proposed) return proposed;
       const action = ACTION_PATH.exec(path);
       if (!action) return undefined;

@@ -30,7 +30,7 @@ function field(id: string, label: string, input: string, help?: string): string 
   return `<label for="${id}">${label}</label>${input}${help ? `<span id="${id}-help" class="help">${esc(help)}</span>` : ''}`;
 }
 
-export function newProposalPage(page: PageContext, o: ProposalFormOptions): string {
+export function newProposalPage(page: PageContext, o: ProposalFormOptions, error?: string): string {
   const hidden = (kind: string) => `<input type="hidden" name="csrf" value="${esc(page.csrf)}"><input type="hidden" name="kind" value="${kind}">`;
   const clusterOptions = o.clusters
     .map((c) => `<option value="${esc(c.id)}">${esc(c.id)} (wave ${esc(c.wave)}; ${esc(c.profiles.join(', '))})</option>`)
@@ -51,7 +51,16 @@ ${field('i-title', 'Title', '<input id="i-title" name="title" required maxlength
 ${field('i-service', 'Service', `<select id="i-service" name="service">${serviceOptions}</select>`)}
 ${field('i-image', 'Image', '<input id="i-image" name="image" required aria-describedby="i-image-help">', 'pinned by digest: registry/repository@sha256:…')}
 <button type="submit">Propose</button></form></section>`;
-  return layout('New proposal', `<p>Made on the head of the followed branch, ${short(o.base)}, as a commit of your own on a proposal branch; the gates run on it at once.</p>${cluster}${image}`, page, 'proposals');
+  const env = `<section aria-labelledby="change-env"><h2 id="change-env">Change a cluster's .env value</h2>
+<form method="post" action="/api/proposals" class="propose">${hidden('env')}
+${field('e-title', 'Title', '<input id="e-title" name="title" required maxlength="120">')}
+${field('e-cluster', 'Cluster', `<select id="e-cluster" name="cluster">${clusterOptions}</select>`)}
+${field('e-key', 'Variable', '<input id="e-key" name="key" required autocomplete="off">')}
+${field('e-value', 'Value', '<input id="e-value" name="value" autocomplete="off" aria-describedby="e-value-help">', 'literal, no spaces; never a secret: those stay enc:sops')}
+<button type="submit">Propose</button></form></section>`;
+  const refused = error ? `<p class="error" role="alert">Not proposed: ${esc(error)}</p>` : '';
+  const intro = `${refused}<p>Made on the head of the followed branch, ${short(o.base)}, as a commit of your own on a proposal branch; the gates run on it at once.</p>`;
+  return layout('New proposal', intro + cluster + image + env, page, 'proposals');
 }
 
 function diffBlock(diff: string): string {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { ProposalRefused } from '../../repo/proposal-branch';
-import type { Reply } from '../webhook/http-reply';
-import { json } from '../webhook/http-reply';
+import { json, type Reply } from '../webhook/http-reply';
 import { RequestError, html, parse, redirect } from './console-app';
 import type { PageContext } from './console-pages';
 import { mayAct, type OperatorAccount, type Role } from './operator-accounts';
@@ -38,12 +37,19 @@ export function proposalRoutes(proposals: Proposals) {
     return api ? json(200, p) : html(200, proposalPage(page, p));
   };
 
-  const post = async (path: string, operator: OperatorAccount, body: unknown, form: boolean): Promise<Reply | undefined> => {
+  const post = async (path: string, page: PageContext, body: unknown, form: boolean): Promise<Reply | undefined> => {
+    const { operator } = page;
     if (path === '/api/proposals') {
       need(operator, 'operator', 'propose a change');
-      const { title, change } = parse(proposalFormSchema, body);
-      const p = await refusals(() => proposals.propose(operator.name, title, change));
-      return form ? redirect(`/proposals/${p.id}`) : json(201, p);
+      try {
+        const { title, change } = parse(proposalFormSchema, body);
+        const p = await refusals(() => proposals.propose(operator.name, title, change));
+        return form ? redirect(`/proposals/${p.id}`) : json(201, p);
+      } catch (err) {
+        // From the form, the form again with the reason, rather than the API's JSON.
+        if (!form || !(err instanceof RequestError)) throw err;
+        return html(err.status, newProposalPage(page, await proposals.formOptions(), `${err.field}: ${err.reason}`));
+      }
     }
     const action = ACTION.exec(path);
     if (!action) return undefined;

@@ -5,7 +5,7 @@ import { ProposalRefused, branchHead, commitProposal, fastForward } from '../../
 import { ProposalStore, type GateVerdict, type Proposal } from '../../stores/proposal-store';
 import { COMMIT_GATES, type CommitGate } from '../../supply-chain/commit-gates';
 import type { ConsoleContext } from '../console-context';
-import { applyChange, describeChange, fileOf, type ProposalChange } from './proposal-changes';
+import { applyChange, describeChange, type ProposalChange } from './proposal-changes';
 
 /** What the new-proposal form offers: the fleet as main has it. */
 export interface ProposalFormOptions {
@@ -78,9 +78,12 @@ export class Proposals {
     const mirror = this.ctx.mirror();
     await mirror.fetch();
     const base = await branchHead(mirror, this.opts.branch);
-    const file = fileOf(change);
-    const text = await new CommitReads(mirror.mirrorDir).at(base, ['show', '--end-of-options', `${base}:${file}`]);
-    const files = { [file]: applyChange(change, text, base) };
+    const reads = new CommitReads(mirror.mirrorDir);
+    const read = (file: string) =>
+      reads.at(base, ['show', '--end-of-options', `${base}:${file}`]).catch(() => {
+        throw new ProposalRefused('file', `${file} is not in the config repo at ${base.slice(0, 12)}`);
+      });
+    const files = await applyChange(change, read, base);
     const store = await this.store();
     const id = await store.nextId();
     const branch = `proposals/${id}`;

@@ -85,7 +85,7 @@ describe('proposals in Chromium', () => {
     const ada = await as('ada');
     await ada.page.getByRole('link', { name: 'Proposals' }).click();
     await ada.page.getByRole('link', { name: 'New proposal' }).click();
-    const form = ada.page.getByRole('region', { name: 'Change a cluster' });
+    const form = ada.page.getByRole('region', { name: 'Change a cluster', exact: true });
     await form.getByLabel('Title').fill('Move pr-b to the canary wave');
     await form.getByLabel('Cluster').selectOption('pr-b');
     await form.getByLabel('Wave').selectOption('canary');
@@ -210,7 +210,7 @@ describe('proposals in Chromium', () => {
     for (const c of [cy, ada, dee]) await c.context.close();
   });
 
-  it('a viewer can read proposals but not propose, approve or merge; an operator cannot approve; a POST without the CSRF token is refused', async () => {
+  it('a viewer can read proposals but not propose, approve or merge; an operator cannot merge; a POST without the CSRF token is refused; .env values but not secrets', async () => {
     const bob = await as('bob');
     await bob.page.goto(`${BASE}/proposals`);
     await expect(bob.page.getByRole('table', { name: 'Proposals' }).locator('tbody tr').count()).resolves.toBe(4);
@@ -240,6 +240,36 @@ describe('proposals in Chromium', () => {
     expect(bad).toEqual({ status: 409, body: { error: { field: 'cluster', reason: expect.stringMatching(/^'zz' is not in clusters\/clusters.yaml at [0-9a-f]{12}$/) } } });
     const list = (await (await ada.page.request.get(`${BASE}/api/proposals`)).json()) as Proposal[];
     expect(list.map((p) => p.id)).toEqual([4, 3, 2, 1]);
+
+    // A .env value is proposed like the rest; a secret's variable is refused before anything is committed.
+    const branches = async () => (await simpleGit(h.repo.bareDir).raw(['branch', '--list', 'proposals/*'])).split('\n').filter(Boolean).length;
+    const secret = await post(ada.page, '/api/proposals', { title: 'a key in clear', kind: 'env', cluster: 'pr-b', key: 'S3_ACCESS_KEY', value: 'hunter2' });
+    expect(secret).toEqual({
+      status: 409,
+      body: { error: { field: 'key', reason: 'S3_ACCESS_KEY is a secret (enc:sops in .env, its value in secrets/<id>.enc.yaml): it is not proposed as an .env value' } },
+    });
+    expect(await branches()).toBe(4);
+    await ada.page.goto(`${BASE}/proposals/new`);
+    const form = ada.page.getByRole('region', { name: "Change a cluster's .env value" });
+    await form.getByLabel('Title').fill('a secret in clear');
+    await form.getByLabel('Cluster').selectOption('pr-b');
+    await form.getByLabel('Variable').fill('S3_SECRET_KEY');
+    await form.getByLabel('Value').fill('hunter2');
+    await form.getByRole('button', { name: 'Propose' }).click();
+    await expect(ada.page.getByRole('alert').textContent()).resolves.toBe(
+      'Not proposed: key: S3_SECRET_KEY is a secret (enc:sops in .env, its value in secrets/<id>.enc.yaml): it is not proposed as an .env value',
+    );
+    await screenshot(ada.page, 'proposal-secret-refused');
+    expect(await branches()).toBe(4);
+    await form.getByLabel('Title').fill('pr-b on mainnet');
+    await form.getByLabel('Cluster').selectOption('pr-b');
+    await form.getByLabel('Variable').fill('TRON_MODE');
+    await form.getByLabel('Value').fill('mainnet');
+    await form.getByRole('button', { name: 'Propose' }).click();
+    await ada.page.waitForURL(`${BASE}/proposals/5`);
+    expect((await gateRows(ada.page)).map((r) => r.split(' | ')[1])).toEqual(['passed', 'passed', 'passed', 'passed']);
+    await expect(ada.page.getByRole('region', { name: 'Diff' }).textContent()).resolves.toMatch(/-TRON_MODE=shasta\n\+TRON_MODE=mainnet/);
+    expect(await branches()).toBe(5);
     await ada.context.close();
   });
 });
