@@ -7,6 +7,9 @@ import { DEFAULT_LIMITS, limitOf, type Limits } from './limits';
 const PLANES = ['ops', 'chain', 'wallet'] as const;
 /** Secrets are never in .env: they are SOPS references resolved on the cluster. */
 const sopsRef = z.literal('enc:sops', { error: "must be 'enc:sops' (secrets live in secrets/<id>.enc.yaml)" });
+/** The variables that hold secrets: in .env only as the reference `enc:sops`, never a value. */
+export const SECRET_ENV_KEYS = ['S3_ACCESS_KEY', 'S3_SECRET_KEY', 'LEDGER_PUBKEYS'] as const;
+const secretRefs = Object.fromEntries(SECRET_ENV_KEYS.map((k) => [k, sopsRef.optional()]));
 
 /** The SPEC-4 env template (clusters/<id>/.env). Unknown keys pass: services may read their own. */
 const clusterEnvSchema = z.looseObject({
@@ -30,9 +33,7 @@ const clusterEnvSchema = z.looseObject({
     .optional(),
   TRON_MODE: z.enum(['shasta', 'mainnet'], { error: "must be 'shasta' or 'mainnet'" }).optional(),
   S3_ENDPOINT: z.string().min(1).optional(),
-  S3_ACCESS_KEY: sopsRef.optional(),
-  S3_SECRET_KEY: sopsRef.optional(),
-  LEDGER_PUBKEYS: sopsRef.optional(),
+  ...secretRefs,
 });
 
 export type ClusterEnv = Record<string, string>;

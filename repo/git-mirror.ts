@@ -71,6 +71,24 @@ export class GitMirror {
     await this.remoteGit(this.mirrorDir).fetch(['--prune', '--quiet', 'origin']);
   }
 
+  /**
+   * Pushes `<sha>:refs/heads/<branch>` from a repository sharing the mirror's objects, never forced: the
+   * remote refuses anything but a new branch or a fast-forward. Resolves false when it refused.
+   */
+  async push(fromDir: string, sha: string, branch: string): Promise<boolean> {
+    fullSha('commit', sha);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/.test(branch) || branch.includes('..')) {
+      throw new InvalidInputError('branch', JSON.stringify(branch), 'must be letters, digits, dots, dashes and slashes');
+    }
+    try {
+      await this.remoteGit(fromDir).raw(['push', '--quiet', '--', this.repoUrl, `${sha}:refs/heads/${branch}`]);
+      return true;
+    } catch (err) {
+      if (/\[rejected\]|non-fast-forward|fetch first/.test((err as Error).message)) return false;
+      throw err;
+    }
+  }
+
   /** Resolves a sha (full or short) or, with no ref, the head of the default branch. */
   async resolve(ref?: string): Promise<CommitInfo> {
     const want = ref === undefined ? 'HEAD' : commitRef('commit', ref);

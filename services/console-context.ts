@@ -6,7 +6,7 @@ import { GitMirror } from '../repo/git-mirror';
 import { pruneTrees } from '../repo/tree-pruning';
 import { ClusterStore } from '../stores/cluster-store';
 import { RolloutStore } from '../stores/rollout-store';
-import { checkCommitGates } from '../supply-chain/commit-gates';
+import { checkCommitGates, type CommitGate } from '../supply-chain/commit-gates';
 import type { ImageVerdict } from '../supply-chain/image-gate';
 import { chainEndpoint, requireChainEndpoint, type ChainEndpoint } from '../config/chain-config';
 import { loadFleetConfig, type FleetConfig } from '../config/fleet-config';
@@ -105,9 +105,12 @@ export class ConsoleContext {
   }
 
   /** Every gate the rollout and the clusters apply, image gates included: before anything is started. */
-  async gatedAt(ref?: string): Promise<{ commit: CommitInfo; fleet: FleetConfig; gates: GateSummary; images: ImageVerdict[] }> {
+  async gatedAt(
+    ref?: string,
+    passed?: (gate: CommitGate, note: string) => void,
+  ): Promise<{ commit: CommitInfo; fleet: FleetConfig; gates: GateSummary; images: ImageVerdict[] }> {
     const { commit, gitDir, tree, dir } = await this.treeAt(ref);
-    const gated = await checkCommitGates({ gitDir, sha: commit.sha, treeDir: tree, cacheDir: path.join(dir, 'image-verdicts') });
+    const gated = await checkCommitGates({ gitDir, sha: commit.sha, treeDir: tree, cacheDir: path.join(dir, 'image-verdicts'), passed });
     return { commit, ...gated };
   }
 

@@ -38,6 +38,10 @@ async function imagePolicyAt(
   throw new ConfigError(file, '(file)', MISSING_IMAGE_POLICY);
 }
 
+/** The gates of checkCommitGates, in the order a commit meets them; the first refusal ends the check. */
+export const COMMIT_GATES = ['signature', 'config', 'runtime', 'images'] as const;
+export type CommitGate = (typeof COMMIT_GATES)[number];
+
 /**
  * Every gate a commit passes before anything changes (SPEC-3 M4/M5/M9): the
  * commit's signature, the config schemas and profile/service allow-lists, and
@@ -52,17 +56,24 @@ export async function checkCommitGates(args: {
   cacheDir: string;
   /** Set: gate only this cluster's images (the config is still validated as a whole). */
   clusterId?: string;
+  /** Told of each gate as it passes, with what it found: the console shows a proposal's gates one by one. */
+  passed?: (gate: CommitGate, note: string) => void;
 }): Promise<{ fleet: FleetConfig; gates: GateSummary; images: ImageVerdict[] }> {
+  const passed = args.passed ?? (() => undefined);
   const { signer, optedOut } = await verifyCommitSignature(args.gitDir, args.sha);
+  passed('signature', signer ? `signed by ${signer}` : `NOT checked: ${OPT_OUT_FILE} opts out (unsignedCommits)`);
   const fleet = loadFleetConfig(args.treeDir);
+  passed('config', `${fleet.clusters.size} cluster(s): schemas, profiles and services allowed`);
   // Containers cannot take the Pi: policies/runtime.yaml, judged before anything else is fetched.
   checkRuntimeGate(args.treeDir, fleet);
+  passed('runtime', 'container privileges, mounts and egress within the runtime policy');
   const optOut = loadInsecureOptOut(args.treeDir);
   const policy = await imagePolicyAt(args.gitDir, args.sha, args.treeDir, fleet.limits, optOut);
   const insecure = [...(optedOut ? ['unsignedCommits' as const] : []), ...(policy ? [] : ['unpinnedImages' as const])];
   const clusters = args.clusterId ? [clusterConfigOf(fleet, args.clusterId)] : [...fleet.clusters.values()];
   const uses = clusters.flatMap((c) => c.services.map((s) => ({ service: s.name, image: s.image })));
   const images = policy ? await checkImages(policy, uses, args.cacheDir) : undefined;
+  passed('images', images ? `${images.length} image(s) pinned, signed and attested within budget` : `NOT checked: ${OPT_OUT_FILE} opts out (unpinnedImages)`);
   return {
     fleet,
     images: images ?? [],

@@ -6,6 +6,8 @@ import { CONSOLE_ASSETS } from './console-assets';
 import type { ConsoleData, OperatorSignal } from './console-data';
 import { fleetPage, rolloutPage, rolloutsPage, signInPage, type PageContext } from './console-pages';
 import { mayAct, type OperatorAccounts, type Role } from './operator-accounts';
+import { proposalRoutes } from './proposal-routes';
+import type { Proposals } from './proposals';
 import { SignInSessions, randomToken, sameToken, type SignInSession } from './sign-in-sessions';
 
 export interface ConsoleAppOptions {
@@ -15,6 +17,8 @@ export interface ConsoleAppOptions {
   secureCookies: boolean;
   /** Where operators reach the console (`https://console.example`): behind a proxy, the Host header is not that. */
   publicOrigin?: string;
+  /** The proposal pages and API (the console's reviewed commits); absent: none. */
+  proposals?: Proposals;
 }
 
 /** Answers a console path, or undefined when the path is none of the console's. */
@@ -25,7 +29,7 @@ const SESSION_COOKIE = 'lucid_session';
 const SIGN_IN_COOKIE = 'lucid_signin';
 const MAX_FORM_BYTES = 16 * 1024;
 
-class RequestError extends Error {
+export class RequestError extends Error {
   constructor(
     readonly status: number,
     readonly field: string,
@@ -64,6 +68,7 @@ const SECURITY_HEADERS = {
 
 export function consoleApp(opts: ConsoleAppOptions): ConsoleHandler {
   const sessions = new SignInSessions();
+  const proposals = opts.proposals && proposalRoutes(opts.proposals);
   const cookie = (name: string, value: string, maxAgeSeconds?: number) =>
     [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', ...(opts.secureCookies ? ['Secure'] : []), ...(maxAgeSeconds === undefined ? [] : [`Max-Age=${maxAgeSeconds}`])].join('; ');
 
@@ -105,6 +110,8 @@ export function consoleApp(opts: ConsoleAppOptions): ConsoleHandler {
         const cleared = cookie(SESSION_COOKIE, '', 0);
         return form ? redirect('/signin', cleared) : { ...json(200, { signedOut: true }), headers: { 'set-cookie': cleared } };
       }
+      const proposed = await proposals?.post(path, page, body, form);
+      if (proposed) return proposed;
       const action = ACTION_PATH.exec(path);
       if (!action) return undefined;
       const commit = shaParam(action[1]!);
@@ -146,7 +153,7 @@ export function consoleApp(opts: ConsoleAppOptions): ConsoleHandler {
       if (!detail) throw new RequestError(404, 'commit', `no rollout of ${commit}`);
       return api ? json(200, detail) : html(200, rolloutPage(page, detail));
     }
-    return undefined;
+    return proposals?.get(path, page);
   };
 
   const signIn = async (req: http.IncomingMessage, cookies: Record<string, string>, form: boolean): Promise<Reply> => {
@@ -177,7 +184,7 @@ export function consoleApp(opts: ConsoleAppOptions): ConsoleHandler {
   };
 }
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
@@ -244,11 +251,11 @@ function parseCookies(header: string | undefined): Record<string, string> {
   return out;
 }
 
-function html(status: number, body: string, headers: Record<string, string | string[]> = {}): Reply {
+export function html(status: number, body: string, headers: Record<string, string | string[]> = {}): Reply {
   return { status, contentType: 'text/html; charset=utf-8', body, headers };
 }
 
-function redirect(location: string, setCookie?: string | string[]): Reply {
+export function redirect(location: string, setCookie?: string | string[]): Reply {
   return { status: 303, contentType: 'text/plain', body: '', headers: { location, ...(setCookie ? { 'set-cookie': setCookie } : {}) } };
 }
 

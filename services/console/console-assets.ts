@@ -49,6 +49,15 @@ th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d9e2ec;verti
 .actions{display:flex;flex-wrap:wrap;gap:.5rem}
 .timeline{padding-left:1.2rem;font-size:.95rem}
 .timeline time{color:#52606d;font-variant-numeric:tabular-nums;margin-right:.4rem}
+.button{display:inline-block;padding:.45rem .9rem;border-radius:4px;background:#102a43;color:#fff;text-decoration:none;min-height:44px}
+select{font:inherit;padding:.4rem .5rem;border:1px solid #52606d;border-radius:4px;min-height:44px;max-width:100%}
+.propose{display:grid;gap:.4rem;max-width:40rem}
+.propose select,.propose input{width:100%;min-width:0}
+.propose button{margin-top:.6rem;justify-self:start}
+.gates th,.gates td:nth-child(2){white-space:nowrap}
+.diff{background:#f0f4f8;padding:.6rem;overflow-x:auto;font-size:.9rem;line-height:1.4}
+.diff .add{color:#0e5a2a;background:#e3f6e9}
+.diff .del{color:#8a1c1c;background:#fde8e8}
 @media (max-width:40rem){main{padding:.6rem}.who{margin-left:0}h1{font-size:1.35rem}}
 `;
 

@@ -10,19 +10,19 @@ export interface PageContext {
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-function esc(value: unknown): string {
+export function esc(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-function short(sha: string | null | undefined): string {
+export function short(sha: string | null | undefined): string {
   return sha ? `<code title="${esc(sha)}">${esc(sha.slice(0, 12))}</code>` : '<span class="none">none</span>';
 }
 
 /** A state as a word and a colour: the word alone carries it, for screen readers and colour-blind eyes. */
-function badge(state: string): string {
-  const tone = /^(healthy|succeeded|reachable)$/.test(state)
+export function badge(state: string): string {
+  const tone = /^(healthy|succeeded|reachable|passed|merged)$/.test(state)
     ? 'good'
-    : /^(unhealthy|halted|aborted|failed|rolled_back|invalid|unreachable|reverted|stopped)$/.test(state)
+    : /^(unhealthy|halted|aborted|failed|rolled_back|invalid|unreachable|reverted|stopped|refused)$/.test(state)
       ? 'bad'
       : /^(waiting|running|soaking|reconciling|pending|paused)$/.test(state)
         ? 'busy'
@@ -30,10 +30,11 @@ function badge(state: string): string {
   return `<span class="badge ${tone}">${esc(state.replace('_', ' '))}</span>`;
 }
 
-function layout(title: string, body: string, page?: PageContext, current?: 'fleet' | 'rollouts'): string {
+export function layout(title: string, body: string, page?: PageContext, current?: 'fleet' | 'rollouts' | 'proposals'): string {
   const nav = page
     ? `<nav aria-label="Console"><a href="/"${current === 'fleet' ? ' aria-current="page"' : ''}>Fleet</a>` +
-      `<a href="/rollouts"${current === 'rollouts' ? ' aria-current="page"' : ''}>Rollouts</a></nav>` +
+      `<a href="/rollouts"${current === 'rollouts' ? ' aria-current="page"' : ''}>Rollouts</a>` +
+      `<a href="/proposals"${current === 'proposals' ? ' aria-current="page"' : ''}>Proposals</a></nav>` +
       `<form method="post" action="/signout" class="who"><span>${esc(page.operator.name)} (${esc(page.operator.role)})</span>` +
       `<input type="hidden" name="csrf" value="${esc(page.csrf)}"><button type="submit">Sign out</button></form>`
     : '';

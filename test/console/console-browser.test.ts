@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,8 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { SampleCluster } from '../../demo/sample-fleet';
 import type { FleetView, RolloutDetail } from '../../services/console/console-data';
 import { operatorsFile } from '../../services/console/operator-accounts';
-import { toolPaths } from '../../services/stack/tool-paths';
-import { ARTIFACTS_DIR, launchChromium, screenshot } from '../support/console-browser';
+import { ARTIFACTS_DIR, launchChromium, operatorAdd as addOperator, screenshot, signedIn as signIn } from '../support/console-browser';
 import { FleetHarness } from '../support/fleet-harness';
 
 /**
@@ -30,25 +28,12 @@ let browser: Browser;
 let v1: string;
 let v2: string;
 
-/** `lucid operator add`, the password piped in as an operator would. */
 function operatorAdd(name: keyof typeof PASSWORDS, role: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [toolPaths().lucidCli, 'operator', 'add', name, '--role', role], { env: h.env, stdio: ['pipe', 'ignore', 'inherit'] });
-    child.stdin.end(PASSWORDS[name]);
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`lucid operator add ${name} exited ${code}`))));
-  });
+  return addOperator(h.env, name, PASSWORDS[name], role);
 }
 
-async function signedIn(name: keyof typeof PASSWORDS, viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  await page.goto(`${BASE}/signin`);
-  await page.getByLabel('Operator name').fill(name);
-  await page.getByLabel('Password').fill(PASSWORDS[name]);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${BASE}/`);
-  return { context, page };
+function signedIn(name: keyof typeof PASSWORDS, viewport?: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
+  return signIn(browser, BASE, name, PASSWORDS[name], viewport);
 }
 
 beforeAll(async () => {

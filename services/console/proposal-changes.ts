@@ -1,0 +1,136 @@
+import { isMap, isSeq, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { CLUSTER_ID_PATTERN, CLUSTER_ID_RULE } from '../../common/input-ids';
+import { CONFIG_PATHS } from '../../config/config-files';
+import { SECRET_ENV_KEYS } from '../../config/cluster-env';
+import { PROFILES } from '../../config/fleet-taxonomy';
+import { ProposalRefused } from '../../repo/proposal-branch';
+
+/**
+ * What an operator may propose without raw git (SPEC-3: "propose change (profiles/...)"): a cluster's wave,
+ * profiles and labels in clusters.yaml, a service's image in the compose file, and a value of a cluster's .env
+ * (never a secret: those are `enc:sops` references). Each edits the file as committed, so comments and layout
+ * elsewhere stay as they were.
+ */
+export type ProposalChange =
+  | { kind: 'cluster'; cluster: string; wave?: string; profiles?: string[]; labels?: Record<string, string> }
+  | { kind: 'image'; service: string; image: string }
+  | { kind: 'env'; cluster: string; key: string; value: string };
+
+const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const LABEL = /^([A-Za-z0-9._/-]{1,63})=([^=\s,]{0,200})$/;
+
+/** The new-proposal form, and the same fields as JSON: empty fields leave the value as it is. */
+export const proposalFormSchema = z
+  .strictObject({
+    csrf: z.string().optional(),
+    title: z.string().trim().min(1, 'is empty').max(120, 'is longer than 120 characters'),
+    kind: z.enum(['cluster', 'image', 'env'], { error: "must be 'cluster', 'image' or 'env'" }),
+    cluster: z.preprocess(blank, z.string().regex(CLUSTER_ID_PATTERN, CLUSTER_ID_RULE).optional()),
+    wave: z.preprocess(blank, z.string().trim().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a lowercase wave name').optional()),
+    profiles: z.preprocess(
+      blank,
+      z
+        .string()
+        .transform((s) => s.split(/[\s,]+/).filter(Boolean))
+        .pipe(z.array(z.enum(PROFILES, { error: (i) => `unknown profile '${String(i.input)}' (known: ${PROFILES.join(', ')})` })).min(1))
+        .optional(),
+    ),
+    labels: z.preprocess(
+      blank,
+      z
+        .string()
+        .transform((s) => s.split(/[\s,]+/).filter(Boolean))
+        .pipe(z.array(z.string().regex(LABEL, 'must be key=value pairs, such as site=lab hardware=pi5')).max(50))
+        .transform((pairs) => Object.fromEntries(pairs.map((p) => p.split('=', 2) as [string, string])))
+        .optional(),
+    ),
+    service: z.preprocess(blank, z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be a compose service name').optional()),
+    image: z.preprocess(blank, z.string().trim().regex(/^[^\s$]{1,300}$/, 'must be an image reference without spaces or $').optional()),
+    key: z.preprocess(blank, z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a variable name: letters, digits and _, not starting with a digit').optional()),
+    value: z.string().regex(/^[^\s"'\\$#\x00-\x1f\x7f]{0,1000}$/, 'must be a literal value without spaces, quotes, \\, $ or #').optional(),
+  })
+  .transform((f, ctx): { title: string; change: ProposalChange } => {
+    if (f.kind === 'cluster') {
+      if (!f.cluster) return missing(ctx, 'cluster', 'names no cluster');
+      if (!f.wave && !f.profiles && !f.labels) return missing(ctx, 'wave', 'a cluster change needs a wave, profiles or labels');
+      return { title: f.title, change: { kind: 'cluster', cluster: f.cluster, wave: f.wave, profiles: f.profiles, labels: f.labels } };
+    }
+    if (f.kind === 'env') {
+      if (!f.cluster) return missing(ctx, 'cluster', 'names no cluster');
+      if (!f.key) return missing(ctx, 'key', 'names no variable');
+      return { title: f.title, change: { kind: 'env', cluster: f.cluster, key: f.key, value: f.value ?? '' } };
+    }
+    if (!f.service) return missing(ctx, 'service', 'names no service');
+    if (!f.image) return missing(ctx, 'image', 'is empty');
+    return { title: f.title, change: { kind: 'image', service: f.service, image: f.image } };
+  });
+
+function missing(ctx: z.RefinementCtx, field: string, message: string): never {
+  ctx.addIssue({ code: 'custom', path: [field], message });
+  return z.NEVER;
+}
+
+/** The change as one line, for the commit subject's body and the proposal page. */
+export function describeChange(c: ProposalChange): string {
+  if (c.kind === 'image') return `service ${c.service}: image ${c.image}`;
+  if (c.kind === 'env') return `cluster ${c.cluster}: .env ${c.key}=${c.value}`;
+  const parts = [
+    c.wave && `wave ${c.wave}`,
+    c.profiles && `profiles ${c.profiles.join(', ')}`,
+    c.labels &&
+      `labels ${Object.entries(c.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+  ].filter(Boolean);
+  return `cluster ${c.cluster}: ${parts.join('; ')}`;
+}
+
+/**
+ * The change made: the one file it edits (path → new content), each file read (`read`) as it stands at the
+ * proposal's base.
+ */
+export async function applyChange(change: ProposalChange, read: (file: string) => Promise<string>, base: string): Promise<Record<string, string>> {
+  if (change.kind === 'image') {
+    const file = CONFIG_PATHS.compose;
+    const doc = parse(file, await read(file));
+    if (!doc.hasIn(['services', change.service])) throw new ProposalRefused('service', `'${change.service}' is not a service of ${file} at ${base.slice(0, 12)}`);
+    doc.setIn(['services', change.service, 'image'], change.image);
+    return { [file]: doc.toString() };
+  }
+  const inventory = parse(CONFIG_PATHS.inventory, await read(CONFIG_PATHS.inventory));
+  const clusters = inventory.get('clusters');
+  const index = isSeq(clusters) ? clusters.items.findIndex((c) => isMap(c) && c.get('id') === change.cluster) : -1;
+  if (index < 0) throw new ProposalRefused('cluster', `'${change.cluster}' is not in ${CONFIG_PATHS.inventory} at ${base.slice(0, 12)}`);
+  if (change.kind === 'env') {
+    const file = String(inventory.getIn(['clusters', index, 'env']) ?? '');
+    if (!/^clusters\/[A-Za-z0-9][A-Za-z0-9_-]*\/\.env$/.test(file)) throw new ProposalRefused('cluster', `'${change.cluster}' names no clusters/<id>/.env file in ${CONFIG_PATHS.inventory}`);
+    return { [file]: setEnvValue(await read(file), change.key, change.value) };
+  }
+  if (change.wave) inventory.setIn(['clusters', index, 'wave'], change.wave);
+  if (change.profiles) inventory.setIn(['clusters', index, 'profiles'], inventory.createNode(change.profiles, { flow: true }));
+  if (change.labels) inventory.setIn(['clusters', index, 'labels'], inventory.createNode(change.labels));
+  return { [CONFIG_PATHS.inventory]: inventory.toString() };
+}
+
+/**
+ * `KEY=value` in place of the key's line, or added at the end. A secret's variable is refused before anything is
+ * committed: a value typed there would otherwise be in the repo's history in clear, even if the gates refuse it.
+ */
+function setEnvValue(text: string, key: string, value: string): string {
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => l.startsWith(`${key}=`));
+  const current = at < 0 ? undefined : lines[at]!.slice(key.length + 1).replace(/\s#.*$/, '').trim().replace(/^(["'])(.*)\1$/, '$2');
+  if ((SECRET_ENV_KEYS as readonly string[]).includes(key) || current === 'enc:sops') {
+    throw new ProposalRefused('key', `${key} is a secret (enc:sops in .env, its value in secrets/<id>.enc.yaml): it is not proposed as an .env value`);
+  }
+  if (at >= 0) lines[at] = `${key}=${value}`;
+  else lines.splice(lines.at(-1) === '' ? lines.length - 1 : lines.length, 0, `${key}=${value}`);
+  return lines.join('\n');
+}
+
+function parse(file: string, text: string): Document {
+  const doc = parseDocument(text);
+  if (doc.errors.length) throw new ProposalRefused(file, `is not YAML at the proposal's base: ${doc.errors[0]!.message}`);
+  return doc;
+}
