@@ -8,7 +8,7 @@ body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif
 header{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;align-items:center;padding:.6rem 1rem;background:#102a43;color:#fff}
 header a{color:#fff}
 .brand{font-weight:700;font-size:1.1rem}
-nav{display:flex;gap:1rem}
+nav{display:flex;flex-wrap:wrap;gap:.25rem 1rem}
 nav a[aria-current=page]{text-decoration-thickness:3px}
 .who{margin-left:auto;display:flex;gap:.5rem;align-items:center}
 main{padding:1rem;max-width:72rem;margin:0 auto;overflow-wrap:anywhere}
@@ -49,6 +49,9 @@ th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d9e2ec;verti
 .actions{display:flex;flex-wrap:wrap;gap:.5rem}
 .timeline{padding-left:1.2rem;font-size:.95rem}
 .timeline time{color:#52606d;font-variant-numeric:tabular-nums;margin-right:.4rem}
+.chart-svg{display:block;max-width:44rem;height:auto;margin:.3rem 0}
+details{margin:.3rem 0 1rem}
+summary{cursor:pointer;min-height:44px;padding:.6rem 0}
 @media (max-width:40rem){main{padding:.6rem}.who{margin-left:0}h1{font-size:1.35rem}}
 `;
 

@@ -10,30 +10,33 @@ export interface PageContext {
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-function esc(value: unknown): string {
+export function esc(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-function short(sha: string | null | undefined): string {
+export function short(sha: string | null | undefined): string {
   return sha ? `<code title="${esc(sha)}">${esc(sha.slice(0, 12))}</code>` : '<span class="none">none</span>';
 }
 
 /** A state as a word and a colour: the word alone carries it, for screen readers and colour-blind eyes. */
-function badge(state: string): string {
-  const tone = /^(healthy|succeeded|reachable)$/.test(state)
+export function badge(state: string): string {
+  const tone = /^(healthy|succeeded|reachable|anchored|passed|paid|intact)$/.test(state)
     ? 'good'
-    : /^(unhealthy|halted|aborted|failed|rolled_back|invalid|unreachable|reverted|stopped)$/.test(state)
+    : /^(unhealthy|halted|aborted|failed|rolled_back|invalid|unreachable|reverted|stopped|refused|held|damaged)$/.test(state)
       ? 'bad'
-      : /^(waiting|running|soaking|reconciling|pending|paused)$/.test(state)
+      : /^(waiting|running|soaking|reconciling|pending|paused|queued|sealed|awaiting-approval|previewing|submitting|replicating)$/.test(state)
         ? 'busy'
         : 'plain';
   return `<span class="badge ${tone}">${esc(state.replace('_', ' '))}</span>`;
 }
 
-function layout(title: string, body: string, page?: PageContext, current?: 'fleet' | 'rollouts'): string {
+export function layout(title: string, body: string, page?: PageContext, current?: 'fleet' | 'rollouts' | 'sessions' | 'payouts' | 'charts'): string {
   const nav = page
     ? `<nav aria-label="Console"><a href="/"${current === 'fleet' ? ' aria-current="page"' : ''}>Fleet</a>` +
-      `<a href="/rollouts"${current === 'rollouts' ? ' aria-current="page"' : ''}>Rollouts</a></nav>` +
+      `<a href="/rollouts"${current === 'rollouts' ? ' aria-current="page"' : ''}>Rollouts</a>` +
+      `<a href="/sessions"${current === 'sessions' ? ' aria-current="page"' : ''}>Sessions</a>` +
+      `<a href="/payouts"${current === 'payouts' ? ' aria-current="page"' : ''}>Payouts</a>` +
+      `<a href="/charts"${current === 'charts' ? ' aria-current="page"' : ''}>Charts</a></nav>` +
       `<form method="post" action="/signout" class="who"><span>${esc(page.operator.name)} (${esc(page.operator.role)})</span>` +
       `<input type="hidden" name="csrf" value="${esc(page.csrf)}"><button type="submit">Sign out</button></form>`
     : '';
