@@ -42,12 +42,13 @@ export class SessionsData {
     const [sessions, anchors] = [new SessionStore(db), new AnchorStore(db)];
     const listed = (await sessions.list()).slice(0, SHOWN);
     const ids = listed.map((s) => s.sessionId);
+    const chain = this.chain();
     const [batches, failed, replication, incidents, anchoring] = await Promise.all([
       anchors.batchesOf(ids),
       anchors.failedBatches(),
       new ReplicationStore(db).ofSessions(ids),
       sessions.incidentCounts(),
-      this.chain() ? anchorStatus({ anchors, sessions, chain: this.chain()! }) : null,
+      chain ? anchorStatus({ anchors, sessions, chain }) : null,
     ]);
     const refused = new Map(failed.map((f) => [f.batchId, f.reason]));
     const rows = listed.map((s): SessionRow => {

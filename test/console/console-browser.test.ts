@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { SampleCluster } from '../../demo/sample-fleet';
+import type { ChartSeries } from '../../services/console/chart-svg';
 import type { FleetView, RolloutDetail } from '../../services/console/console-data';
 import { operatorsFile } from '../../services/console/operator-accounts';
-import { toolPaths } from '../../services/stack/tool-paths';
-import { ARTIFACTS_DIR, launchChromium, screenshot } from '../support/console-browser';
+import { RolloutStore } from '../../stores/rollout-store';
+import { ARTIFACTS_DIR, launchChromium, operatorAdd as addOperatorWithCli, screenshot, signedInAt } from '../support/console-browser';
 import { FleetHarness } from '../support/fleet-harness';
 
 /**
@@ -30,25 +30,12 @@ let browser: Browser;
 let v1: string;
 let v2: string;
 
-/** `lucid operator add`, the password piped in as an operator would. */
 function operatorAdd(name: keyof typeof PASSWORDS, role: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [toolPaths().lucidCli, 'operator', 'add', name, '--role', role], { env: h.env, stdio: ['pipe', 'ignore', 'inherit'] });
-    child.stdin.end(PASSWORDS[name]);
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`lucid operator add ${name} exited ${code}`))));
-  });
+  return addOperatorWithCli(h.env, name, role, PASSWORDS[name]);
 }
 
-async function signedIn(name: keyof typeof PASSWORDS, viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  await page.goto(`${BASE}/signin`);
-  await page.getByLabel('Operator name').fill(name);
-  await page.getByLabel('Password').fill(PASSWORDS[name]);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${BASE}/`);
-  return { context, page };
+function signedIn(name: keyof typeof PASSWORDS, viewport?: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
+  return signedInAt(browser, BASE, { name, password: PASSWORDS[name] }, viewport);
 }
 
 beforeAll(async () => {
@@ -213,6 +200,38 @@ describe('the console in Chromium', () => {
     expect(await link.getAttribute('href')).toBe(`${TEMPORAL_UI}/namespaces/${h.stack.namespace}/workflows/rollout-${v2}`);
     await screenshot(cy.page, 'rollout-succeeded');
     await cy.context.close();
+  });
+
+  it('charts rollout durations, reconcile latency and drift corrections per day as inline SVG, with the data as tables', async () => {
+    const { context, page } = await signedIn('bob');
+    await page.getByRole('link', { name: 'Charts' }).click();
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Charts');
+    const reconciles = (await h.store.outcomeTimes()).length;
+    for (const [title, marks, count] of [
+      ['Rollout durations', 'circle', 2],
+      ['Reconcile latency', 'circle', Math.min(100, reconciles)],
+      ['Drift corrections per day', 'rect', 14],
+    ] as const) {
+      const chart = page.getByRole('region', { name: title });
+      await expect(chart.getByRole('img', { name: title }).count()).resolves.toBe(1);
+      await expect(chart.locator(`svg ${marks}`).count()).resolves.toBe(count);
+      await chart.getByText(`${title} as a table`).click();
+      await expect(chart.getByRole('table', { name: title }).locator('tbody tr').count()).resolves.toBe(count);
+    }
+    expect(reconciles).toBeGreaterThanOrEqual(4);
+    // The table says what the dots do: both rollouts, v1 then v2, each as long as its record says.
+    const rows = await page.getByRole('table', { name: 'Rollout durations' }).locator('tbody tr').allTextContents();
+    const recorded = await Promise.all([v1, v2].map(async (sha) => (await new RolloutStore(h.db).get(sha))!));
+    expect(rows).toEqual(recorded.map((r) => `${r.startedAt}${Number(((Date.parse(r.endedAt!) - Date.parse(r.startedAt)) / 1000).toFixed(2))}`));
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
+    await screenshot(page, 'charts');
+    const api = (await (await page.request.get(`${BASE}/api/charts`)).json()) as ChartSeries[];
+    expect(api.map((c) => [c.id, c.points.length])).toEqual([
+      ['rollout-durations', 2],
+      ['reconcile-latency', Math.min(100, reconciles)],
+      ['drift-per-day', 14],
+    ]);
+    await context.close();
   });
 
   it('signs out with the token, and the old session cookie is dead afterwards', async () => {

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { toolPaths } from '../../services/stack/tool-paths';
 
 /**
  * Debian's chromium (bootstrap installs it with apt), driven by playwright-core: no browser download.
@@ -22,4 +24,31 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = path.join(ARTIFACTS_DIR, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/** `lucid operator add`, the password piped in as an operator would. */
+export function operatorAdd(env: NodeJS.ProcessEnv, name: string, role: string, password: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [toolPaths().lucidCli, 'operator', 'add', name, '--role', role], { env, stdio: ['pipe', 'ignore', 'inherit'] });
+    child.stdin.end(password);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`lucid operator add ${name} exited ${code}`))));
+  });
+}
+
+/** A fresh browser context, signed in through the console's form. */
+export async function signedInAt(
+  browser: Browser,
+  base: string,
+  account: { name: string; password: string },
+  viewport = { width: 1280, height: 900 },
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(`${base}/signin`);
+  await page.getByLabel('Operator name').fill(account.name);
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/`);
+  return { context, page };
 }
