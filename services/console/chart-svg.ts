@@ -19,13 +19,17 @@ export function linearScale(domain: readonly [number, number], range: readonly [
   return (v) => r0 + ((v - d0) / (d1 - d0)) * (r1 - r0);
 }
 
-/** Axis ticks from 0 to at least `max` in steps of 1, 2 or 5 times a power of ten, about `count` of them. */
-export function niceTicks(max: number, count = 5): number[] {
+/**
+ * Axis ticks from 0 to at least `max` in steps of 1, 2 or 5 times a power of ten, about `count` of them; with
+ * `integers`, steps of 1 at the least (a count has no half).
+ */
+export function niceTicks(max: number, count = 5, integers = false): number[] {
   if (!(max > 0) || !Number.isFinite(max)) return [0, 1];
   const raw = max / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const norm = raw / magnitude;
-  const step = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * magnitude;
+  const nice = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * magnitude;
+  const step = integers ? Math.max(1, nice) : nice;
   const steps = Math.ceil(max / step - 1e-9);
   // toPrecision: 0.1 * 3 is 0.30000000000000004, which would print as such on the axis.
   return Array.from({ length: steps + 1 }, (_, i) => Number((i * step).toPrecision(12)));
@@ -45,7 +49,7 @@ const GRID = '#d9e2ec';
 const MARK = '#0b4f9c';
 
 function text(x: number, y: number, anchor: 'start' | 'middle' | 'end', body: string, extra = ''): string {
-  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" text-anchor="${anchor}" font-size="12" fill="${INK}"${extra}>${esc(body)}</text>`;
+  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" text-anchor="${anchor}" font-size="14" fill="${INK}"${extra}>${esc(body)}</text>`;
 }
 
 /**
@@ -55,7 +59,7 @@ function text(x: number, y: number, anchor: 'start' | 'middle' | 'end', body: st
 export function chartFigure(series: ChartSeries, kind: 'points' | 'bars'): string {
   const heading = `<h2 id="${esc(series.id)}-title">${esc(series.title)}</h2>`;
   if (series.points.length === 0) return `<section class="chart" aria-labelledby="${esc(series.id)}-title">${heading}<p class="none">No data yet.</p></section>`;
-  const ticks = niceTicks(Math.max(...series.points.map((p) => p.value)));
+  const ticks = niceTicks(Math.max(...series.points.map((p) => p.value)), 5, kind === 'bars');
   const y = linearScale([0, ticks.at(-1)!], [H - M.bottom, M.top]);
   const grid = ticks
     .map((t) => `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="${GRID}"/>${text(M.left - 6, y(t) + 4, 'end', formatValue(t))}`)

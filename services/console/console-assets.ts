@@ -44,7 +44,7 @@ dd{margin:0}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem}
 caption{text-align:left;font-weight:600;padding:.3rem 0}
-th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d9e2ec;vertical-align:top}
+th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d9e2ec;vertical-align:top;overflow-wrap:break-word}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem}
 .timeline{padding-left:1.2rem;font-size:.95rem}

@@ -12,7 +12,7 @@ function anchoringSummary(a: AnchorStatus | null): string {
     ? `<ul>${a.failed.map((f) => `<li>${badge('refused')} batch <code>${esc(f.batchId)}</code>: ${esc(f.reason)} (<code>lucid anchor retry ${esc(f.batchId)}</code> once fixed)</li>`).join('')}</ul>`
     : '';
   const last = a.lastBatch
-    ? `batch <code>${esc(a.lastBatch.id)}</code>, ${a.lastBatch.count} session${a.lastBatch.count === 1 ? '' : 's'}, tx ${short(a.lastBatch.txHash)}, block ${a.lastBatch.block}`
+    ? `batch ${short(a.lastBatch.id)}, ${a.lastBatch.count} session${a.lastBatch.count === 1 ? '' : 's'}, tx ${short(a.lastBatch.txHash)}, block ${a.lastBatch.block}`
     : '<span class="none">none yet</span>';
   const seconds = (v: number | null) => (v === null ? '<span class="none">none</span>' : `${v} s`);
   return `<dl><dt>Waiting to be anchored</dt><dd>${a.pending}</dd><dt>Last batch</dt><dd>${last}</dd>
@@ -22,8 +22,8 @@ function anchoringSummary(a: AnchorStatus | null): string {
 
 function anchorCell(s: SessionRow): string {
   const a = s.anchor;
-  if (a.state === 'anchored') return `${badge('anchored')} batch <code>${esc(a.batchId)}</code>, tx ${short(a.txHash)}, block ${a.blockNumber}`;
-  if (a.state === 'sealed') return a.refused ? `${badge('refused')} batch <code>${esc(a.batchId)}</code>: ${esc(a.refused)}` : `${badge('sealed')} batch <code>${esc(a.batchId)}</code>`;
+  if (a.state === 'anchored') return `${badge('anchored')} batch ${short(a.batchId)}, tx ${short(a.txHash)}, block ${a.blockNumber}`;
+  if (a.state === 'sealed') return `${badge(a.refused ? 'refused' : 'sealed')} batch ${short(a.batchId)}${a.refused ? `: ${esc(a.refused)}` : ''}`;
   return a.state === 'queued' ? badge('queued') : '<span class="none">nothing to anchor</span>';
 }
 
@@ -44,7 +44,7 @@ function integrityCell(s: SessionRow): string {
 function sessionRow(s: SessionRow): string {
   const proof =
     s.anchor.state === 'anchored'
-      ? `<a href="/api/sessions/${esc(s.sessionId)}/proof" download="session-${esc(s.sessionId)}.proof.json">Proof<span class="sr"> of session ${esc(s.sessionId)}</span></a>`
+      ? `<a href="/api/sessions/${esc(s.sessionId)}/proof" download="session-${esc(s.sessionId)}.proof.json" aria-label="Proof of session ${esc(s.sessionId)}">Proof</a>`
       : '<span class="none">not anchored yet</span>';
   return `<tr><th scope="row"><code title="${esc(s.sessionId)}">${esc(s.sessionId.slice(0, 8))}</code>${s.cancelled ? ` ${badge('stopped')}` : ''}</th><td>${esc(s.nodeId)}</td>
 <td>${when(s.startedAt)}</td><td>${s.chunks}</td><td>${s.bytes}</td><td>${integrityCell(s)}</td><td>${anchorCell(s)}</td><td>${copiesCell(s)}</td><td>${proof}</td></tr>`;

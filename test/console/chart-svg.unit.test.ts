@@ -20,6 +20,12 @@ describe('chart scaling', () => {
     expect(niceTicks(max)).toEqual(ticks);
   });
 
+  it('ticks a count in whole steps', () => {
+    expect(niceTicks(2, 5, true)).toEqual([0, 1, 2]);
+    expect(niceTicks(2)).toEqual([0, 0.5, 1, 1.5, 2]);
+    expect(niceTicks(47, 5, true)).toEqual([0, 10, 20, 30, 40, 50]);
+  });
+
   it('prints at most two decimals', () => {
     expect([formatValue(1.005), formatValue(12.5), formatValue(3), formatValue(0.123)]).toEqual(['1', '12.5', '3', '0.12']);
   });

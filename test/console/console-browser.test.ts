@@ -223,8 +223,10 @@ describe('the console in Chromium', () => {
     const rows = await page.getByRole('table', { name: 'Rollout durations' }).locator('tbody tr').allTextContents();
     const recorded = await Promise.all([v1, v2].map(async (sha) => (await new RolloutStore(h.db).get(sha))!));
     expect(rows).toEqual(recorded.map((r) => `${r.startedAt}${Number(((Date.parse(r.endedAt!) - Date.parse(r.startedAt)) / 1000).toFixed(2))}`));
-    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
     await screenshot(page, 'charts');
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await screenshot(page, 'charts-phone');
     const api = (await (await page.request.get(`${BASE}/api/charts`)).json()) as ChartSeries[];
     expect(api.map((c) => [c.id, c.points.length])).toEqual([
       ['rollout-durations', 2],

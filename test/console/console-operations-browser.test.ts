@@ -82,11 +82,11 @@ describe('the sessions and payouts pages in Chromium', () => {
     const row = (m: SessionManifest) => table.getByRole('row').filter({ has: page.locator(`code[title="${m.sessionId}"]`) });
     const doc = (await new SessionStore(h.db).get(anchored.sessionId))!;
     await expect(row(anchored).textContent()).resolves.toMatch(
-      new RegExp(`n-a.*intact.*anchored\\s+batch ${doc.anchored!.batchId}, tx ${doc.anchored!.txHash.slice(0, 12)}, block ${doc.anchored!.blockNumber}.*node`, 's'),
+      new RegExp(`n-a.*intact.*anchored\\s+batch ${doc.anchored!.batchId.slice(0, 12)}, tx ${doc.anchored!.txHash.slice(0, 12)}, block ${doc.anchored!.blockNumber}.*node`, 's'),
     );
     await expect(row(waiting).textContent()).resolves.toMatch(/n-b.*intact.*queued.*node.*not anchored yet/s);
     const anchoring = page.getByRole('region', { name: 'Anchoring' });
-    await expect(anchoring.textContent()).resolves.toMatch(new RegExp(`Waiting to be anchored\\s*1\\s*Last batch\\s*batch ${doc.anchored!.batchId}, 1 session`));
+    await expect(anchoring.textContent()).resolves.toMatch(new RegExp(`Waiting to be anchored\\s*1\\s*Last batch\\s*batch ${doc.anchored!.batchId.slice(0, 12)}, 1 session`));
     await screenshot(page, 'sessions');
 
     const download = page.waitForEvent('download');
