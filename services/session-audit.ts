@@ -7,12 +7,16 @@ import { leafHash, merkleRoot } from '../sessions/merkle-tree';
 import { deriveSessionKey } from '../sessions/session-key';
 import type { SessionStore } from '../stores/session-store';
 import type { SessionManifest } from '../workflows/session-types';
+import { replicaName } from '../workflows/replication-types';
+import { PeerChunks } from '../sessions/peer-chunks';
 
 export interface AuditDeps {
   sessions: SessionStore;
   store: ChunkStore;
   /** The object store chunks were replicated to: read when the node's own copy is gone or fails its leaf. */
   bucket?: ChunkBucket;
+  /** The fleet's chunk-host key: reads the copies peers hold (the manifest says which), after the object store's. */
+  peerKey?: Buffer;
   nodeKey: Buffer;
   onChunk?: (done: number, total: number) => void;
 }
@@ -26,7 +30,7 @@ export interface VerifyReport {
   rootMatches: boolean;
   /** The first chunk that failed, and why. */
   firstBad?: { index: number; kind: string; reason: string };
-  /** Chunks read from each copy: `local` (the node's store) or the replica's `s3://bucket at endpoint`. */
+  /** Chunks read from each copy: `local` (the node's store), `s3://<bucket> at <endpoint>` or `peer <node> at <host>`. */
   readFrom: Record<string, number>;
 }
 
@@ -49,10 +53,11 @@ async function audit(m: SessionManifest, deps: AuditDeps, use?: (media: Buffer) 
 
 async function firstBadChunk(m: SessionManifest, deps: AuditDeps, readFrom: Record<string, number>, use: (media: Buffer) => void): Promise<VerifyReport['firstBad']> {
   const opener = new ChunkOpener(deriveSessionKey(deps.nodeKey, m.sessionId), m.sessionId, deps.store);
+  const remotes = remoteCopies(m, deps);
   for (const [i, chunk] of m.chunks.entries()) {
     if (chunk.index !== i) return { index: i, kind: 'gap', reason: `chunk ${i}: the manifest lists index ${chunk.index} here` };
     try {
-      const copy = await readCopy(m, chunk, deps);
+      const copy = await readCopy(m, chunk, deps, remotes);
       use(opener.openCiphertext(chunk, copy.bytes));
       readFrom[copy.from] = (readFrom[copy.from] ?? 0) + 1;
     } catch (err) {
@@ -67,28 +72,60 @@ async function firstBadChunk(m: SessionManifest, deps: AuditDeps, readFrom: Reco
   return undefined;
 }
 
+/** A copy other than the node's own: the object store's or a peer's. */
+interface RemoteCopy {
+  name: string;
+  where(leaf: string): string;
+  get(leaf: string): Promise<Buffer | undefined>;
+  /** The manifest lists it: only then is a bad copy there an incident (an unlisted one may never have been made). */
+  listed: boolean;
+}
+
+/** The object store first (it is not a Pi), then each peer the manifest lists, in its order. */
+function remoteCopies(m: SessionManifest, deps: AuditDeps): RemoteCopy[] {
+  const copies: RemoteCopy[] = [];
+  if (deps.bucket) {
+    const bucket = deps.bucket;
+    const { bucket: name, endpoint } = bucket.target;
+    const listed = m.replicas?.some((r) => r.kind === 's3' && r.bucket === name && r.endpoint === endpoint) ?? false;
+    copies.push({ name: replicaName({ kind: 's3', endpoint, bucket: name, chunks: 0 }), where: (l) => bucket.where(l), get: (l) => bucket.get(l), listed });
+  }
+  for (const r of m.replicas ?? []) {
+    if (r.kind !== 'peer') continue;
+    const key = deps.peerKey;
+    const peer = key && new PeerChunks(r.nodeId, r.host, key, 'lucid-cli');
+    // Without the key only a read that needs the peer fails: a session whose own copies are good verifies all the same.
+    const noKey = () => Promise.reject(new Error(`session ${m.sessionId}: ${replicaName(r)} holds a copy, but no chunk-host key (LUCID_CHUNK_HOST_KEY_FILE) is set to read it with`));
+    copies.push({ name: replicaName(r), where: (l) => `${replicaName(r)}/chunks/${l}`, get: (l) => (peer ? peer.get(l) : noKey()), listed: true });
+  }
+  return copies;
+}
+
 /**
- * The chunk's bytes from the first copy that matches its leaf: the node's own, else the replica's. A local copy
- * that is gone or fails its leaf while the replica is good is an incident (the node lost or changed data), and
- * the replica's bytes are read instead. With no good copy the local bytes go on to fail the reading checks.
+ * The chunk's bytes from the first copy that matches its leaf: the node's own, else the object store's, else a
+ * peer's. A local copy that is gone or fails its leaf while another is good is an incident (the node lost or
+ * changed data), and the good copy's bytes are read instead. With no good copy the local bytes go on to fail the
+ * reading checks.
  */
-async function readCopy(m: SessionManifest, chunk: ChunkRecord, deps: AuditDeps): Promise<{ bytes: Buffer | undefined; from: string }> {
+async function readCopy(
+  m: SessionManifest,
+  chunk: ChunkRecord,
+  deps: AuditDeps,
+  remotes: RemoteCopy[],
+): Promise<{ bytes: Buffer | undefined; from: string }> {
   const local = deps.store.get(chunk.leaf);
   const matches = (b: Buffer | undefined): b is Buffer => b !== undefined && leafHash(b).toString('hex') === chunk.leaf;
-  if (matches(local) || !deps.bucket) return { bytes: local, from: LOCAL };
-  const remote = await deps.bucket.get(chunk.leaf);
-  if (!matches(remote)) {
-    // Only a copy the manifest promises is an incident when it is bad; an unlisted one may never have been made.
-    const { bucket, endpoint } = deps.bucket.target;
-    if (m.replicas?.some((r) => r.bucket === bucket && r.endpoint === endpoint)) {
-      const why = remote ? 'does not match its leaf' : 'is gone';
-      await incident(m, chunk, deps, 'replica-bad', `chunk ${chunk.index}: ${deps.bucket.where(chunk.leaf)} ${why}`);
+  if (matches(local)) return { bytes: local, from: LOCAL };
+  for (const copy of remotes) {
+    const remote = await copy.get(chunk.leaf);
+    if (matches(remote)) {
+      const lost = local ? 'no longer matches its leaf' : 'is gone';
+      await incident(m, chunk, deps, local ? 'leaf-mismatch' : 'missing', `chunk ${chunk.index}: the node's copy ${lost}; read from ${copy.where(chunk.leaf)}`);
+      return { bytes: remote, from: copy.name };
     }
-    return { bytes: local, from: LOCAL };
+    if (copy.listed) await incident(m, chunk, deps, 'replica-bad', `chunk ${chunk.index}: ${copy.where(chunk.leaf)} ${remote ? 'does not match its leaf' : 'is gone'}`);
   }
-  const lost = local ? 'no longer matches its leaf' : 'is gone';
-  await incident(m, chunk, deps, local ? 'leaf-mismatch' : 'missing', `chunk ${chunk.index}: the node's copy ${lost}; read from ${deps.bucket.where(chunk.leaf)}`);
-  return { bytes: remote, from: `s3://${deps.bucket.target.bucket} at ${deps.bucket.target.endpoint}` };
+  return { bytes: local, from: LOCAL };
 }
 
 function incident(m: SessionManifest, chunk: ChunkRecord, deps: AuditDeps, kind: string, reason: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { CopyCheckDue, SessionReplica } from '../workflows/replication-types';
+import { replicaIdentity, replicaName, type CopyCheckDue, type SessionReplica } from '../workflows/replication-types';
 import type { SessionManifest } from '../workflows/session-types';
 
 interface SessionDoc extends Omit<SessionManifest, 'startedAt' | 'endedAt'> {
@@ -81,11 +81,10 @@ export class SessionStore {
       .toArray();
   }
 
-  /** Lists (or updates) the session's copy in one object store. */
+  /** Lists (or updates) the session's copy in one object store or on one peer. */
   async recordReplica(sessionId: string, replica: SessionReplica): Promise<void> {
-    const same = { kind: replica.kind, endpoint: replica.endpoint, bucket: replica.bucket };
-    const found = await this.sessions.updateOne({ _id: sessionId }, { $pull: { replicas: same } });
-    if (found.matchedCount === 0) throw new Error(`session ${sessionId}: no manifest to list its copy in ${replica.bucket} at ${replica.endpoint} in`);
+    const found = await this.sessions.updateOne({ _id: sessionId }, { $pull: { replicas: replicaIdentity(replica) } });
+    if (found.matchedCount === 0) throw new Error(`session ${sessionId}: no manifest to list its copy in ${replicaName(replica)} in`);
     await this.sessions.updateOne({ _id: sessionId }, { $push: { replicas: replica } });
   }
 
@@ -96,7 +95,7 @@ export class SessionStore {
   async dueForCopyCheck(maxChunks: number): Promise<CopyCheckDue[]> {
     const due: CopyCheckDue[] = [];
     let chunks = 0;
-    const projection = { _id: 0, sessionId: 1, nodeId: 1, chunks: 1 } as const;
+    const projection = { _id: 0, sessionId: 1, nodeId: 1, chunks: 1, replicas: 1 } as const;
     const listed = { 'replicas.0': { $exists: true } };
     for (const cursor of [
       this.sessions.find({ ...listed, copiesCheckedAt: { $exists: false } }, { projection }).sort({ startedAt: 1 }),
@@ -104,7 +103,8 @@ export class SessionStore {
     ]) {
       for await (const d of cursor) {
         if (due.length > 0 && chunks + d.chunks.length > maxChunks) return due;
-        due.push({ sessionId: d.sessionId, nodeId: d.nodeId, leaves: d.chunks.map((c) => c.leaf) });
+        const peers = (d.replicas ?? []).flatMap((r) => (r.kind === 'peer' ? [{ nodeId: r.nodeId, host: r.host }] : []));
+        due.push({ sessionId: d.sessionId, nodeId: d.nodeId, leaves: d.chunks.map((c) => c.leaf), ...(peers.length > 0 && { peers }) });
         chunks += d.chunks.length;
       }
     }

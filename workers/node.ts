@@ -7,6 +7,8 @@ import { nodeEnv } from '../config/node-config';
 import { s3Target } from '../config/s3-config';
 import { ChunkBucket } from '../sessions/chunk-bucket';
 import { nodeQueue } from '../workflows/task-queues';
+import { peerSettings } from '../config/peer-config';
+import { startChunkHost } from '../sessions/chunk-host';
 
 export interface NodeWorkerOptions extends NodeWorkerContext {
   connection: NativeConnection;
@@ -15,7 +17,7 @@ export interface NodeWorkerOptions extends NodeWorkerContext {
   dataConverter?: DataConverter;
 }
 
-/** A node's context from its `LUCID_RECORD_*`, `LUCID_CHUNK_*`, `LUCID_ZSTD_LEVEL` and `LUCID_S3_*` variables. */
+/** A node's context from its `LUCID_RECORD_*`, `LUCID_CHUNK_*`, `LUCID_ZSTD_LEVEL`, `LUCID_S3_*` and `LUCID_PEER*` variables. */
 export function nodeWorkerContext(args: { nodeId: string; dataDir: string; nodeKey: Buffer; env?: NodeJS.ProcessEnv }): NodeWorkerContext {
   const env = nodeEnv(args.env);
   const paths = nodeStorePaths(args.dataDir, args.nodeId, env.LUCID_CHUNK_STORE);
@@ -30,17 +32,29 @@ export function nodeWorkerContext(args: { nodeId: string; dataDir: string; nodeK
     chunkBytes: env.LUCID_CHUNK_BYTES,
     zstdLevel: env.LUCID_ZSTD_LEVEL,
     ...(bucket && { bucket: new ChunkBucket(bucket) }),
+    held: new ChunkStore(paths.held),
+    peers: peerSettings(args.nodeId, args.env),
   };
 }
 
-/** A node-worker Pi: polls `node-<id>`, records sessions and holds that node's key and chunk store. */
+/**
+ * A node-worker Pi: polls `node-<id>`, records sessions and holds that node's key and chunk store; with
+ * LUCID_CHUNK_HOST_LISTEN it also runs the node's chunk host, for as long as the worker runs.
+ */
 export async function createNodeWorker(opts: NodeWorkerOptions): Promise<Worker> {
   const { connection, namespace, dataConverter, ...context } = opts;
-  return Worker.create({
+  const worker = await Worker.create({
     connection,
     namespace,
     dataConverter,
     taskQueue: nodeQueue(opts.nodeId),
     activities: createNodeActivities(context),
   });
+  const { listen, key } = context.peers;
+  if (!listen || !key) return worker;
+  const { nodeId, store, held, journalDir } = context;
+  const host = await startChunkHost({ nodeId, key, store, held, journalDir }, listen);
+  const run = worker.run.bind(worker);
+  const closeHost = () => new Promise((resolve) => host.close(resolve));
+  return Object.assign(worker, { run: () => run().finally(closeHost) });
 }

@@ -3,6 +3,7 @@ import type { ControlActivities } from '../activities/control/control-activities
 import type { NodeActivities } from '../activities/node/node-activities';
 import { recordingSealedSignal, type ReplicationInput, type ReplicationProgress } from './replication-types';
 import { nodeQueue } from './task-queues';
+import { combinedProgress, copyToPeers, replicaListings } from './peer-copies';
 
 const control = proxyActivities<ControlActivities>({
   startToCloseTimeout: '1 minute',
@@ -18,9 +19,10 @@ const BACKOFF_MS = { first: 2000, max: 60_000 };
 
 /**
  * replicate-<session id>: copies a session's sealed chunks to the node's object store as the recording journals
- * them, and once the session says the recording is over and every chunk has a checked copy, lists the copy in
- * the manifest. Started by the session and left running when it closes: the recording never waits on the store,
- * and a store that is down only delays this. Each change in how far it is gets recorded, so /metrics shows the
+ * them, and has the node's peers (LUCID_PEER_COPIES) pull them from its chunk host; once the session says the
+ * recording is over and every copy has every chunk checked, lists the copies in the manifest. Started by the
+ * session and left running when it closes: the recording never waits on the store, and a store that is down only
+ * delays this. Each change in how far it is gets recorded, so /metrics shows the
  * node's replication lag while the store is away. A session that closed without saying so (terminated, timed
  * out) leaves its journal as the whole recording: once it stops growing, that is what gets copied, and no
  * manifest is there to list the copy in.
@@ -41,13 +43,17 @@ export async function replicateSession(input: ReplicationInput): Promise<Replica
   let recorded = '';
   let backoff = BACKOFF_MS.first;
   for (;;) {
-    const progress = await node.replicateChunks({ sessionId: input.sessionId });
-    if (!progress.target) {
+    const s3 = await node.replicateChunks({ sessionId: input.sessionId });
+    const plan = s3.peerPlan;
+    if (!s3.target && !plan?.peers.length) {
       // Nothing to copy to; the session still signals its end, which must find this workflow open (unless it closed unsaid).
       if (!followsSessionEnd) await condition(() => sealed !== undefined);
       else while (!(await condition(() => sealed !== undefined, SESSION_CHECK_MS)) && (await control.sessionRunning({ sessionId: input.sessionId })));
-      return progress;
+      return s3;
     }
+    // Only a node that asks for peer copies has a plan: histories from before them never reach the patch.
+    const held = plan?.peers.length && patched('peer-copies') ? await copyToPeers(input.sessionId, input.nodeId, plan) : [];
+    const progress = combinedProgress(s3, held);
     if (followsSessionEnd && sealed === undefined && Date.now() - checkedAt >= SESSION_CHECK_MS) {
       checkedAt = Date.now();
       // A session that ended normally signalled before it closed, so its count is here before it reads as closed.
@@ -68,8 +74,9 @@ export async function replicateSession(input: ReplicationInput): Promise<Replica
       recorded = state;
     }
     if (done) {
-      const replica = { ...progress.target, chunks: sealed! };
-      if (sealed! > 0 && !unsaid) await control.recordSessionReplica({ sessionId: input.sessionId, replica });
+      if (sealed! > 0 && !unsaid) {
+        for (const replica of replicaListings(s3, held, plan, sealed!)) await control.recordSessionReplica({ sessionId: input.sessionId, replica });
+      }
       return progress;
     }
     if (progress.failure) {

@@ -1,7 +1,7 @@
 import { defineSignal } from '@temporalio/workflow';
 
 /** A session's copies in one object store, as its manifest lists them (each chunk's key is `chunks/<leaf>`). */
-export interface SessionReplica {
+export interface S3Replica {
   kind: 's3';
   endpoint: string;
   bucket: string;
@@ -11,9 +11,51 @@ export interface SessionReplica {
   at: string;
 }
 
+/** A session's copies held by another node, served back by its chunk host at `host` (`GET /chunks/<leaf>`). */
+export interface PeerReplica {
+  kind: 'peer';
+  nodeId: string;
+  host: string;
+  /** Chunks the peer fetched, checked against their leaf and stored. */
+  chunks: number;
+  at: string;
+}
+
+export type SessionReplica = S3Replica | PeerReplica;
+
+/** A copy as the replication workflow lists it; the control worker dates it. */
+export type ReplicaListing = Omit<S3Replica, 'at'> | Omit<PeerReplica, 'at'>;
+
+/** How a copy is named to people and in `readFrom`: `s3://<bucket> at <endpoint>`, `peer <node> at <host>`. */
+export function replicaName(r: ReplicaListing): string {
+  return r.kind === 's3' ? `s3://${r.bucket} at ${r.endpoint}` : `peer ${r.nodeId} at ${r.host}`;
+}
+
+/** The fields that make two listings the same copy (a newer listing replaces the older). */
+export function replicaIdentity(r: ReplicaListing): Record<string, string> {
+  return r.kind === 's3' ? { kind: r.kind, endpoint: r.endpoint, bucket: r.bucket } : { kind: r.kind, nodeId: r.nodeId };
+}
+
+/** Where the origin's peers pull its chunks from, and which peers hold copies (none: LUCID_PEER_COPIES is 0). */
+export interface PeerPlan {
+  host: string;
+  peers: string[];
+}
+
+/** How far one peer's copies of a session are; `host` is the peer's own chunk host, where the copies are read back. */
+export interface PeerProgress {
+  host?: string;
+  journaled: number;
+  replicated: number;
+  written: number;
+  failure?: string;
+}
+
 export interface ReplicationProgress {
   /** Unset: the node has no object store configured (LUCID_S3_ENDPOINT), so nothing is replicated. */
-  target?: Omit<SessionReplica, 'chunks' | 'at'>;
+  target?: Omit<S3Replica, 'chunks' | 'at'>;
+  /** Set when the node asks peers for copies (LUCID_PEER_COPIES): the workflow has each peer pull them. */
+  peerPlan?: PeerPlan;
   /** Chunks in the node's journal so far. */
   journaled: number;
   /** Of those, chunks with a checked copy. */
@@ -36,28 +78,34 @@ export interface ReplicationInput {
 /** The session tells its replication the recording is over and how many chunks it has. */
 export const recordingSealedSignal = defineSignal<[{ chunks: number }]>('recordingSealed');
 
-/** What a repair did to one chunk's copies: the bucket's rewritten from the node's, the node's restored from the bucket's, or none left. */
+/**
+ * What a repair did to one chunk's copies: the bucket's rewritten from the node's, the node's restored from another
+ * copy, a peer's fetched again from the node, or none left.
+ */
 export interface ChunkRepair {
   index: number;
   leaf: string;
-  kind: 'replica-rewritten' | 'local-restored' | 'lost';
+  kind: 'replica-rewritten' | 'local-restored' | 'peer-rewritten' | 'lost';
   reason: string;
 }
 
 /** One session's copies checked on its node against the manifest's leaves. */
 export interface CopyCheckReport {
   sessionId: string;
-  /** The object store checked; unset when the node has none configured (nothing was checked). */
-  target?: Omit<SessionReplica, 'chunks' | 'at'>;
+  /** The object store checked; unset when the node has none configured. */
+  target?: Omit<S3Replica, 'chunks' | 'at'>;
+  /** The node's chunk host, which peers fetch a bad copy again from; unset when it runs none. */
+  host?: string;
   checked: number;
   repairs: ChunkRepair[];
 }
 
-/** A session whose copies are due a check: its node and its chunks' leaves, in index order. */
+/** A session whose copies are due a check: its node, its chunks' leaves in index order, and the peers its manifest lists. */
 export interface CopyCheckDue {
   sessionId: string;
   nodeId: string;
   leaves: string[];
+  peers?: Array<{ nodeId: string; host: string }>;
 }
 
 export interface RepairInput {

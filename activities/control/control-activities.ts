@@ -21,7 +21,7 @@ import { syncDriftSweeps } from '../../triggers/schedules';
 import type { RolloutStore } from '../../stores/rollout-store';
 import type { ReplicationStore, ReplicationState } from '../../stores/replication-store';
 import type { SessionStore } from '../../stores/session-store';
-import type { CopyCheckDue, CopyCheckReport, SessionReplica } from '../../workflows/replication-types';
+import type { CopyCheckDue, CopyCheckReport, ReplicaListing } from '../../workflows/replication-types';
 import type { SessionManifest } from '../../workflows/session-types';
 import { supersedeSignal } from '../../workflows/rollout-messages';
 
@@ -214,7 +214,7 @@ export function createControlActivities(deps: ControlDeps) {
       }
     },
 
-    async recordSessionReplica(input: { sessionId: string; replica: Omit<SessionReplica, 'at'> }): Promise<void> {
+    async recordSessionReplica(input: { sessionId: string; replica: ReplicaListing }): Promise<void> {
       await deps.sessions.recordReplica(input.sessionId, { ...input.replica, at: new Date().toISOString() });
     },
 

@@ -22,6 +22,12 @@ export const piSpecSchema = z.object({
 });
 export type PiSpec = z.infer<typeof piSpecSchema>;
 
+/**
+ * Simulated Pis sharing one connection. A real Pi holds its own; at 1,250 long polls on one HTTP/2 connection
+ * the client's h2 library reset the connection ("too_many_internal_resets") and every poll on it retried at once.
+ */
+const PIS_PER_CONNECTION = 100;
+
 /** What it reports back once every worker polls. */
 export interface PiReady {
   workers: number;
@@ -30,8 +36,8 @@ export interface PiReady {
 }
 
 /**
- * One simulated-Pi process: many activity-only cluster workers on one
- * connection, each with a simulated engine instead of Docker. The git fetch,
+ * One simulated-Pi process: many activity-only cluster workers on a few
+ * connections, each with a simulated engine instead of Docker. The git fetch,
  * gates and render around the engine are the real ones for every cluster
  * (piWork real) or for the first cluster of each group, the others replaying
  * measured latencies with its outcome (piWork replayed).
@@ -41,7 +47,7 @@ async function main(): Promise<void> {
   // ERROR: each of hundreds of activity-only workers would warn that it polls no workflow tasks, as it should not.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const latencies = loadLatencies();
-  const connection = await NativeConnection.connect({ address: spec.temporalAddress });
+  const connections: NativeConnection[] = [];
   global.gc?.();
   const rssBeforeBytes = process.memoryUsage().rss;
   const workers: Worker[] = [];
@@ -61,6 +67,8 @@ async function main(): Promise<void> {
       if (spec.piWork === 'replayed') templates.set(c.group, (preparer = sharedPerCommit(preparer)));
       realOnes.push(preparer);
     }
+    if (i % PIS_PER_CONNECTION === 0) connections.push(await NativeConnection.connect({ address: spec.temporalAddress }));
+    const connection = connections[connections.length - 1];
     workers.push(await createClusterWorker({ connection, namespace, clusterId: c.id, repoUrl, dataDir, engine, preparer, activityPollers: 1 }));
   }
   if (spec.warmCommit) for (const p of realOnes) await p.fetch(spec.warmCommit);
@@ -72,7 +80,7 @@ async function main(): Promise<void> {
     if (m.stop) for (const w of workers) w.shutdown();
   });
   await Promise.all(running);
-  await connection.close();
+  await Promise.all(connections.map((c) => c.close()));
 }
 
 main().catch((err: Error) => {

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { ChunkStore } from '../../sessions/chunk-store';
 import { ChunkBucket } from '../../sessions/chunk-bucket';
 import { s3Target } from '../../config/s3-config';
-import type { SessionReplica } from '../../workflows/replication-types';
+import { chunkHostKey } from '../../config/peer-config';
+import { replicaName, type SessionReplica } from '../../workflows/replication-types';
 import { objectStoreEnv } from '../stack/object-store';
 import { nodeStorePaths } from '../../sessions/node-store-paths';
 import { SessionStore } from '../../stores/session-store';
@@ -28,17 +29,19 @@ export const SESSION_INTEGRITY_FAILED = 5;
 
 /**
  * The node key, chunk store and object store a reader needs: the environment's, else what `lucid dev up` set up
- * for the node.
+ * for the node; and the chunk-host key (LUCID_CHUNK_HOST_KEY_FILE) that reads the copies peers hold.
  */
 function auditDeps(ctx: ConsoleContext, sessions: SessionStore, nodeId: string): AuditDeps {
   const stack = readStackState(ctx.env.LUCID_DATA_DIR);
   const objectStore = stack?.objectStore?.embedded ? objectStoreEnv(stack.objectStore) : {};
   const env = { LUCID_NODE_KEY_FILE: stack?.nodes?.[nodeId]?.keyFile, ...objectStore, ...process.env };
   const target = s3Target(env);
+  const peerKey = chunkHostKey(env);
   return {
     sessions,
     store: new ChunkStore(nodeStorePaths(ctx.env.LUCID_DATA_DIR, nodeId, nodeEnv(env).LUCID_CHUNK_STORE).store),
     ...(target && { bucket: new ChunkBucket(target) }),
+    ...(peerKey && { peerKey }),
     nodeKey: nodeKey(env),
   };
 }
@@ -65,9 +68,9 @@ async function audit(
   return report.ok ? EXIT.ok : SESSION_INTEGRITY_FAILED;
 }
 
-/** The node's own copy and each replica: `node, s3://lucid-chunks at http://127.0.0.1:9000 (12/12)`. */
+/** The node's own copy and each replica: `node, s3://lucid-chunks at http://127.0.0.1:9000 (12/12), peer n-b at http://… (12/12)`. */
 function copiesOf(r: { chunks: number; replicas: SessionReplica[] }): string {
-  return ['node', ...r.replicas.map((c) => `s3://${c.bucket} at ${c.endpoint} (${c.chunks}/${r.chunks})`)].join(', ');
+  return ['node', ...r.replicas.map((c) => `${replicaName(c)} (${c.chunks}/${r.chunks})`)].join(', ');
 }
 
 /** Nodes this console has heard of: the embedded stack's and those that recorded sessions. */

@@ -1,3 +1,4 @@
+import { replicaName } from '../../workflows/replication-types';
 import type { AnchorStatus } from '../anchor-status';
 import { badge, esc, layout, short, type PageContext } from './console-pages';
 import type { SessionRow, SessionsView } from './sessions-data';
@@ -28,7 +29,7 @@ function anchorCell(s: SessionRow): string {
 }
 
 function copiesCell(s: SessionRow): string {
-  const copies = ['node', ...s.replicas.map((r) => `s3://${r.bucket} at ${r.endpoint} (${r.chunks}/${s.chunks})`)].map((c) => `<li>${esc(c)}</li>`).join('');
+  const copies = ['node', ...s.replicas.map((r) => `${replicaName(r)} (${r.chunks}/${s.chunks})`)].map((c) => `<li>${esc(c)}</li>`).join('');
   const r = s.replication;
   const progress = r && !r.done ? `<p>${badge('replicating')} ${r.replicated}/${r.journaled} chunks copied${r.failure ? `: <span class="error">${esc(r.failure)}</span>` : ''}</p>` : '';
   return `<ul class="services">${copies}</ul>${progress}`;

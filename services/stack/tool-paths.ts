@@ -6,6 +6,8 @@ const versions = require(path.join(PROJECT_ROOT, 'scripts', 'tool-versions.json'
   temporalBin: string;
   temporalServer: string;
   ferretdb: string;
+  /** scripts/patches/ferretdb-<name>.patch, applied by bootstrap before the build. */
+  ferretdbPatches: string[];
   registry: string;
   cosign: string;
   minio: string;
@@ -21,7 +23,7 @@ export function toolPaths(toolsDir = process.env.LUCID_TOOLS_DIR ?? path.join(os
     temporalServer: path.join(temporalServerDir, 'bin', 'temporal-server'),
     temporalSqlTool: path.join(temporalServerDir, 'bin', 'temporal-sql-tool'),
     temporalServerSchema: path.join(temporalServerDir, 'schema'),
-    ferretdb: path.join(toolsDir, 'bin', `ferretdb-${versions.ferretdb}`),
+    ferretdb: path.join(toolsDir, 'bin', `ferretdb-${[versions.ferretdb, ...versions.ferretdbPatches].join('-')}`),
     registry: path.join(toolsDir, 'bin', `registry-${versions.registry}`),
     cosign: path.join(toolsDir, 'bin', `cosign-${versions.cosign}`),
     minio: path.join(toolsDir, 'bin', `minio-${versions.minio}`),
