@@ -14,7 +14,7 @@ const control = proxyActivities<ControlActivities>({
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 },
 });
 // Fetches and renders like a reconcile's prepare, and heartbeats for the same reason.
-const options: ActivityOptions = {
+export const prepareAndDiffOptions: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError', 'UnknownCommit'] },
@@ -34,7 +34,7 @@ export async function driftCheck(input: { clusterId: string }): Promise<DriftRes
   upsertSearchAttributes([{ key: SA.commit, value: target.commit }]);
 
   // On the cluster's own queue: the check itself may run on the shared reconcile queue.
-  const onCluster = { ...options, taskQueue: clusterQueue(clusterId) };
+  const onCluster = { ...prepareAndDiffOptions, taskQueue: clusterQueue(clusterId) };
   // Recorded histories scheduled the same activity under its old name; replaying them needs the name, not the code.
   const diff = patched('prepare-and-diff')
     ? proxyActivities<ClusterActivities>(onCluster).prepareAndDiff

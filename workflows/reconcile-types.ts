@@ -97,6 +97,13 @@ export interface DriftProblem {
 }
 
 /** One drift Schedule's run: a shard of the fleet. */
+/** What a drift check holds a cluster on. */
+export interface DriftTarget {
+  /** The cluster's last good commit; absent when it is not checked now, and `skipped` says why. */
+  commit?: string;
+  skipped?: string;
+}
+
 export interface DriftSweepInput {
   clusters: string[];
 }

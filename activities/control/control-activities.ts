@@ -4,7 +4,8 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ConfigError } from '../../config/config-error';
 import { clusterId, fullSha } from '../../common/input-ids';
 import { NON_RETRYABLE, checkedInput, configFailure } from '../config-failure';
-import type { ClusterRecord, DriftResult, ReconcileResult } from '../../workflows/reconcile-types';
+import type { ClusterRecord, DriftResult, DriftTarget, ReconcileResult } from '../../workflows/reconcile-types';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import type { BatchReconcileStart } from '../../workflows/rollout-wave-types';
 import { reconcileWorkflowId, sessionWorkflowId } from '../../workflows/task-queues';
 import type { RolloutPlan, RolloutStatus } from '../../workflows/rollout-types';
@@ -278,22 +279,33 @@ export function createControlActivities(deps: ControlDeps) {
      * change is under way (desired differs and is not known bad), which drift
      * correction must not fight.
      */
-    async driftTarget(input: { clusterId: string }): Promise<{ commit?: string; skipped?: string }> {
+    async driftTarget(input: { clusterId: string }): Promise<DriftTarget> {
       // The id goes into a visibility query below.
       const id = checkedInput('driftTarget', () => clusterId('clusterId', input.clusterId));
-      const r = await store.get(id);
-      if (!r.lastGoodCommit) return { skipped: 'no healthy commit applied yet' };
-      if (await rollouts.isBad(r.lastGoodCommit)) return { skipped: `last good ${r.lastGoodCommit.slice(0, 12)} was since marked bad` };
-      const desired = r.desiredCommit;
-      if (desired && desired !== r.lastGoodCommit && !r.badCommits.includes(desired) && !(await rollouts.isBad(desired))) {
-        return { skipped: `a change to ${desired.slice(0, 12)} is under way` };
+      const reconciling = async () => {
+        const busy = deps.client.workflow.list({
+          query: `WorkflowType = 'reconcileCluster' AND ExecutionStatus = 'Running' AND LucidCluster = '${id}'`,
+        });
+        for await (const wf of busy) return wf.workflowId;
+        return undefined;
+      };
+      return driftTargetOf(await store.get(id), (c) => rollouts.isBad(c), reconciling);
+    },
+
+    /** driftTarget for a sweep's clusters at once: one read of their records, one query of the running reconciles. */
+    async driftTargets(input: { clusterIds: string[] }): Promise<Record<string, DriftTarget>> {
+      const ids = checkedInput('driftTargets', () => input.clusterIds.map((id, i) => clusterId(`clusterIds[${i}]`, id)));
+      const records = await store.getMany(ids);
+      const reconciling = new Map<string, string>();
+      const running = deps.client.workflow.list({ query: `WorkflowType = 'reconcileCluster' AND ExecutionStatus = 'Running'` });
+      for await (const wf of running) {
+        for (const c of wf.typedSearchAttributes.get(SEARCH_ATTRIBUTES.cluster) ?? []) reconciling.set(c, wf.workflowId);
       }
-      // A reconcile in flight (a rollout's, an operator's, a previous correction's) owns the cluster now.
-      const busy = deps.client.workflow.list({
-        query: `WorkflowType = 'reconcileCluster' AND ExecutionStatus = 'Running' AND LucidCluster = '${id}'`,
-      });
-      for await (const wf of busy) return { skipped: `${wf.workflowId} is running` };
-      return { commit: r.lastGoodCommit };
+      const bad = new Map<string, Promise<boolean>>();
+      const isBad = (commit: string) => bad.get(commit) ?? bad.set(commit, rollouts.isBad(commit)).get(commit)!;
+      const out: Record<string, DriftTarget> = {};
+      for (const [id, r] of records) out[id] = await driftTargetOf(r, isBad, async () => reconciling.get(id));
+      return out;
     },
 
     async recordDrift(input: { result: DriftResult }): Promise<void> {
@@ -343,3 +355,21 @@ export function createControlActivities(deps: ControlDeps) {
 }
 
 export type ControlActivities = ReturnType<typeof createControlActivities>;
+
+/** What a drift check holds a cluster on: its last good commit, unless that went bad or a change owns the cluster now. */
+async function driftTargetOf(
+  r: ClusterRecord,
+  isBad: (commit: string) => Promise<boolean>,
+  reconciling: () => Promise<string | undefined>,
+): Promise<DriftTarget> {
+  if (!r.lastGoodCommit) return { skipped: 'no healthy commit applied yet' };
+  if (await isBad(r.lastGoodCommit)) return { skipped: `last good ${r.lastGoodCommit.slice(0, 12)} was since marked bad` };
+  const desired = r.desiredCommit;
+  if (desired && desired !== r.lastGoodCommit && !r.badCommits.includes(desired) && !(await isBad(desired))) {
+    return { skipped: `a change to ${desired.slice(0, 12)} is under way` };
+  }
+  // A reconcile in flight (a rollout's, an operator's, a previous correction's) owns the cluster now.
+  const busy = await reconciling();
+  if (busy) return { skipped: `${busy} is running` };
+  return { commit: r.lastGoodCommit };
+}

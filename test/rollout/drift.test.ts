@@ -33,7 +33,8 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
  * worker that is gone.
  */
 async function waitForIdleDriftChecks(): Promise<void> {
-  const query = `WorkflowType = 'driftCheck' AND LucidCluster = '${CLUSTER.id}' AND ExecutionStatus = 'Running'`;
+  // A sweep compares its clusters itself and starts a check only for one that drifted.
+  const query = `((WorkflowType = 'driftCheck' AND LucidCluster = '${CLUSTER.id}') OR WorkflowType = 'driftSweep') AND ExecutionStatus = 'Running'`;
   await until('running drift checks to finish', async () => {
     for await (const _ of h.client.workflow.list({ query })) return false;
     return true;
