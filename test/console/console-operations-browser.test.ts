@@ -20,7 +20,8 @@ import { FleetHarness } from '../support/fleet-harness';
 const PORT = 18791 + Number(process.env.LUCID_TEST_PORT_OFFSET ?? 0);
 const BASE = `http://127.0.0.1:${PORT}`;
 const SETTINGS = { LUCID_ANCHOR_MAX_BATCH: '64', LUCID_ANCHOR_MAX_WAIT_SECONDS: '1', LUCID_ANCHOR_CONFIRMATIONS: '1' };
-const MONTH = '2026-10';
+// Payout workflows are one per month on the shared test server: a month no other suite pays.
+const MONTH = '2025-05';
 const PASSWORDS = { ada: 'ada operates the fleet', bob: 'bob only looks around', cy: 'cy approves the payouts' };
 const nodes = { 'n-a': randomRecipient(), 'n-b': randomRecipient() };
 
