@@ -110,6 +110,11 @@ export class ClusterStore {
     return this.reconciles.find({}, { projection: { _id: 0, clusterId: 1, outcome: 1, startedAt: 1, endedAt: 1 } }).toArray();
   }
 
+  /** When each recorded drift correction happened, fleet-wide. */
+  async driftTimes(): Promise<Date[]> {
+    return (await this.drift.find({}, { projection: { _id: 0, at: 1 } }).toArray()).map((d) => d.at);
+  }
+
   /** The cluster of every recorded drift correction, fleet-wide. */
   async correctedClusters(): Promise<string[]> {
     return (await this.drift.find({}, { projection: { _id: 0, clusterId: 1 } }).toArray()).map((d) => d.clusterId);

@@ -41,6 +41,11 @@ export class ReplicationStore {
     return (await this.states.findOne({ _id: sessionId }, { projection: { _id: 0 } })) ?? undefined;
   }
 
+  async ofSessions(sessionIds: string[]): Promise<Map<string, ReplicationState>> {
+    const rows = await this.states.find({ _id: { $in: sessionIds } }).toArray();
+    return new Map(rows.map(({ _id, ...state }) => [_id, state]));
+  }
+
   /** Nodes with unfinished replications; a node whose copies are all done has no row (its lag is 0). */
   async lagByNode(): Promise<NodeReplicationLag[]> {
     const rows = await this.states.find({ done: false }).toArray();

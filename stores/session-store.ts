@@ -22,6 +22,13 @@ export interface Incident {
   at: Date;
 }
 
+/** A session as `lucid session list` and the console's sessions page show it. */
+export type SessionListing = Pick<SessionManifest, 'sessionId' | 'nodeId' | 'bytes' | 'root' | 'startedAt' | 'cancelled' | 'anchored' | 'failure'> & {
+  chunks: number;
+  replicas: SessionReplica[];
+  copiesCheckedAt?: string;
+};
+
 /** What a month's payout reads of a session. */
 export type PaidWork = Pick<SessionDoc, 'nodeId' | 'startedAt' | 'endedAt' | 'bytes' | 'anchored' | 'failure'>;
 
@@ -47,7 +54,7 @@ export class SessionStore {
     return { ...rest, startedAt: doc.startedAt.toISOString(), endedAt: doc.endedAt.toISOString() };
   }
 
-  async list(): Promise<Array<Pick<SessionManifest, 'sessionId' | 'nodeId' | 'bytes' | 'root' | 'startedAt' | 'cancelled' | 'anchored'> & { chunks: number; replicas: SessionReplica[] }>> {
+  async list(): Promise<SessionListing[]> {
     const docs = await this.sessions.find({}).sort({ startedAt: -1 }).toArray();
     return docs.map((d) => ({
       sessionId: d.sessionId,
@@ -59,6 +66,8 @@ export class SessionStore {
       cancelled: d.cancelled,
       anchored: d.anchored,
       replicas: d.replicas ?? [],
+      ...(d.failure && { failure: d.failure }),
+      ...(d.copiesCheckedAt && { copiesCheckedAt: d.copiesCheckedAt.toISOString() }),
     }));
   }
 
@@ -127,6 +136,12 @@ export class SessionStore {
   async recordCheckIncident(incident: Omit<Incident, 'at'> & { check: string }): Promise<void> {
     const { sessionId, leaf, kind, check } = incident;
     await this.incidents.updateOne({ sessionId, leaf, kind, check }, { $setOnInsert: { ...incident, at: new Date() } }, { upsert: true });
+  }
+
+  /** Incidents recorded per session (sessions without any are absent). */
+  async incidentCounts(): Promise<Map<string, number>> {
+    const rows = await this.incidents.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$sessionId', n: { $sum: 1 } } }]).toArray();
+    return new Map(rows.map((r) => [r._id, r.n]));
   }
 
   async incidentsOf(sessionId: string): Promise<Incident[]> {

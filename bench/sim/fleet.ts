@@ -20,13 +20,14 @@ import { formatTrace, traceHistory } from '../history-trace';
 import { FAULTS, type Fault, type FaultRun, rolloutThroughFault } from './fault-injection';
 import { planFleet } from './fleet-plan';
 import { loadLatencies } from './latency-sampling';
+import { measureDriftSweep } from './drift-sweep-load';
 import { procUsage } from './proc-usage';
 import type { PiSpec } from './pi-worker';
 import { startSimulatedPis } from './simulated-pis';
 
 /**
  * bench:fleet -- --clusters N [--fail 0.01] [--offline 0.005] [--pis 4] [--engine dev|postgres]
- * [--batch-clusters N] [--batches-at-once N] [--drift-seconds 3600] [--pi-work replayed|real] [--trace]
+ * [--batch-clusters N] [--batches-at-once N] [--drift-seconds 3600] [--pi-work replayed|real] [--trace] [--drift-sweep]
  * [--fault kill-temporal|restart-postgres [--fault-after N] [--fault-down-ms 3000]]: a SIMULATION of a fleet of N Pis.
  * The rollout, Temporal and MongoDB are real; the container engine is simulated, with latencies measured from
  * real Compose runs on this machine (bench:record-latencies). The Pis' own git fetch, gates and render are real
@@ -51,6 +52,7 @@ function options() {
       'batches-at-once': { type: 'string' },
       'pi-work': { type: 'string', default: 'replayed' },
       trace: { type: 'boolean', default: false },
+      'drift-sweep': { type: 'boolean', default: false },
       engine: { type: 'string', default: process.env.LUCID_ENGINE ?? 'dev' },
       fault: { type: 'string' },
       'fault-after': { type: 'string' },
@@ -73,6 +75,7 @@ function options() {
   return {
     piWork,
     trace: values.trace ?? false,
+    driftSweep: values['drift-sweep'] ?? false,
     engine,
     fault,
     // Past the canary and well into the first wave after it: cluster activities are in flight when the fault lands.
@@ -228,6 +231,7 @@ async function main(): Promise<void> {
     say(`  MongoDB: ${written} documents written, ${(written / o.clusters).toFixed(2)} per cluster`);
     say(`  simulated-Pi processes peak RSS: ${pis.peakRss().map((b) => `${(b / MB).toFixed(0)} MiB`).join(', ')}`);
     if (o.trace) await printControlTimeline(client, committedAt, say);
+    if (o.driftSweep) await measureDriftSweep(client, temporalNow, say);
   } finally {
     await pis.stop();
     control.shutdown();

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { isPayoutMonth } from '../../common/payout-month';
 import { formatTokenAmount } from '../../common/token-amount';
 import { PayoutStore } from '../../stores/payout-store';
 import { startPayout } from '../../triggers/payout-trigger';
 import { approvePayoutUpdate, payoutStatusQuery } from '../../workflows/payout-messages';
+import { payoutDryRun, payoutStatusOf } from '../payout-status';
 import type { PayoutStatus } from '../../workflows/payout-types';
 import { payoutWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
@@ -38,12 +39,9 @@ function exitOf(s: PayoutStatus): number {
 
 /** The month's status from its workflow (open or closed); a month never started is bad input. */
 async function statusOf(client: Client, month: string): Promise<PayoutStatus> {
-  try {
-    return await client.workflow.getHandle(payoutWorkflowId(month)).query(payoutStatusQuery);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new CliExit(EXIT.badInput, `no payout for ${month} (lucid payout run --month ${month})`);
-    throw err;
-  }
+  const s = await payoutStatusOf(client, month);
+  if (!s) throw new CliExit(EXIT.badInput, `no payout for ${month} (lucid payout run --month ${month})`);
+  return s;
 }
 
 /** Runs (or attaches to) the month until it is paid, held for approval, or failed. */
@@ -63,19 +61,11 @@ export function registerPayoutCommands(program: Command, run: (fn: (ctx: Console
   const payout = program.command('payout').description(COMMAND_INDEX.payout.description);
 
   const dryRun = async (ctx: ConsoleContext, month: string, json?: boolean): Promise<number> => {
-    const { handle } = await startPayout(await ctx.temporal(), checkedMonth(month), { dryRun: true });
-    let s: PayoutStatus;
-    try {
-      s = await handle.result();
-    } catch (err) {
-      if (!(err instanceof WorkflowFailedError)) throw err;
-      s = await handle.query(payoutStatusQuery);
-    }
-    const stored = await new PayoutStore(await ctx.db()).dryRun(month);
-    if (json) printJson({ ...s, simulations: stored?.simulations ?? [], passed: stored?.passed ?? false });
+    const s = await payoutDryRun(await ctx.temporal(), await ctx.db(), checkedMonth(month));
+    if (json) printJson(s);
     show(s);
-    for (const sim of stored?.simulations ?? []) say(`  batch ${sim.batchId}: ${sim.ok ? `ok, gas ${sim.gas}` : `REFUSED ${sim.reason}: ${sim.message}`}`);
-    return s.state === 'failed' || !stored?.passed ? PAYOUT_REFUSED_OR_HELD : EXIT.ok;
+    for (const sim of s.simulations) say(`  batch ${sim.batchId}: ${sim.ok ? `ok, gas ${sim.gas}` : `REFUSED ${sim.reason}: ${sim.message}`}`);
+    return s.state === 'failed' || !s.passed ? PAYOUT_REFUSED_OR_HELD : EXIT.ok;
   };
 
   payout

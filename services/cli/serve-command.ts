@@ -3,6 +3,7 @@ import { startRollout } from '../../triggers/rollout-trigger';
 import { payloadKeys } from '../../config/payload-keys';
 import { lucidDataConverter } from '../../workers/payload-codec';
 import { consoleApp } from '../console/console-app';
+import { operationsData } from '../console/operations-routes';
 import { ConsoleData } from '../console/console-data';
 import { OperatorAccounts, operatorsFile } from '../console/operator-accounts';
 import { Proposals } from '../console/proposals';
@@ -54,6 +55,7 @@ export function registerServeCommand(program: Command, run: (fn: (ctx: ConsoleCo
           // Read at each sign-in, so `lucid operator add` takes effect without a restart; a file broken since is refused then.
           accounts: { signIn: (name, password) => OperatorAccounts.load(accountsFile).signIn(name, password) },
           data: new ConsoleData(ctx, { codecs: converter?.payloadCodecs ?? [], temporalUi }),
+          operations: operationsData(ctx),
           secureCookies: publicUrl.startsWith('https://'),
           publicOrigin: new URL(publicUrl).origin,
           proposals: new Proposals(ctx, { branch: o.branch }),

@@ -4,15 +4,19 @@ import { FULL_SHA_PATTERN, InvalidInputError, fullSha } from '../../common/input
 import { json, readBody, type Reply } from '../webhook/http-reply';
 import { CONSOLE_ASSETS } from './console-assets';
 import type { ConsoleData, OperatorSignal } from './console-data';
+import { RequestError, html, parse, redirect } from './console-http';
 import { fleetPage, rolloutPage, rolloutsPage, signInPage, type PageContext } from './console-pages';
 import { mayAct, type OperatorAccounts, type Role } from './operator-accounts';
 import { proposalRoutes } from './proposal-routes';
 import type { Proposals } from './proposals';
+import { operationsGet, operationsPost, type OperationsData } from './operations-routes';
+import { CLIENT_LIMIT, OPERATOR_LIMIT, SignInLimiter } from './sign-in-limiter';
 import { SignInSessions, randomToken, sameToken, type SignInSession } from './sign-in-sessions';
 
 export interface ConsoleAppOptions {
   accounts: Pick<OperatorAccounts, 'signIn'>;
   data: ConsoleData;
+  operations: OperationsData;
   /** Cookies carry Secure when the console is reached over TLS (its public URL is https). */
   secureCookies: boolean;
   /** Where operators reach the console (`https://console.example`): behind a proxy, the Host header is not that. */
@@ -28,16 +32,6 @@ const SESSION_COOKIE = 'lucid_session';
 /** The sign-in form's own CSRF token (double-submit), so no other site can sign a browser in as someone else. */
 const SIGN_IN_COOKIE = 'lucid_signin';
 const MAX_FORM_BYTES = 16 * 1024;
-
-export class RequestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${field}: ${reason}`);
-  }
-}
 
 const signInSchema = z.strictObject({
   name: z.string().min(1, 'is empty').max(40, 'is longer than 40 characters'),
@@ -69,6 +63,7 @@ const SECURITY_HEADERS = {
 export function consoleApp(opts: ConsoleAppOptions): ConsoleHandler {
   const sessions = new SignInSessions();
   const proposals = opts.proposals && proposalRoutes(opts.proposals);
+  const limits = { operator: new SignInLimiter(OPERATOR_LIMIT), client: new SignInLimiter(CLIENT_LIMIT) };
   const cookie = (name: string, value: string, maxAgeSeconds?: number) =>
     [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', ...(opts.secureCookies ? ['Secure'] : []), ...(maxAgeSeconds === undefined ? [] : [`Max-Age=${maxAgeSeconds}`])].join('; ');
 
@@ -112,6 +107,8 @@ export function consoleApp(opts: ConsoleAppOptions): ConsoleHandler {
       }
       const proposed = await proposals?.post(path, page, body, form);
       if (proposed) return proposed;
+      const operation = await operationsPost(opts.operations, path, page, body, form);
+      if (operation) return operation;
       const action = ACTION_PATH.exec(path);
       if (!action) return undefined;
       const commit = shaParam(action[1]!);
@@ -153,7 +150,7 @@ export function consoleApp(opts: ConsoleAppOptions): ConsoleHandler {
       if (!detail) throw new RequestError(404, 'commit', `no rollout of ${commit}`);
       return api ? json(200, detail) : html(200, rolloutPage(page, detail));
     }
-    return proposals?.get(path, page);
+    return (await proposals?.get(path, page)) ?? operationsGet(opts.operations, path, query, page);
   };
 
   const signIn = async (req: http.IncomingMessage, cookies: Record<string, string>, form: boolean): Promise<Reply> => {
@@ -162,12 +159,24 @@ export function consoleApp(opts: ConsoleAppOptions): ConsoleHandler {
     if (!sameToken(body.csrf, cookies[SIGN_IN_COOKIE])) {
       throw new RequestError(403, 'csrf', 'does not match the sign-in form: reload /signin and sign in from it');
     }
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const wait = Math.max(limits.operator.retryAfterSeconds(body.name), limits.client.retryAfterSeconds(client));
+    if (wait > 0) {
+      process.stderr.write(`${JSON.stringify({ console: 'sign-in throttled', operator: body.name, client, retryAfterSeconds: wait })}\n`);
+      const reason = `too many failed sign-ins: try again in ${wait} s`;
+      const headers = { 'retry-after': String(wait) };
+      return form ? html(429, signInPage({ csrf: body.csrf, error: reason, name: body.name }), headers) : { ...json(429, { error: { field: 'name', reason } }), headers };
+    }
+    // Counted before the password is checked, so guesses sent all at once do not all slip in before the first fails.
+    limits.operator.fail(body.name);
     const operator = await opts.accounts.signIn(body.name, body.password);
     if (!operator) {
-      process.stderr.write(`${JSON.stringify({ console: 'sign-in refused', operator: body.name })}\n`);
+      limits.client.fail(client);
+      process.stderr.write(`${JSON.stringify({ console: 'sign-in refused', operator: body.name, client })}\n`);
       const reason = 'name or password is wrong';
       return form ? html(401, signInPage({ csrf: body.csrf, error: reason, name: body.name })) : json(401, { error: { field: 'password', reason } });
     }
+    limits.operator.forget(body.name);
     const session = sessions.create(operator);
     process.stderr.write(`${JSON.stringify({ console: 'signed in', operator: operator.name, role: operator.role })}\n`);
     const set = [cookie(SESSION_COOKIE, session.id), cookie(SIGN_IN_COOKIE, '', 0)];
@@ -182,13 +191,6 @@ export function consoleApp(opts: ConsoleAppOptions): ConsoleHandler {
     });
     return reply && { ...reply, headers: { ...SECURITY_HEADERS, ...reply.headers } };
   };
-}
-
-export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  throw new RequestError(400, issue.path.join('.') || '(body)', issue.message);
 }
 
 function isForm(req: http.IncomingMessage): boolean {
@@ -249,14 +251,6 @@ function parseCookies(header: string | undefined): Record<string, string> {
     if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
   }
   return out;
-}
-
-export function html(status: number, body: string, headers: Record<string, string | string[]> = {}): Reply {
-  return { status, contentType: 'text/html; charset=utf-8', body, headers };
-}
-
-export function redirect(location: string, setCookie?: string | string[]): Reply {
-  return { status: 303, contentType: 'text/plain', body: '', headers: { location, ...(setCookie ? { 'set-cookie': setCookie } : {}) } };
 }
 
 function methodNotAllowed(path: string, allow: string): Reply {

@@ -8,7 +8,7 @@ body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif
 header{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;align-items:center;padding:.6rem 1rem;background:#102a43;color:#fff}
 header a{color:#fff}
 .brand{font-weight:700;font-size:1.1rem}
-nav{display:flex;gap:1rem}
+nav{display:flex;flex-wrap:wrap;gap:.25rem 1rem}
 nav a[aria-current=page]{text-decoration-thickness:3px}
 .who{margin-left:auto;display:flex;gap:.5rem;align-items:center}
 main{padding:1rem;max-width:72rem;margin:0 auto;overflow-wrap:anywhere}
@@ -44,7 +44,7 @@ dd{margin:0}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem}
 caption{text-align:left;font-weight:600;padding:.3rem 0}
-th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d9e2ec;vertical-align:top}
+th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d9e2ec;vertical-align:top;overflow-wrap:break-word}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem}
 .timeline{padding-left:1.2rem;font-size:.95rem}
@@ -58,6 +58,9 @@ select{font:inherit;padding:.4rem .5rem;border:1px solid #52606d;border-radius:4
 .diff{background:#f0f4f8;padding:.6rem;overflow-x:auto;font-size:.9rem;line-height:1.4}
 .diff .add{color:#0e5a2a;background:#e3f6e9}
 .diff .del{color:#8a1c1c;background:#fde8e8}
+.chart-svg{display:block;max-width:44rem;height:auto;margin:.3rem 0}
+details{margin:.3rem 0 1rem}
+summary{cursor:pointer;min-height:44px;padding:.6rem 0}
 @media (max-width:40rem){main{padding:.6rem}.who{margin-left:0}h1{font-size:1.35rem}}
 `;
 

@@ -20,21 +20,26 @@ export function short(sha: string | null | undefined): string {
 
 /** A state as a word and a colour: the word alone carries it, for screen readers and colour-blind eyes. */
 export function badge(state: string): string {
-  const tone = /^(healthy|succeeded|reachable|passed|merged)$/.test(state)
+  const tone = /^(healthy|succeeded|reachable|anchored|passed|merged|paid|intact)$/.test(state)
     ? 'good'
-    : /^(unhealthy|halted|aborted|failed|rolled_back|invalid|unreachable|reverted|stopped|refused)$/.test(state)
+    : /^(unhealthy|halted|aborted|failed|rolled_back|invalid|unreachable|reverted|stopped|refused|held|damaged)$/.test(state)
       ? 'bad'
-      : /^(waiting|running|soaking|reconciling|pending|paused)$/.test(state)
+      : /^(waiting|running|soaking|reconciling|pending|paused|queued|sealed|awaiting-approval|previewing|submitting|replicating)$/.test(state)
         ? 'busy'
         : 'plain';
   return `<span class="badge ${tone}">${esc(state.replace('_', ' '))}</span>`;
 }
 
-export function layout(title: string, body: string, page?: PageContext, current?: 'fleet' | 'rollouts' | 'proposals'): string {
+export function layout(
+  title: string,
+  body: string,
+  page?: PageContext,
+  current?: 'fleet' | 'rollouts' | 'proposals' | 'sessions' | 'payouts' | 'charts',
+): string {
+  const link = (href: string, name: typeof current, label: string) => `<a href="${href}"${current === name ? ' aria-current="page"' : ''}>${label}</a>`;
   const nav = page
-    ? `<nav aria-label="Console"><a href="/"${current === 'fleet' ? ' aria-current="page"' : ''}>Fleet</a>` +
-      `<a href="/rollouts"${current === 'rollouts' ? ' aria-current="page"' : ''}>Rollouts</a>` +
-      `<a href="/proposals"${current === 'proposals' ? ' aria-current="page"' : ''}>Proposals</a></nav>` +
+    ? `<nav aria-label="Console">${link('/', 'fleet', 'Fleet')}${link('/rollouts', 'rollouts', 'Rollouts')}${link('/proposals', 'proposals', 'Proposals')}` +
+      `${link('/sessions', 'sessions', 'Sessions')}${link('/payouts', 'payouts', 'Payouts')}${link('/charts', 'charts', 'Charts')}</nav>` +
       `<form method="post" action="/signout" class="who"><span>${esc(page.operator.name)} (${esc(page.operator.role)})</span>` +
       `<input type="hidden" name="csrf" value="${esc(page.csrf)}"><button type="submit">Sign out</button></form>`
     : '';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProposalRefused } from '../../repo/proposal-branch';
 import { json, type Reply } from '../webhook/http-reply';
-import { RequestError, html, parse, redirect } from './console-app';
+import { RequestError, html, parse, redirect } from './console-http';
 import type { PageContext } from './console-pages';
 import { mayAct, type OperatorAccount, type Role } from './operator-accounts';
 import { proposalFormSchema } from './proposal-changes';

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { runtimeEnv } from '../../config/runtime-env';
 import { consoleApp } from '../../services/console/console-app';
 import { ConsoleData } from '../../services/console/console-data';
+import { operationsData } from '../../services/console/operations-routes';
 import { OperatorAccounts, addOperator } from '../../services/console/operator-accounts';
 import { ConsoleContext } from '../../services/console-context';
 import { createConsoleServer } from '../../services/webhook/console-server';
@@ -22,7 +23,7 @@ async function start(secureCookies: boolean): Promise<void> {
   const file = path.join(dir, 'operators.json');
   await addOperator(file, { name: 'ada', role: 'operator' }, 'ada operates the fleet');
   const ctx = new ConsoleContext(runtimeEnv({ LUCID_DATA_DIR: dir, MONGO_URL: 'mongodb://127.0.0.1:1/', TEMPORAL_ADDRESS: '127.0.0.1:1' }));
-  const app = consoleApp({ accounts: OperatorAccounts.load(file), data: new ConsoleData(ctx, { codecs: [] }), secureCookies, publicOrigin: 'https://console.example' });
+  const app = consoleApp({ accounts: OperatorAccounts.load(file), data: new ConsoleData(ctx, { codecs: [] }), operations: operationsData(ctx), secureCookies, publicOrigin: 'https://console.example' });
   server = createConsoleServer({ secret: 's'.repeat(32), branch: 'main', onPush: async () => ({ workflowId: 'w', started: false }), app });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -115,6 +116,36 @@ describe('console sign-in', () => {
       expect(r.status).toBe(401);
       expect(await r.json()).toEqual({ error: { field: 'password', reason: 'name or password is wrong' } });
     }
+  });
+
+  it('refuses an operator name 429 with Retry-After after five wrong passwords, even the right one then, and other names still sign in', async () => {
+    await addOperator(path.join(dir, 'operators.json'), { name: 'bea', role: 'viewer' }, 'bea reads the fleet');
+    await start(false);
+    const { csrf, cookie } = await signInForm();
+    const post = (name: string, password: string) =>
+      fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ name, password, csrf }) });
+    for (let i = 0; i < 5; i++) expect((await post('ada', `wrong guess ${i}`)).status).toBe(401);
+    const locked = await post('ada', 'ada operates the fleet');
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
+    expect(Number(locked.headers.get('retry-after'))).toBeLessThanOrEqual(900);
+    expect(await locked.json()).toEqual({ error: { field: 'name', reason: expect.stringMatching(/^too many failed sign-ins: try again in \d+ s$/) } });
+    // The form gets the sign-in page back, saying so.
+    const form = await fetch(`${base}/signin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams({ name: 'ada', password: 'ada operates the fleet', csrf }).toString(),
+    });
+    expect(form.status).toBe(429);
+    expect(await form.text()).toMatch(/role="alert"[^>]*>too many failed sign-ins: try again in \d+ s</);
+    // Bea's reload of the form is a fresh token; her name has no failures.
+    const bea = await signInForm();
+    const r = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: bea.cookie },
+      body: JSON.stringify({ name: 'bea', password: 'bea reads the fleet', csrf: bea.csrf }),
+    });
+    expect(r.status).toBe(200);
   });
 
   it.each([

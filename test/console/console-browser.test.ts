@@ -3,9 +3,11 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { SampleCluster } from '../../demo/sample-fleet';
+import type { ChartSeries } from '../../services/console/chart-svg';
 import type { FleetView, RolloutDetail } from '../../services/console/console-data';
 import { operatorsFile } from '../../services/console/operator-accounts';
 import { ARTIFACTS_DIR, launchChromium, operatorAdd as addOperator, screenshot, signedIn as signIn } from '../support/console-browser';
+import { RolloutStore } from '../../stores/rollout-store';
 import { FleetHarness } from '../support/fleet-harness';
 
 /**
@@ -198,6 +200,40 @@ describe('the console in Chromium', () => {
     expect(await link.getAttribute('href')).toBe(`${TEMPORAL_UI}/namespaces/${h.stack.namespace}/workflows/rollout-${v2}`);
     await screenshot(cy.page, 'rollout-succeeded');
     await cy.context.close();
+  });
+
+  it('charts rollout durations, reconcile latency and drift corrections per day as inline SVG, with the data as tables', async () => {
+    const { context, page } = await signedIn('bob');
+    await page.getByRole('link', { name: 'Charts' }).click();
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Charts');
+    const reconciles = (await h.store.outcomeTimes()).length;
+    for (const [title, marks, count] of [
+      ['Rollout durations', 'circle', 2],
+      ['Reconcile latency', 'circle', Math.min(100, reconciles)],
+      ['Drift corrections per day', 'rect', 14],
+    ] as const) {
+      const chart = page.getByRole('region', { name: title });
+      await expect(chart.getByRole('img', { name: title }).count()).resolves.toBe(1);
+      await expect(chart.locator(`svg ${marks}`).count()).resolves.toBe(count);
+      await chart.getByText(`${title} as a table`).click();
+      await expect(chart.getByRole('table', { name: title }).locator('tbody tr').count()).resolves.toBe(count);
+    }
+    expect(reconciles).toBeGreaterThanOrEqual(4);
+    // The table says what the dots do: both rollouts, v1 then v2, each as long as its record says.
+    const rows = await page.getByRole('table', { name: 'Rollout durations' }).locator('tbody tr').allTextContents();
+    const recorded = await Promise.all([v1, v2].map(async (sha) => (await new RolloutStore(h.db).get(sha))!));
+    expect(rows).toEqual(recorded.map((r) => `${r.startedAt}${Number(((Date.parse(r.endedAt!) - Date.parse(r.startedAt)) / 1000).toFixed(2))}`));
+    await screenshot(page, 'charts');
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await screenshot(page, 'charts-phone');
+    const api = (await (await page.request.get(`${BASE}/api/charts`)).json()) as ChartSeries[];
+    expect(api.map((c) => [c.id, c.points.length])).toEqual([
+      ['rollout-durations', 2],
+      ['reconcile-latency', Math.min(100, reconciles)],
+      ['drift-per-day', 14],
+    ]);
+    await context.close();
   });
 
   it('signs out with the token, and the old session cookie is dead afterwards', async () => {

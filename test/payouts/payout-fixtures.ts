@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -77,6 +78,12 @@ export class PayoutChainFixture {
   async close(): Promise<void> {
     await this.chain.close();
   }
+}
+
+/** The payout planes on the fixture's chain: the harness's control worker, and the chain and wallet workers as processes. */
+export async function startPayoutPlanes(h: FleetHarness, fx: PayoutChainFixture): Promise<{ chainWorker: ChildProcess; walletWorker: ChildProcess }> {
+  await h.startControlWorker(fx.chain.endpoint);
+  return { chainWorker: h.spawnWorker('chain', 'chain', fx.chain.vars), walletWorker: h.spawnWorker('wallet', 'wallet', fx.walletVars) };
 }
 
 /** The config repo with the payout policy (the demo's, with `policy` over it) and the nodes' payout addresses. */
