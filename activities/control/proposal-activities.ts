@@ -1,11 +1,10 @@
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { ConfigError } from '../../config/config-error';
-import { CommitReads } from '../../repo/commit-reads';
 import type { GitMirror } from '../../repo/git-mirror';
 import { ProposalRefused, commitProposal, fastForward } from '../../repo/proposal-branch';
 import { pruneTrees } from '../../repo/tree-pruning';
-import { applyChange, describeChange } from '../../services/console/proposal-changes';
+import { applyChange, describeChange, fileAt } from '../../services/console/proposal-changes';
 import type { GateVerdict, Proposal, ProposalStore } from '../../stores/proposal-store';
 import { COMMIT_GATES, checkCommitGates, type CommitGate } from '../../supply-chain/commit-gates';
 import { startRollout } from '../../triggers/rollout-trigger';
@@ -61,12 +60,7 @@ export function createProposalControlActivities(deps: ProposalControlDeps) {
       const mirror = deps.mirror();
       try {
         await mirror.fetch();
-        const reads = new CommitReads(mirror.mirrorDir);
-        const read = (file: string) =>
-          reads.at(input.base, ['show', '--end-of-options', `${input.base}:${file}`]).catch(() => {
-            throw new ProposalRefused('file', `${file} is not in the config repo at ${input.base.slice(0, 12)}`);
-          });
-        const files = await applyChange(input.change, read, input.base);
+        const files = await applyChange(input.change, fileAt(mirror.mirrorDir, input.base), input.base);
         const branch = `proposals/${input.id}`;
         const { commit, diff } = await commitProposal(mirror, {
           branch,

@@ -5,6 +5,7 @@ import type { ProposalChange } from '../../common/proposal-change';
 import { CONFIG_PATHS } from '../../config/config-files';
 import { SECRET_ENV_KEYS } from '../../config/cluster-env';
 import { PROFILES } from '../../config/fleet-taxonomy';
+import { CommitReads } from '../../repo/commit-reads';
 import { ProposalRefused } from '../../repo/proposal-branch';
 
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -74,6 +75,15 @@ export function describeChange(c: ProposalChange): string {
         .join(' ')}`,
   ].filter(Boolean);
   return `cluster ${c.cluster}: ${parts.join('; ')}`;
+}
+
+/** A config file as it stands at `base` of the git dir, for applyChange; a file not there is refused. */
+export function fileAt(gitDir: string, base: string): (file: string) => Promise<string> {
+  const reads = new CommitReads(gitDir);
+  return (file) =>
+    reads.at(base, ['show', '--end-of-options', `${base}:${file}`]).catch(() => {
+      throw new ProposalRefused('file', `${file} is not in the config repo at ${base.slice(0, 12)}`);
+    });
 }
 
 /**

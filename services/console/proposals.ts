@@ -1,6 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { CommitReads } from '../../repo/commit-reads';
-import { ProposalRefused, branchHead } from '../../repo/proposal-branch';
+import { branchHead } from '../../repo/proposal-branch';
 import { ProposalStore, type Proposal } from '../../stores/proposal-store';
 import {
   approveProposalUpdate,
@@ -14,7 +13,7 @@ import type { proposal } from '../../workflows/proposal';
 import { CONTROL_QUEUE, proposalWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
 import type { ProposalChange } from '../../common/proposal-change';
-import { applyChange } from './proposal-changes';
+import { applyChange, fileAt } from './proposal-changes';
 
 /** What the new-proposal form offers: the fleet as main has it. */
 export interface ProposalFormOptions {
@@ -87,11 +86,7 @@ export class Proposals {
     const mirror = this.ctx.mirror();
     await mirror.fetch();
     const base = await branchHead(mirror, this.opts.branch);
-    const reads = new CommitReads(mirror.mirrorDir);
-    await applyChange(change, (file) =>
-      reads.at(base, ['show', '--end-of-options', `${base}:${file}`]).catch(() => {
-        throw new ProposalRefused('file', `${file} is not in the config repo at ${base.slice(0, 12)}`);
-      }), base);
+    await applyChange(change, fileAt(mirror.mirrorDir, base), base);
     const id = await (await this.store()).nextId();
     const input: ProposalInput = { id, by, title, change, base, branch: this.opts.branch };
     const client = await this.ctx.temporal();
