@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import type { CommitGate } from '../supply-chain/commit-gates';
-import type { ProposalChange } from '../services/console/proposal-changes';
+import type { ProposalChange } from '../common/proposal-change';
 
 export interface GateVerdict {
   gate: CommitGate;
@@ -24,6 +24,7 @@ export interface Proposal {
   gates: GateVerdict[];
   approvals: Array<{ by: string; at: string }>;
   merged?: { by: string; at: string; rollout: string };
+  withdrawn?: { by: string; at: string };
 }
 
 interface ProposalDoc extends Proposal {
@@ -67,5 +68,9 @@ export class ProposalStore {
 
   async markMerged(id: number, merged: NonNullable<Proposal['merged']>): Promise<void> {
     await this.proposals.updateOne({ _id: id, merged: { $exists: false } }, { $set: { merged } });
+  }
+
+  async markWithdrawn(id: number, withdrawn: NonNullable<Proposal['withdrawn']>): Promise<void> {
+    await this.proposals.updateOne({ _id: id, merged: { $exists: false } }, { $set: { withdrawn } });
   }
 }

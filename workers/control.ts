@@ -8,6 +8,7 @@ import { batcherSettings, requireChainEndpoint, type ChainEndpoint } from '../co
 import { AnchorStore } from '../stores/anchor-store';
 import { ClusterStore } from '../stores/cluster-store';
 import { PayoutStore } from '../stores/payout-store';
+import { ProposalStore } from '../stores/proposal-store';
 import { RolloutStore } from '../stores/rollout-store';
 import { ReplicationStore } from '../stores/replication-store';
 import { SessionStore } from '../stores/session-store';
@@ -25,6 +26,8 @@ export interface ControlWorkerOptions {
   dataConverter?: DataConverter;
   /** The chain the event index reads (no key); without it sessions still queue for anchoring and wait. */
   chain?: ChainEndpoint;
+  /** The SSH key file the console's proposal commits are signed with; absent: unsigned. */
+  proposalSigningKey?: string;
 }
 
 /** The console host's worker: runs rollouts and holds MongoDB. */
@@ -50,6 +53,8 @@ export async function createControlWorker(opts: ControlWorkerOptions): Promise<W
       },
       payouts: new PayoutStore(opts.db),
       replication: new ReplicationStore(opts.db),
+      proposals: new ProposalStore(opts.db),
+      proposalSigningKey: opts.proposalSigningKey,
     }),
   });
 }

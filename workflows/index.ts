@@ -15,3 +15,4 @@ export { scheduledPayout } from './scheduled-payout';
 export { driftSweep } from './drift-sweep';
 export { replicateSession } from './replicate-session';
 export { repairReplicas } from './repair-replicas';
+export { proposal } from './proposal';

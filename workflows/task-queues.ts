@@ -105,3 +105,8 @@ export function replicationWorkflowId(sessionId: string): string {
 
 /** The Schedule (and the id of each run it starts) that checks sessions' copies and repairs the bad ones. */
 export const REPLICA_REPAIR_SCHEDULE_ID = 'replica-repair';
+
+/** An operator's proposal, numbered by the console's counter. */
+export function proposalWorkflowId(id: number): string {
+  return `proposal-${id}`;
+}

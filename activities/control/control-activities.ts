@@ -16,6 +16,8 @@ import { checkCommitGates } from '../../supply-chain/commit-gates';
 import type { ClusterStore } from '../../stores/cluster-store';
 import { createAnchorControlActivities, type AnchorControlDeps } from './anchor-activities';
 import { createPayoutControlActivities } from './payout-activities';
+import { createProposalControlActivities } from './proposal-activities';
+import type { ProposalStore } from '../../stores/proposal-store';
 import type { PayoutStore } from '../../stores/payout-store';
 import { startRollout } from '../../triggers/rollout-trigger';
 import { syncDriftSweeps } from '../../triggers/schedules';
@@ -37,6 +39,9 @@ export interface ControlDeps {
   anchoring: Omit<AnchorControlDeps, 'sessions' | 'client'>;
   payouts: PayoutStore;
   replication: ReplicationStore;
+  proposals: ProposalStore;
+  /** The SSH key file proposal commits are signed with (LUCID_CONSOLE_SIGNING_KEY); absent: unsigned. */
+  proposalSigningKey?: string;
 }
 
 /** Activities of the `lucid-control` queue: only the console host holds MongoDB credentials. */
@@ -64,6 +69,13 @@ export function createControlActivities(deps: ControlDeps) {
         pruneTrees(treesDir, [head.sha]);
         return tree;
       },
+    }),
+    ...createProposalControlActivities({
+      proposals: deps.proposals,
+      mirror: controlMirror,
+      dir: controlDir,
+      signingKey: deps.proposalSigningKey,
+      client: deps.client,
     }),
     async loadClusterRecord(input: { clusterId: string }): Promise<ClusterRecord> {
       return store.get(input.clusterId);

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { startRollout } from '../../triggers/rollout-trigger';
 import { payloadKeys } from '../../config/payload-keys';
@@ -51,10 +50,6 @@ export function registerServeCommand(program: Command, run: (fn: (ctx: ConsoleCo
             return undefined;
           }
         })();
-        const signingKey = process.env.LUCID_CONSOLE_SIGNING_KEY;
-        if (signingKey !== undefined && !fs.existsSync(signingKey)) {
-          throw new CliExit(EXIT.badInput, `environment: LUCID_CONSOLE_SIGNING_KEY: no SSH key file at '${signingKey}' (the key the console signs proposals with)`);
-        }
         const temporalUi = process.env.LUCID_UI_ORIGIN ?? readStackState(ctx.env.LUCID_DATA_DIR)?.temporalUi;
         const app = consoleApp({
           // Read at each sign-in, so `lucid operator add` takes effect without a restart; a file broken since is refused then.
@@ -63,12 +58,7 @@ export function registerServeCommand(program: Command, run: (fn: (ctx: ConsoleCo
           operations: operationsData(ctx),
           secureCookies: publicUrl.startsWith('https://'),
           publicOrigin: new URL(publicUrl).origin,
-          // A merge is a push to the followed branch: its rollout starts as the webhook starts one, naming who merged.
-          proposals: new Proposals(ctx, {
-            branch: o.branch,
-            signingKey,
-            startRollout: (commit, by, reason) => startRollout(client, commit, { source: 'webhook', by, reason }),
-          }),
+          proposals: new Proposals(ctx, { branch: o.branch }),
         });
         const registry = consoleMetrics(await ctx.db(), chain && (() => chain));
         const server = createConsoleServer({

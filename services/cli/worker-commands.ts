@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -33,6 +34,10 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
     .action(() =>
       run(async () => {
         const env = runtimeEnv();
+        const proposalSigningKey = process.env.LUCID_CONSOLE_SIGNING_KEY;
+        if (proposalSigningKey !== undefined && !fs.existsSync(proposalSigningKey)) {
+          throw new CliExit(EXIT.badInput, `environment: LUCID_CONSOLE_SIGNING_KEY: no SSH key file at '${proposalSigningKey}' (the key the console signs proposals with)`);
+        }
         installJsonLogger();
         const mongo = await new MongoClient(env.MONGO_URL).connect();
         const connection = await NativeConnection.connect(temporalConnectionOptions(env.TEMPORAL_ADDRESS));
@@ -47,6 +52,7 @@ export function registerWorkerCommands(program: Command, run: (fn: () => Promise
             repo: env.LUCID_CONFIG_REPO ? { url: env.LUCID_CONFIG_REPO, dataDir: env.LUCID_DATA_DIR } : undefined,
             dataConverter,
             chain: chainEndpoint(),
+            proposalSigningKey,
           });
           const reconcile = await createReconcileWorker({ connection, namespace: env.LUCID_NAMESPACE, dataConverter });
           await Promise.all([w.run(), reconcile.run()]);

@@ -1,21 +1,12 @@
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { CLUSTER_ID_PATTERN, CLUSTER_ID_RULE } from '../../common/input-ids';
+import type { ProposalChange } from '../../common/proposal-change';
 import { CONFIG_PATHS } from '../../config/config-files';
 import { SECRET_ENV_KEYS } from '../../config/cluster-env';
 import { PROFILES } from '../../config/fleet-taxonomy';
+import { CommitReads } from '../../repo/commit-reads';
 import { ProposalRefused } from '../../repo/proposal-branch';
-
-/**
- * What an operator may propose without raw git (SPEC-3: "propose change (profiles/...)"): a cluster's wave,
- * profiles and labels in clusters.yaml, a service's image in the compose file, and a value of a cluster's .env
- * (never a secret: those are `enc:sops` references). Each edits the file as committed, so comments and layout
- * elsewhere stay as they were.
- */
-export type ProposalChange =
-  | { kind: 'cluster'; cluster: string; wave?: string; profiles?: string[]; labels?: Record<string, string> }
-  | { kind: 'image'; service: string; image: string }
-  | { kind: 'env'; cluster: string; key: string; value: string };
 
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const LABEL = /^([A-Za-z0-9._/-]{1,63})=([^=\s,]{0,200})$/;
@@ -86,9 +77,18 @@ export function describeChange(c: ProposalChange): string {
   return `cluster ${c.cluster}: ${parts.join('; ')}`;
 }
 
+/** A config file as it stands at `base` of the git dir, for applyChange; a file not there is refused. */
+export function fileAt(gitDir: string, base: string): (file: string) => Promise<string> {
+  const reads = new CommitReads(gitDir);
+  return (file) =>
+    reads.at(base, ['show', '--end-of-options', `${base}:${file}`]).catch(() => {
+      throw new ProposalRefused('file', `${file} is not in the config repo at ${base.slice(0, 12)}`);
+    });
+}
+
 /**
  * The change made: the one file it edits (path → new content), each file read (`read`) as it stands at the
- * proposal's base.
+ * proposal's base. It edits the file as committed, so comments and layout elsewhere stay as they were.
  */
 export async function applyChange(change: ProposalChange, read: (file: string) => Promise<string>, base: string): Promise<Record<string, string>> {
   if (change.kind === 'image') {

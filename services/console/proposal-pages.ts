@@ -6,8 +6,9 @@ import { mayAct } from './operator-accounts';
 
 /** The proposal pages (the console's "PRs"), server-rendered like the rest of the console. */
 
-function state(p: Pick<Proposal, 'merged' | 'gates'>): string {
+function state(p: Pick<Proposal, 'merged' | 'withdrawn' | 'gates'>): string {
   if (p.merged) return 'merged';
+  if (p.withdrawn) return 'withdrawn';
   return p.gates.every((g) => g.verdict === 'passed') ? 'open' : 'refused';
 }
 
@@ -75,13 +76,17 @@ function diffBlock(diff: string): string {
 }
 
 function proposalActions(page: PageContext, p: Proposal): string {
-  if (p.merged || !mayAct(page.operator.role, 'approver') || state(p) !== 'open') return '';
+  if (p.merged || p.withdrawn) return '';
   const button = (name: string, label: string) =>
     `<form method="post" action="/api/proposals/${p.id}/${name}"><input type="hidden" name="csrf" value="${esc(page.csrf)}"><button type="submit">${label}</button></form>`;
   const own: string[] = [];
   const me = page.operator.name;
-  if (me !== p.proposer && !p.approvals.some((a) => a.by === me)) own.push(button('approve', 'Approve'));
-  if (p.approvals.some((a) => a.by !== p.proposer)) own.push(button('merge', 'Merge'));
+  const approver = mayAct(page.operator.role, 'approver');
+  if (approver && state(p) === 'open') {
+    if (me !== p.proposer && !p.approvals.some((a) => a.by === me)) own.push(button('approve', 'Approve'));
+    if (p.approvals.some((a) => a.by !== p.proposer)) own.push(button('merge', 'Merge'));
+  }
+  if (approver || (me === p.proposer && mayAct(page.operator.role, 'operator'))) own.push(button('withdraw', 'Withdraw'));
   return own.length ? `<section aria-labelledby="actions"><h2 id="actions">Actions</h2><div class="actions">${own.join('')}</div></section>` : '';
 }
 
@@ -97,7 +102,9 @@ export function proposalPage(page: PageContext, p: Proposal): string {
     : '<p class="none">No approvals yet: an approver other than the proposer approves.</p>';
   const merged = p.merged
     ? `<p>Merged by ${esc(p.merged.by)} at <time datetime="${esc(p.merged.at)}">${esc(p.merged.at)}</time>: <a href="/rollouts/${esc(p.commit)}">its rollout</a> (${esc(p.merged.rollout)}).</p>`
-    : '';
+    : p.withdrawn
+      ? `<p>Withdrawn by ${esc(p.withdrawn.by)} at <time datetime="${esc(p.withdrawn.at)}">${esc(p.withdrawn.at)}</time>.</p>`
+      : '';
   return layout(
     `Proposal #${p.id}: ${p.title}`,
     `<p class="state">State ${badge(state(p))}</p>${merged}

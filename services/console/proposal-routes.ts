@@ -9,7 +9,7 @@ import { newProposalPage, proposalPage, proposalsPage } from './proposal-pages';
 import { ProposalActionRefused, type Proposals } from './proposals';
 
 const ONE = /^\/(api\/)?proposals\/(\d{1,9})$/;
-const ACTION = /^\/api\/proposals\/(\d{1,9})\/(approve|merge)$/;
+const ACTION = /^\/api\/proposals\/(\d{1,9})\/(approve|merge|withdraw)$/;
 const actionSchema = z.strictObject({ csrf: z.string().optional() });
 
 /** The console's proposal pages and API; undefined for a path that is none of theirs. */
@@ -54,10 +54,14 @@ export function proposalRoutes(proposals: Proposals) {
     const action = ACTION.exec(path);
     if (!action) return undefined;
     const id = Number(action[1]);
-    const name = action[2] as 'approve' | 'merge';
+    const name = action[2] as 'approve' | 'merge' | 'withdraw';
     parse(actionSchema, body);
-    need(operator, 'approver', `${name} a proposal`);
-    const p = await refusals(() => (name === 'approve' ? proposals.approve(id, operator.name) : proposals.merge(id, operator.name)));
+    if (name === 'withdraw') {
+      // The proposer withdraws their own; someone else's takes the approver role.
+      need(operator, 'operator', 'withdraw a proposal');
+      if ((await refusals(() => proposals.get(id))).proposer !== operator.name) need(operator, 'approver', "withdraw someone else's proposal");
+    } else need(operator, 'approver', `${name} a proposal`);
+    const p = await refusals(() => proposals[name](id, operator.name));
     return form ? redirect(`/proposals/${p.id}`) : json(200, p);
   };
 

@@ -1,11 +1,19 @@
-import * as path from 'node:path';
-import { ConfigError } from '../../config/config-error';
-import { CommitReads } from '../../repo/commit-reads';
-import { ProposalRefused, branchHead, commitProposal, fastForward } from '../../repo/proposal-branch';
-import { ProposalStore, type GateVerdict, type Proposal } from '../../stores/proposal-store';
-import { COMMIT_GATES, type CommitGate } from '../../supply-chain/commit-gates';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { branchHead } from '../../repo/proposal-branch';
+import { ProposalStore, type Proposal } from '../../stores/proposal-store';
+import {
+  approveProposalUpdate,
+  mergeProposalUpdate,
+  proposalRefusalOf,
+  proposedUpdate,
+  withdrawProposalUpdate,
+  type ProposalInput,
+} from '../../workflows/proposal-messages';
+import type { proposal } from '../../workflows/proposal';
+import { CONTROL_QUEUE, proposalWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
-import { applyChange, describeChange, type ProposalChange } from './proposal-changes';
+import type { ProposalChange } from '../../common/proposal-change';
+import { applyChange, fileAt } from './proposal-changes';
 
 /** What the new-proposal form offers: the fleet as main has it. */
 export interface ProposalFormOptions {
@@ -30,9 +38,10 @@ export class ProposalActionRefused extends Error {
 const RECENT = 50;
 
 /**
- * The console's reviewed commits (the "PRs" of SPEC-3 M9). A proposal is a commit on `proposals/<id>` of the
- * config repo, by the operator, gated by the same checks as `lucid policy check`; an approver other than the
- * proposer approves it, and the merge fast-forwards the followed branch and starts the rollout as a push does.
+ * The console's reviewed commits (the "PRs" of SPEC-3 M9). Each is a `proposal-<id>` workflow on the control queue:
+ * it commits the change on `proposals/<id>` of the config repo and runs the gates of `lucid policy check` on it;
+ * an approver other than the proposer approves it, and the merge fast-forwards the followed branch and starts the
+ * rollout as a push does. The pages read the record it keeps in MongoDB.
  */
 export class Proposals {
   constructor(
@@ -40,10 +49,6 @@ export class Proposals {
     private readonly opts: {
       /** The branch the fleet follows (`lucid serve --branch`). */
       branch: string;
-      /** An SSH private key file: proposal commits are signed with it (the repo's allowed-signers must list it). */
-      signingKey?: string;
-      /** The push path: what the webhook does for a new head of the branch. */
-      startRollout: (commit: string, by: string, reason: string) => Promise<{ workflowId: string }>;
     },
   ) {}
 
@@ -73,96 +78,62 @@ export class Proposals {
     return p;
   }
 
-  /** Commits the change on `proposals/<id>` of the branch's head, runs the gates on it and records both. */
+  /**
+   * Starts `proposal-<id>` on the branch's head and waits until it has committed and gated the change. The change is
+   * tried on the head first, so a change that cannot be made (or names a secret) is refused before it takes a number.
+   */
   async propose(by: string, title: string, change: ProposalChange): Promise<Proposal> {
     const mirror = this.ctx.mirror();
     await mirror.fetch();
     const base = await branchHead(mirror, this.opts.branch);
-    const reads = new CommitReads(mirror.mirrorDir);
-    const read = (file: string) =>
-      reads.at(base, ['show', '--end-of-options', `${base}:${file}`]).catch(() => {
-        throw new ProposalRefused('file', `${file} is not in the config repo at ${base.slice(0, 12)}`);
-      });
-    const files = await applyChange(change, read, base);
-    const store = await this.store();
-    const id = await store.nextId();
-    const branch = `proposals/${id}`;
-    const message = `${title}\n\n${describeChange(change)}\n\nProposed-by: ${by}\nLucid-Proposal: ${id}\n`;
-    const { commit, diff } = await commitProposal(mirror, {
-      branch,
-      base,
-      files,
-      author: { name: by },
-      message,
-      signingKey: this.opts.signingKey,
-      scratchDir: path.join(this.ctx.env.LUCID_DATA_DIR, 'console', 'proposals'),
-    });
-    const gates = await this.runGates(commit);
-    const createdAt = new Date().toISOString();
-    const proposal: Proposal = { id, title, change, proposer: by, createdAt, branch, base, commit, diff, gates, approvals: [] };
-    await store.insert(proposal);
-    log('proposed', { id, by, commit, gates: gates.map((g) => `${g.gate}:${g.verdict}`) });
-    return proposal;
-  }
-
-  /** The gates of `lucid policy check`, each with its verdict: those after a refusal are not run, as there. */
-  private async runGates(commit: string): Promise<GateVerdict[]> {
-    const notes = new Map<CommitGate, string>();
-    let refusal: string | undefined;
+    await applyChange(change, fileAt(mirror.mirrorDir, base), base);
+    const id = await (await this.store()).nextId();
+    const input: ProposalInput = { id, by, title, change, base, branch: this.opts.branch };
+    const client = await this.ctx.temporal();
+    const handle = await client.workflow.start<typeof proposal>('proposal', { taskQueue: CONTROL_QUEUE, workflowId: proposalWorkflowId(id), args: [input] });
     try {
-      await this.ctx.gatedAt(commit, (gate, note) => notes.set(gate, note));
+      await handle.executeUpdate(proposedUpdate);
     } catch (err) {
-      // Anything but a refusal (a registry that does not answer, say) still leaves the gate unpassed: fail closed.
-      refusal = err instanceof ConfigError ? err.message : `could not be checked: ${(err as Error).message}`;
+      // A refusal may close the workflow before the update reaches it: its failure carries the refusal then.
+      if (!proposalRefusalOf(err)) await handle.result().catch((failed: unknown) => (err = failed));
+      throw refused(err);
     }
-    let stopped = false;
-    return COMMIT_GATES.map((gate): GateVerdict => {
-      const note = notes.get(gate);
-      if (note !== undefined) return { gate, verdict: 'passed', detail: note };
-      if (stopped) return { gate, verdict: 'not run', detail: 'an earlier gate refused the commit' };
-      stopped = true;
-      return { gate, verdict: 'refused', detail: refusal ?? 'did not pass' };
-    });
-  }
-
-  async approve(id: number, by: string): Promise<Proposal> {
-    const p = await this.get(id);
-    if (p.proposer === by) throw new ProposalActionRefused(403, 'approver', `'${by}' proposed #${id}: nobody approves their own proposal`);
-    refuseUnmergeable(p);
-    if (!(await (await this.store()).approve(id, by, new Date().toISOString()))) {
-      throw new ProposalActionRefused(409, 'approver', `'${by}' already approved #${id}, or it merged meanwhile`);
-    }
-    log('approved', { id, by, commit: p.commit });
     return this.get(id);
   }
 
-  /** Fast-forwards the followed branch to the proposal's commit and starts its rollout, as a push of it would. */
-  async merge(id: number, by: string): Promise<Proposal> {
+  approve(id: number, by: string): Promise<Proposal> {
+    return this.act(id, approveProposalUpdate, by);
+  }
+
+  merge(id: number, by: string): Promise<Proposal> {
+    return this.act(id, mergeProposalUpdate, by);
+  }
+
+  withdraw(id: number, by: string): Promise<Proposal> {
+    return this.act(id, withdrawProposalUpdate, by);
+  }
+
+  /** The update to `proposal-<id>`, naming who acts; a closed workflow takes none, and its record says why. */
+  private async act(id: number, update: ProposalActionUpdate, by: string): Promise<Proposal> {
     const p = await this.get(id);
-    refuseUnmergeable(p);
-    const approvers = p.approvals.map((a) => a.by).filter((a) => a !== p.proposer);
-    if (approvers.length === 0) throw new ProposalActionRefused(409, 'approvals', `#${id} needs an approval by an approver other than its proposer '${p.proposer}'`);
+    const handle = (await this.ctx.temporal()).workflow.getHandle(proposalWorkflowId(id));
     try {
-      await fastForward(this.ctx.mirror(), p.commit, this.opts.branch);
+      await handle.executeUpdate(update, { args: [{ by }] });
     } catch (err) {
-      if (err instanceof ProposalRefused) throw new ProposalActionRefused(409, err.field, err.reason);
-      throw err;
+      const closed = p.merged ? `was merged by ${p.merged.by}` : p.withdrawn ? `was withdrawn by ${p.withdrawn.by}` : undefined;
+      if (closed && !proposalRefusalOf(err)) throw new ProposalActionRefused(409, 'proposal', `#${id} ${closed}`);
+      throw refused(err);
     }
-    const reason = `proposal #${id} merged by ${by}: proposed by ${p.proposer}, approved by ${approvers.join(', ')}`;
-    const { workflowId } = await this.opts.startRollout(p.commit, by, reason);
-    await (await this.store()).markMerged(id, { by, at: new Date().toISOString(), rollout: workflowId });
-    log('merged', { id, by, commit: p.commit, rollout: workflowId });
     return this.get(id);
   }
 }
 
-/** Merged, or a gate did not pass: nothing to approve or merge (refused server-side, whatever the page shows). */
-function refuseUnmergeable(p: Proposal): void {
-  if (p.merged) throw new ProposalActionRefused(409, 'proposal', `#${p.id} was merged by ${p.merged.by}`);
-  const failed = p.gates.find((g) => g.verdict !== 'passed');
-  if (failed) throw new ProposalActionRefused(409, 'gates', `#${p.id} cannot be merged: the ${failed.gate} gate ${failed.verdict === 'refused' ? 'refused it' : 'did not run'} (${failed.detail})`);
-}
+type ProposalActionUpdate = typeof approveProposalUpdate | typeof mergeProposalUpdate | typeof withdrawProposalUpdate;
 
-function log(what: string, fields: Record<string, unknown>): void {
-  process.stderr.write(`${JSON.stringify({ console: `proposal ${what}`, ...fields })}\n`);
+/** The workflow's refusals as the console answers them; a proposal from before proposals were workflows has none to ask. */
+function refused(err: unknown): unknown {
+  const refusal = proposalRefusalOf(err);
+  if (refusal) return new ProposalActionRefused(refusal.status, refusal.field, refusal.reason);
+  if (err instanceof WorkflowNotFoundError) return new ProposalActionRefused(409, 'proposal', `${err.workflowId} does not exist: propose the change again`);
+  return err;
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { Browser, Page } from 'playwright-core';
 import { simpleGit } from 'simple-git';
 import { releaseDemoImages } from '../../demo/demo-images';
@@ -43,6 +44,19 @@ async function csrfOf(page: Page): Promise<string> {
 async function post(page: Page, url: string, data: object = {}) {
   const r = await page.request.post(`${BASE}${url}`, { data, headers: { 'x-csrf-token': await csrfOf(page) } });
   return { status: r.status(), body: (await r.json()) as { error?: { field: string; reason: string } } & Partial<Proposal> };
+}
+
+/** The proposal workflow's start input and the updates it accepted, each with its payload: who did what, from history. */
+async function reviewInHistory(id: number): Promise<{ started: unknown; updates: Array<[string, ...unknown[]]> }> {
+  const events = (await h.client.workflow.getHandle(`proposal-${id}`).fetchHistory()).events ?? [];
+  type Payloads = Parameters<typeof defaultPayloadConverter.fromPayload>[0][] | null | undefined;
+  const decode = (payloads: Payloads) => (payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p));
+  const started = decode(events[0]!.workflowExecutionStartedEventAttributes!.input?.payloads)[0];
+  const updates = events
+    .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input)
+    .filter((input) => input !== undefined && input !== null)
+    .map((input): [string, ...unknown[]] => [input.name!, ...decode(input.args?.payloads)]);
+  return { started, updates };
 }
 
 async function gateRows(page: Page): Promise<string[]> {
@@ -128,6 +142,11 @@ describe('proposals in Chromium', () => {
     await expect(cy.page.locator('.state').textContent()).resolves.toMatch(/merged/);
     expect(await mainHead()).toBe(p.commit);
     await screenshot(cy.page, 'proposal-merged');
+    // Who proposed, approved and merged is in the proposal workflow's history; the refused early merge is not.
+    await expect(h.client.workflow.getHandle('proposal-1').result()).resolves.toMatchObject({ phase: 'merged', proposer: 'ada', merged: { by: 'cy' } });
+    const review = await reviewInHistory(1);
+    expect(review.started).toMatchObject({ id: 1, by: 'ada', base: v1, branch: 'main', change: { kind: 'cluster', cluster: 'pr-b', wave: 'canary' } });
+    expect(review.updates).toEqual([['proposed'], ['approveProposal', { by: 'cy' }], ['mergeProposal', { by: 'cy' }]]);
 
     await cy.page.getByRole('link', { name: 'its rollout' }).click();
     await cy.page.waitForURL(`${BASE}/rollouts/${p.commit}`);
@@ -270,6 +289,19 @@ describe('proposals in Chromium', () => {
     expect((await gateRows(ada.page)).map((r) => r.split(' | ')[1])).toEqual(['passed', 'passed', 'passed', 'passed']);
     await expect(ada.page.getByRole('region', { name: 'Diff' }).textContent()).resolves.toMatch(/-TRON_MODE=shasta\n\+TRON_MODE=mainnet/);
     expect(await branches()).toBe(5);
+    // The proposer withdraws it: the workflow ends, and nothing is left to approve.
+    await ada.page.getByRole('button', { name: 'Withdraw' }).click();
+    await ada.page.locator('.state', { hasText: 'withdrawn' }).waitFor();
+    await expect(h.client.workflow.getHandle('proposal-5').result()).resolves.toMatchObject({ phase: 'withdrawn', withdrawn: { by: 'ada' } });
     await ada.context.close();
+    const dee = await as('dee');
+    expect(await post(dee.page, '/api/proposals/5/approve')).toEqual({ status: 409, body: { error: { field: 'proposal', reason: '#5 was withdrawn by ada' } } });
+    // A change that changes nothing is refused by the workflow's commit: its refusal comes back as the console's 409.
+    const nothing = await post(dee.page, '/api/proposals', { title: 'pr-a stays', kind: 'cluster', cluster: 'pr-a', wave: 'canary' });
+    expect(nothing).toEqual({
+      status: 409,
+      body: { error: { field: 'change', reason: expect.stringMatching(/^changes nothing: clusters\/clusters.yaml already say so at [0-9a-f]{12}$/) } },
+    });
+    await dee.context.close();
   });
 });

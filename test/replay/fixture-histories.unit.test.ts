@@ -6,7 +6,7 @@ import { HISTORY_FIXTURES, replayHistories, type RecordedHistory } from '../supp
 
 const WORKFLOW_TYPES = [
   'reconcileCluster', 'rollout', 'rolloutWave', 'rolloutBatch', 'driftCheck', 'driftSweep', 'pollConfigRepo', 'observeCluster', 'session',
-  'anchorBatcher', 'anchorBatch', 'anchorIndexer', 'monthlyPayout', 'payoutBatch', 'scheduledPayout', 'replicateSession', 'repairReplicas',
+  'anchorBatcher', 'anchorBatch', 'anchorIndexer', 'monthlyPayout', 'payoutBatch', 'scheduledPayout', 'replicateSession', 'repairReplicas', 'proposal',
 ];
 
 let dir: string;
