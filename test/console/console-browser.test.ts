@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { SampleCluster } from '../../demo/sample-fleet';
 import type { ChartSeries } from '../../services/console/chart-svg';
 import type { FleetView, RolloutDetail } from '../../services/console/console-data';
 import { operatorsFile } from '../../services/console/operator-accounts';
-import { ARTIFACTS_DIR, launchChromium, operatorAdd as addOperator, screenshot, signedIn as signIn } from '../support/console-browser';
+import { ARTIFACTS_DIR, launchChromium, consoleOperators, screenshot } from '../support/console-browser';
 import { RolloutStore } from '../../stores/rollout-store';
 import { FleetHarness } from '../support/fleet-harness';
 
@@ -30,13 +30,7 @@ let browser: Browser;
 let v1: string;
 let v2: string;
 
-function operatorAdd(name: keyof typeof PASSWORDS, role: string): Promise<void> {
-  return addOperator(h.env, name, PASSWORDS[name], role);
-}
-
-function signedIn(name: keyof typeof PASSWORDS, viewport?: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
-  return signIn(browser, BASE, name, PASSWORDS[name], viewport);
-}
+const { operatorAdd, signedIn } = consoleOperators(PASSWORDS, () => ({ env: h.env, browser, base: BASE }));
 
 beforeAll(async () => {
   fs.rmSync(ARTIFACTS_DIR, { recursive: true, force: true });

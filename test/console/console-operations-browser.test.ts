@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { PayoutMonthView } from '../../services/console/payouts-data';
 import type { SessionsView } from '../../services/console/sessions-data';
 import { SessionStore } from '../../stores/session-store';
@@ -9,7 +9,7 @@ import type { SessionManifest } from '../../workflows/session-types';
 import { PAYOUT_SCHEDULE_ID } from '../../workflows/task-queues';
 import { eventually, kill9 } from '../anchoring/anchor-fixtures';
 import { PayoutChainFixture, anchorAll, commitPayoutConfig, randomRecipient, recordedSession, startPayoutPlanes } from '../payouts/payout-fixtures';
-import { launchChromium, operatorAdd as addOperator, screenshot, signedIn as signIn } from '../support/console-browser';
+import { launchChromium, consoleOperators, screenshot } from '../support/console-browser';
 import { FleetHarness } from '../support/fleet-harness';
 
 /**
@@ -33,13 +33,7 @@ let walletWorker: ChildProcess;
 let anchored: SessionManifest;
 let waiting: SessionManifest;
 
-function operatorAdd(name: keyof typeof PASSWORDS, role: string): Promise<void> {
-  return addOperator(h.env, name, PASSWORDS[name], role);
-}
-
-function signedIn(name: keyof typeof PASSWORDS, viewport?: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
-  return signIn(browser, BASE, name, PASSWORDS[name], viewport);
-}
+const { operatorAdd, signedIn } = consoleOperators(PASSWORDS, () => ({ env: h.env, browser, base: BASE }));
 
 async function csrfOf(page: Page): Promise<string> {
   return ((await (await page.request.get(`${BASE}/api/session`)).json()) as { csrf: string }).csrf;

@@ -53,3 +53,14 @@ export async function signedIn(
   await page.waitForURL(`${base}/`);
   return { context, page };
 }
+
+/** A suite's operators by name, each added with `lucid operator add` and signed in with its own password. */
+export function consoleOperators<N extends string>(
+  passwords: Record<N, string>,
+  at: () => { env: NodeJS.ProcessEnv; browser: Browser; base: string },
+) {
+  return {
+    operatorAdd: (name: N, role: string) => operatorAdd(at().env, name, passwords[name], role),
+    signedIn: (name: N, viewport?: { width: number; height: number }) => signedIn(at().browser, at().base, name, passwords[name], viewport),
+  };
+}
