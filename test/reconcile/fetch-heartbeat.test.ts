@@ -2,6 +2,7 @@ import * as net from 'node:net';
 import { temporal } from '@temporalio/proto';
 import type { SampleCluster } from '../../demo/sample-fleet';
 import { FleetHarness } from '../support/fleet-harness';
+import { until } from '../support/until';
 
 /**
  * Issue 9 item 5: a cluster worker that dies while `git fetch` hangs must not
@@ -31,14 +32,6 @@ afterAll(async () => {
   await new Promise((resolve) => silent?.close(resolve));
   await h?.close();
 });
-
-async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('a cluster worker killed in a hanging git fetch', () => {
   it('has its fetch retried by the next worker within the heartbeat timeout, and the reconcile ends healthy', async () => {

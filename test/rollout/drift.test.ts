@@ -7,6 +7,7 @@ import { driftSweepScheduleId } from '../../triggers/schedules';
 import { CONTROL_QUEUE } from '../../workflows/task-queues';
 import type { DriftSweepResult } from '../../workflows/reconcile-types';
 import { FleetHarness, type ContainerView } from '../support/fleet-harness';
+import { until } from '../support/until';
 
 const CLUSTER: SampleCluster = { id: 'dr-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' };
 let h: FleetHarness;
@@ -17,15 +18,6 @@ beforeAll(async () => {
   await h.startClusterWorker(CLUSTER.id);
 });
 afterAll(() => h?.close());
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /**
  * A drift check already under way when the schedule was paused could still act on half a change. Only this

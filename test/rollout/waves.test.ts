@@ -1,6 +1,7 @@
 import { DEMO_APP } from '../../demo/demo-images';
 import type { SampleCluster } from '../../demo/sample-fleet';
 import { FleetHarness } from '../support/fleet-harness';
+import { until } from '../support/until';
 
 // Two waves: canary holds a blockchain and a sessions cluster, core one more blockchain cluster.
 const CLUSTERS: SampleCluster[] = [
@@ -56,21 +57,22 @@ describe('rollout in waves', () => {
     expect(await h.db.collection('commits').findOne({ _id: bad as never })).toMatchObject({ status: 'bad' });
   });
 
-  it('afterwards the drift schedule keeps every cluster on the last good commit, never the bad one', async () => {
-    const since = new Date().toISOString();
+  it('afterwards the drift sweep puts a drifted cluster back on the last good commit, never the bad one', async () => {
+    // A sweep compares in place and corrects only what drifted, so every cluster gets a container stopped by hand.
+    const since = new Date();
     for (const c of CLUSTERS) {
-      const query = `WorkflowType = 'driftCheck' AND LucidCluster = '${c.id}' AND ExecutionStatus = 'Completed' AND StartTime > '${since}'`;
-      let checked: string | undefined;
-      for (let i = 0; i < 60 && !checked; i++) {
-        for await (const wf of h.client.workflow.list({ query })) checked = wf.workflowId;
-        if (!checked) await new Promise((r) => setTimeout(r, 500));
-      }
-      expect(checked).toBeDefined();
-      const result = await h.client.workflow.getHandle(checked!).result();
-      expect(result).toMatchObject({ clusterId: c.id, commit: good });
+      const [first] = await h.containers(c.id);
+      await h.docker.getContainer(first!.id).stop({ t: 1 });
     }
     for (const c of CLUSTERS) {
-      for (const ct of await h.containers(c.id)) expect(ct).toMatchObject({ image: `${DEMO_APP}:v1`, health: 'healthy' });
+      await until(`a drift correction on ${c.id}`, async () => (await h.store.driftCorrections(c.id)).some((d) => d.at >= since));
+      const corrections = (await h.store.driftCorrections(c.id)).filter((d) => d.at >= since);
+      expect(corrections.every((d) => d.clusterId === c.id && d.commit === good)).toBe(true);
+    }
+    for (const c of CLUSTERS) {
+      await until(`${c.id} healthy on v1`, async () =>
+        (await h.containers(c.id)).every((ct) => ct.state === 'running' && ct.health === 'healthy' && ct.image === `${DEMO_APP}:v1`),
+      );
     }
   });
 
