@@ -1,13 +1,23 @@
+import { createDecipheriv, createPrivateKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import {
-  createDecipheriv,
-  createHmac,
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  hkdfSync,
-  type KeyObject,
-  timingSafeEqual,
-} from 'node:crypto';
+  ARMOR_BEGIN,
+  ARMOR_END,
+  BYTES_PER_LINE,
+  CHUNK_SIZE,
+  COLUMNS,
+  FILE_KEY_SIZE,
+  headerMac,
+  hkdf,
+  INTRO,
+  PKCS8_X25519,
+  rawBase64,
+  rawX25519PublicKey,
+  STREAM_NONCE_SIZE,
+  TAG_SIZE,
+  X25519_STANZA,
+  x25519PublicKey,
+  x25519WrapKey,
+} from './age-format';
 import { decodeBech32, encodeBech32 } from './bech32';
 
 /**
@@ -31,19 +41,6 @@ export class AgeError extends Error {
     this.name = 'AgeError';
   }
 }
-
-const INTRO = 'age-encryption.org/v1';
-const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
-const ARMOR_END = '-----END AGE ENCRYPTED FILE-----';
-const COLUMNS = 64;
-const BYTES_PER_LINE = 48;
-const FILE_KEY_SIZE = 16;
-const TAG_SIZE = 16;
-const CHUNK_SIZE = 64 * 1024;
-const STREAM_NONCE_SIZE = 16;
-// DER wrappings of a raw X25519 key (RFC 8410), the only raw-key import node:crypto offers for X25519.
-const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
 
 interface Stanza {
   type: string;
@@ -73,8 +70,7 @@ export function decryptAge(file: Uint8Array, identities: readonly string[]): Buf
   if (ids.length === 0) throw new AgeError('identity', 'no identities given');
   const header = parseHeader(isArmored(file) ? dearmor(file) : Buffer.from(file));
   const fileKey = unwrapFileKey(header.stanzas, ids);
-  const hmacKey = hkdf(fileKey, Buffer.alloc(0), 'header');
-  const mac = createHmac('sha256', hmacKey).update(header.macInput).digest();
+  const mac = headerMac(fileKey, header.macInput);
   if (!timingSafeEqual(mac, header.mac)) throw new AgeError('invalid', 'bad header MAC (the header was tampered with)');
   return decryptPayload(fileKey, header.payload);
 }
@@ -96,8 +92,7 @@ function parseIdentity(text: string): X25519Identity {
   if (decoded.prefix !== 'AGE-SECRET-KEY-') throw new AgeError('identity', 'identity is not an AGE-SECRET-KEY-1… key');
   if (decoded.data.length !== 32) throw new AgeError('identity', 'malformed identity: not a 32-byte X25519 key');
   const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, decoded.data]), format: 'der', type: 'pkcs8' });
-  const publicKey = createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(SPKI_X25519.length);
-  return { privateKey, publicKey };
+  return { privateKey, publicKey: rawX25519PublicKey(privateKey) };
 }
 
 function isArmored(file: Uint8Array): boolean {
@@ -144,8 +139,7 @@ function strictBase64(text: string, padded: boolean): Buffer | undefined {
   const pattern = padded ? /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/ : /^[A-Za-z0-9+/]*$/;
   if (!pattern.test(text) || (!padded && text.length % 4 === 1)) return undefined;
   const bytes = Buffer.from(text, 'base64');
-  const again = bytes.toString('base64');
-  return (padded ? again : again.replace(/=+$/, '')) === text ? bytes : undefined;
+  return (padded ? bytes.toString('base64') : rawBase64(bytes)) === text ? bytes : undefined;
 }
 
 function parseHeader(data: Buffer): Header {
@@ -204,19 +198,12 @@ function unwrapFileKey(stanzas: Stanza[], identities: X25519Identity[]): Buffer 
 
 /** The file key, or undefined when the stanza is not for this identity; a malformed X25519 stanza throws. */
 function unwrapX25519(stanza: Stanza, id: X25519Identity): Buffer | undefined {
-  if (stanza.type !== 'X25519') return undefined;
+  if (stanza.type !== X25519_STANZA) return undefined;
   const share = stanza.args.length === 1 ? strictBase64(stanza.args[0], false) : undefined;
   if (!share || share.length !== 32) throw new AgeError('invalid', 'invalid X25519 recipient stanza');
   if (stanza.body.length !== FILE_KEY_SIZE + TAG_SIZE) throw new AgeError('invalid', 'invalid X25519 stanza: wrong file key size');
-  let shared: Buffer;
-  try {
-    const ephemeral = createPublicKey({ key: Buffer.concat([SPKI_X25519, share]), format: 'der', type: 'spki' });
-    shared = diffieHellman({ privateKey: id.privateKey, publicKey: ephemeral });
-  } catch {
-    throw new AgeError('invalid', 'invalid X25519 stanza: low-order ephemeral share');
-  }
-  if (shared.every((b) => b === 0)) throw new AgeError('invalid', 'invalid X25519 stanza: low-order ephemeral share');
-  const wrapKey = hkdf(shared, Buffer.concat([share, id.publicKey]), 'age-encryption.org/v1/X25519');
+  const wrapKey = x25519WrapKey(id.privateKey, x25519PublicKey(share), share, id.publicKey);
+  if (!wrapKey) throw new AgeError('invalid', 'invalid X25519 stanza: low-order ephemeral share');
   return openChaCha(wrapKey, Buffer.alloc(12), stanza.body);
 }
 
@@ -272,8 +259,4 @@ function openChaCha(key: Buffer, nonce: Buffer, sealed: Buffer): Buffer | undefi
   } catch {
     return undefined;
   }
-}
-
-function hkdf(ikm: Buffer, salt: Buffer, info: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
 }
