@@ -4,7 +4,7 @@ import { loadClusterEnv, type ClusterEnv } from './cluster-env';
 import { findCluster, loadInventory, type ClusterSpec, type Inventory } from './inventory';
 import { loadLimits, type Limits } from './limits';
 import { loadRuntimePolicy, type RuntimePolicy } from './runtime-policy';
-import { readSecretsFile } from './secrets-file';
+import { readSecretsSources } from './secrets-file';
 
 export interface ClusterConfig {
   cluster: ClusterSpec;
@@ -37,7 +37,7 @@ export function loadFleetConfig(treeDir: string, limits: Limits = loadLimits(tre
     checkAllowed(allow, cluster, i, services);
     checkDependencies(services, cluster.id, cluster.profiles);
     // Only the cluster can decrypt it, but its size and count are refused here, on the console as on every cluster.
-    readSecretsFile(treeDir, cluster.id, limits);
+    readSecretsSources(treeDir, cluster.id, limits);
     clusters.set(cluster.id, { cluster, env, services });
   });
   return { inventory, clusters, limits, runtime };

@@ -3,14 +3,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../config/config-error';
 import type { Limits } from '../config/limits';
-import { readSecretsFile, secretsFile } from '../config/secrets-file';
+import { SECRET_NAME, readSecretsSources } from '../config/secrets-file';
 import { diskFsType } from '../common/ram-fs';
 import { decryptSopsYaml } from './sops-decrypt';
 
 /**
- * The cluster's secrets from `secrets/<id>.enc.yaml`, decrypted in memory with
- * this cluster's age identities; undefined when the commit has no such file.
- * Values must be scalars: each becomes one Compose secret file.
+ * The cluster's secrets from `secrets/<id>.enc.yaml` and the values sealed on their own in `secrets/<id>.d/`, each
+ * decrypted in memory with this cluster's age identities; undefined when the commit has none. Values must be
+ * scalars: each becomes one Compose secret file.
  */
 export function decryptClusterSecrets(
   treeDir: string,
@@ -18,16 +18,17 @@ export function decryptClusterSecrets(
   identities: string[],
   limits: Limits,
 ): Map<string, string> | undefined {
-  const file = secretsFile(clusterId);
-  const text = readSecretsFile(treeDir, clusterId, limits);
-  if (text === undefined) return undefined;
-  // A SopsError is a ConfigError: the commit is refused with the file, field and reason.
-  const doc = decryptSopsYaml(text, identities, file);
+  const sources = readSecretsSources(treeDir, clusterId, limits);
+  if (sources.length === 0) return undefined;
   const out = new Map<string, string>();
-  for (const [name, value] of Object.entries(doc)) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new ConfigError(file, name, 'secret names are letters, digits, _ . and -');
-    if (value === null || typeof value === 'object') throw new ConfigError(file, name, 'must be a single value (string, number or bool)');
-    out.set(name, String(value));
+  for (const { file, text } of sources) {
+    // A SopsError is a ConfigError: the commit is refused with the file, field and reason.
+    const doc = decryptSopsYaml(text, identities, file);
+    for (const [name, value] of Object.entries(doc)) {
+      if (!SECRET_NAME.test(name)) throw new ConfigError(file, name, 'secret names are letters, digits, _ . and -');
+      if (value === null || typeof value === 'object') throw new ConfigError(file, name, 'must be a single value (string, number or bool)');
+      out.set(name, String(value));
+    }
   }
   return out;
 }

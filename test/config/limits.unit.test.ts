@@ -9,7 +9,7 @@ import { loadFleetConfig } from '../../config/fleet-config';
 import { loadImagePolicy } from '../../config/image-policy';
 import { loadInventory } from '../../config/inventory';
 import { DEFAULT_LIMITS, loadLimits, parseLimits } from '../../config/limits';
-import { readSecretsFile } from '../../config/secrets-file';
+import { readSecretsSources } from '../../config/secrets-file';
 import { verifyCommitSignature } from '../../repo/commit-signature';
 import { ALLOWLIST_FILE, COMPOSE_FILE, INVENTORY_FILE, VALID_COMPOSE, VALID_INVENTORY, configError, envFile, removeTrees, writeTree } from './fixture-tree';
 
@@ -135,7 +135,7 @@ describe('file sizes: refused from the size alone, with the file, the limit and 
       field: '(file)',
       reason: 'is 1048577 bytes, over the limit of 1048576 bytes (1 MiB; raise secrets.maxBytes in policies/limits.yaml)',
     });
-    expect(readSecretsFile(dir, 'edge-node-1', parseLimits('secrets: {maxBytes: 2 MiB}\n'))).toHaveLength(MIB + 1);
+    expect(readSecretsSources(dir, 'edge-node-1', parseLimits('secrets: {maxBytes: 2 MiB}\n'))[0]!.text).toHaveLength(MIB + 1);
   });
 
   it('a 10 GiB file is refused at once, without reading it', () => {
@@ -211,7 +211,7 @@ describe('counts: refused before the items are validated, with the count and the
       field: '(file)',
       reason: 'lists 501 secrets, over the limit of 500 (raise secrets.maxSecrets in policies/limits.yaml)',
     });
-    expect(readSecretsFile(writeTree({ 'secrets/sess-1.enc.yaml': secrets(500) }), 'sess-1', DEFAULT_LIMITS)).toContain('S499');
+    expect(readSecretsSources(writeTree({ 'secrets/sess-1.enc.yaml': secrets(500) }), 'sess-1', DEFAULT_LIMITS)[0]!.names).toContain('S499');
   });
 
   it('image policy signers: 200, raised by policies.maxSigners', () => {
