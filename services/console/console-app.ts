@@ -4,6 +4,7 @@ import { FULL_SHA_PATTERN, InvalidInputError, fullSha } from '../../common/input
 import { json, readBody, type Reply } from '../webhook/http-reply';
 import { CONSOLE_ASSETS } from './console-assets';
 import type { ConsoleData, OperatorSignal } from './console-data';
+import { ConfigError } from '../../config/config-error';
 import { RequestError, html, parse, redirect } from './console-http';
 import { fleetPage, rolloutPage, rolloutsPage, signInPage, type PageContext } from './console-pages';
 import { mayAct, type OperatorAccounts, type Role } from './operator-accounts';
@@ -187,6 +188,10 @@ export function consoleApp(opts: ConsoleAppOptions): ConsoleHandler {
     const reply = await handle(req, path).catch((err: unknown) => {
       if (err instanceof RequestError) return json(err.status, { error: { field: err.field, reason: err.reason } });
       if (err instanceof InvalidInputError) return json(400, { error: { field: err.field, reason: `${err.value} ${err.reason}` } });
+      // The followed branch's head is refused (an inventory of no cluster, a schema error): say where, not 500.
+      if (err instanceof ConfigError) {
+        return json(409, { error: { file: err.file, field: err.field, reason: `the config repo's head is refused: ${err.reason}` } });
+      }
       throw err;
     });
     return reply && { ...reply, headers: { ...SECURITY_HEADERS, ...reply.headers } };

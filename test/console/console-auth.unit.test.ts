@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runtimeEnv } from '../../config/runtime-env';
+import { ConfigRepoWriter } from '../../demo/config-repo-writer';
+import { sampleFleetFiles } from '../../demo/sample-fleet';
 import { consoleApp } from '../../services/console/console-app';
 import { ConsoleData } from '../../services/console/console-data';
 import { operationsData } from '../../services/console/operations-routes';
@@ -19,10 +21,10 @@ let dir: string;
 let server: http.Server;
 let base: string;
 
-async function start(secureCookies: boolean): Promise<void> {
+async function start(secureCookies: boolean, env: Record<string, string> = {}): Promise<void> {
   const file = path.join(dir, 'operators.json');
   await addOperator(file, { name: 'ada', role: 'operator' }, 'ada operates the fleet');
-  const ctx = new ConsoleContext(runtimeEnv({ LUCID_DATA_DIR: dir, MONGO_URL: 'mongodb://127.0.0.1:1/', TEMPORAL_ADDRESS: '127.0.0.1:1' }));
+  const ctx = new ConsoleContext(runtimeEnv({ LUCID_DATA_DIR: dir, MONGO_URL: 'mongodb://127.0.0.1:1/', TEMPORAL_ADDRESS: '127.0.0.1:1', ...env }));
   const app = consoleApp({ accounts: OperatorAccounts.load(file), data: new ConsoleData(ctx, { codecs: [] }), operations: operationsData(ctx), secureCookies, publicOrigin: 'https://console.example' });
   server = createConsoleServer({ secret: 's'.repeat(32), branch: 'main', onPush: async () => ({ workflowId: 'w', started: false }), app });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -170,6 +172,27 @@ describe('console sign-in', () => {
     expect(api.status).toBe(401);
     const post = await fetch(`${base}/api/rollouts/${'a'.repeat(40)}/pause`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(post.status).toBe(401);
+  });
+
+  it("answers 409 naming file, field and reason when the followed branch's head is refused, not 500", async () => {
+    const repo = await ConfigRepoWriter.open(path.join(dir, 'config.git'));
+    const files = sampleFleetFiles({ clusters: [{ id: 'ca-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' }], version: 'v1' });
+    await repo.commit({ ...files, 'clusters/clusters.yaml': 'clusters: []\n' }, 'every cluster retired', { replaceAll: true });
+    await start(false, { LUCID_CONFIG_REPO: repo.bareDir });
+    const { csrf, cookie } = await signInForm();
+    const signIn = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ name: 'ada', password: 'ada operates the fleet', csrf }),
+    });
+    const session = signIn.headers.getSetCookie().find((c) => c.startsWith('lucid_session='))!.split(';', 1)[0]!;
+    for (const url of ['/api/fleet', '/']) {
+      const r = await fetch(`${base}${url}`, { headers: { cookie: session } });
+      expect(r.status).toBe(409);
+      expect(await r.json()).toEqual({
+        error: { file: 'clusters/clusters.yaml', field: 'clusters', reason: "the config repo's head is refused: the inventory lists no cluster" },
+      });
+    }
   });
 
   it('serves its own stylesheet and script without a session, beside the webhook server routes', async () => {
