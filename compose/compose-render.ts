@@ -80,7 +80,7 @@ export async function renderProject(args: {
   for (const [name, secret] of Object.entries(model.secrets ?? {})) {
     const file = args.secretFiles?.get(name);
     if (!file) {
-      throw new ConfigError(CONFIG_PATHS.compose, `secrets.${name}`, `not in secrets/${cluster.id}.enc.yaml for cluster '${cluster.id}'`);
+      throw new ConfigError(CONFIG_PATHS.compose, `secrets.${name}`, `not in secrets/${cluster.id}.enc.yaml or secrets/${cluster.id}.d/ for cluster '${cluster.id}'`);
     }
     // Only the tmpfs file: no host environment variable or repo file can stand in for a secret.
     model.secrets![name] = { name: secret.name, file };
