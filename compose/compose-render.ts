@@ -89,7 +89,10 @@ export async function renderProject(args: {
   const services: PlannedService[] = [];
   for (const [name, svc] of Object.entries(model.services)) {
     delete svc.profiles;
-    const configHash = serviceConfigHash(svc, treeDir);
+    // Compose hashes a secret by name, not by its file: the tmpfs path of each secret the service reads (a new
+    // path whenever a value changes) goes into the hash, so a rotated secret recreates the services that read it.
+    const secretFiles = ((svc.secrets as Array<{ source?: string }> | undefined) ?? []).map((s) => model.secrets?.[s.source ?? '']?.file ?? null);
+    const configHash = serviceConfigHash(secretFiles.length ? { ...svc, 'x-lucid-secret-files': secretFiles } : svc, treeDir);
     const prior = running.get(name);
     const labelCommit = prior && prior.configHash === configHash ? prior.commit : commit;
     svc.labels = {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
 import { FleetHarness } from '../support/fleet-harness';
+import { filesContaining } from '../support/files-containing';
 import { generateAgeKey, runTool, secretTools, type AgeKey } from './secret-tools';
 
 // sc-a has its own key; sc-b's worker holds only sc-b's key but its file is encrypted to sc-a.
@@ -34,15 +34,6 @@ function fleetWithSecrets(secrets: Record<string, string>): Record<string, strin
   compose.services['blockchain-core'].secrets = ['S3_SECRET_KEY'];
   compose.secrets = { S3_SECRET_KEY: { file: './unused-placeholder' } };
   return { ...files, 'compose/docker-compose.yml': stringify(compose), ...secrets };
-}
-
-/** Every file under `dir` whose bytes contain the secret. */
-function filesContaining(dir: string, needle: string): string[] {
-  try {
-    return execFileSync('grep', ['-rlaF', needle, dir], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
 }
 
 beforeAll(async () => {
@@ -76,11 +67,7 @@ describe('cluster secrets (SOPS/age) reach containers only as tmpfs files', () =
     );
     expect((await h.reconcile('sc-a', good)).outcome).toBe('healthy');
     const core = (await h.containers('sc-a')).find((c) => c.service === 'blockchain-core')!;
-    const ex = await h.docker.getContainer(core.id).exec({ Cmd: ['cat', '/run/secrets/S3_SECRET_KEY'], AttachStdout: true, Tty: true });
-    const stream = await ex.start({ Tty: true });
-    const chunks: Buffer[] = [];
-    await new Promise((r) => stream.on('data', (d: Buffer) => chunks.push(d)).on('end', r));
-    expect(Buffer.concat(chunks).toString()).toBe(SECRET);
+    expect(await h.fileInContainer('sc-a', 'blockchain-core', '/run/secrets/S3_SECRET_KEY')).toBe(SECRET);
 
     const info = await h.docker.getContainer(core.id).inspect();
     const mount = info.Mounts.find((m) => m.Destination === '/run/secrets/S3_SECRET_KEY')!;
@@ -89,9 +76,8 @@ describe('cluster secrets (SOPS/age) reach containers only as tmpfs files', () =
   });
 
   it('the value appears nowhere: not under the data dir, not in docker inspect, not in Temporal or FerretDB storage', async () => {
-    expect(filesContaining(h.dataDir, SECRET)).toEqual([]);
-    expect(filesContaining(path.join(h.stack.dataDir, 'temporal'), SECRET)).toEqual([]);
-    expect(filesContaining(path.join(h.stack.dataDir, 'ferretdb'), SECRET)).toEqual([]);
+    const stores = ['temporal', 'ferretdb', 'postgres'].map((d) => path.join(h.stack.dataDir, d));
+    expect(filesContaining([h.dataDir, ...stores], SECRET)).toEqual([]);
     for (const c of await h.containers('sc-a')) {
       expect(JSON.stringify(await h.docker.getContainer(c.id).inspect())).not.toContain(SECRET);
     }
@@ -123,5 +109,19 @@ describe('cluster secrets (SOPS/age) reach containers only as tmpfs files', () =
     );
     const result = await h.reconcile('sc-a', missing);
     expect(result).toMatchObject({ outcome: 'invalid', rejection: { file: 'compose/docker-compose.yml', field: 'secrets.S3_SECRET_KEY' } });
+  });
+
+  it('a rotated value recreates the services that read it, and only those; the old value leaves RAM', async () => {
+    const before = new Map((await h.containers('sc-a')).map((c) => [c.service, c]));
+    const oldMount = (await h.docker.getContainer(before.get('blockchain-core')!.id).inspect()).Mounts.find((m) => m.Destination === '/run/secrets/S3_SECRET_KEY')!;
+    const rotated = await h.repo.commit({ 'secrets/sc-a.enc.yaml': sopsEncrypt({ S3_SECRET_KEY: `${SECRET}-rotated` }, keyA.recipient) }, 'rotate S3_SECRET_KEY');
+    expect((await h.reconcile('sc-a', rotated)).outcome).toBe('healthy');
+    expect(await h.fileInContainer('sc-a', 'blockchain-core', '/run/secrets/S3_SECRET_KEY')).toBe(`${SECRET}-rotated`);
+    const after = await h.containers('sc-a');
+    for (const c of after) {
+      if (c.service === 'blockchain-core') expect(c.id).not.toBe(before.get(c.service)!.id);
+      else expect(`${c.id} ${c.startedAt}`).toBe(`${before.get(c.service)!.id} ${before.get(c.service)!.startedAt}`);
+    }
+    expect(fs.existsSync(oldMount.Source)).toBe(false);
   });
 });

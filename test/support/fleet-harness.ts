@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import Docker from 'dockerode';
@@ -288,6 +289,20 @@ export class FleetHarness {
       args: [{ commit, trigger }],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
+  }
+
+  /** A file inside a service's running container, as its bytes: read without a TTY, which would turn LF into CRLF. */
+  async fileInContainer(clusterId: string, service: string, file: string): Promise<string> {
+    const container = (await this.containers(clusterId)).find((c) => c.service === service);
+    if (!container) throw new Error(`cluster ${clusterId}: no container of ${service}`);
+    const exec = await this.docker.getContainer(container.id).exec({ Cmd: ['cat', file], AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({});
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (d: Buffer) => chunks.push(d));
+    this.docker.modem.demuxStream(stream, out, process.stderr);
+    await new Promise((resolve) => stream.on('end', resolve));
+    return Buffer.concat(chunks).toString();
   }
 
   async containers(clusterId: string): Promise<ContainerView[]> {
