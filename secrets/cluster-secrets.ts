@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../config/config-error';
 import type { Limits } from '../config/limits';
-import { SECRET_NAME, readSecretsSources } from '../config/secrets-file';
+import { SECRET_NAME, SECRET_NAME_RULE, readSecretsSources } from '../config/secrets-file';
 import { diskFsType } from '../common/ram-fs';
 import { decryptSopsYaml } from './sops-decrypt';
 
@@ -25,7 +25,7 @@ export function decryptClusterSecrets(
     // A SopsError is a ConfigError: the commit is refused with the file, field and reason.
     const doc = decryptSopsYaml(text, identities, file);
     for (const [name, value] of Object.entries(doc)) {
-      if (!SECRET_NAME.test(name)) throw new ConfigError(file, name, 'secret names are letters, digits, _ . and -');
+      if (!SECRET_NAME.test(name)) throw new ConfigError(file, name, `a secret's name is ${SECRET_NAME_RULE}`);
       if (value === null || typeof value === 'object') throw new ConfigError(file, name, 'must be a single value (string, number or bool)');
       out.set(name, String(value));
     }

@@ -61,7 +61,7 @@ describe('secrets sealed one value to a file', () => {
     expect(refusal({ [`${d}/TOKEN.yaml`]: encryptSopsYaml({ TOKEN: 't' }, [a.recipient]) })).toEqual({
       file: `${d}/TOKEN.yaml`,
       field: '(file)',
-      reason: 'a file of secrets/<id>.d/ is named <NAME>.enc.yaml',
+      reason: 'a file of secrets/<id>.d/ is <NAME>.enc.yaml, NAME letters, digits, _ . and -, starting with a letter, digit or _, at most 100',
     });
     expect(refusal({ [`${d}/TOKEN.enc.yaml`]: encryptSopsYaml({ OTHER: 't' }, [a.recipient]) })).toEqual({
       file: `${d}/TOKEN.enc.yaml`,
@@ -75,10 +75,28 @@ describe('secrets sealed one value to a file', () => {
     const tree = writeTree({ ...many, [`secrets/${ID}.enc.yaml`]: 'A: ENC[x]\nB: ENC[x]\nsops: {mac: x}\n' });
     const limits = { ...DEFAULT_LIMITS, secrets: { ...DEFAULT_LIMITS.secrets, maxSecrets: 4 } };
     expect(configError(() => readSecretsSources(tree, ID, limits)).toJSON()).toEqual({
-      file: `secrets/${ID}.enc.yaml`,
+      file: `secrets/${ID}.enc.yaml with ${d}/`,
       field: '(file)',
       reason: 'lists 5 secrets, over the limit of 4 (raise secrets.maxSecrets in policies/limits.yaml)',
     });
+    // Bytes: the files together, before any is read.
+    const small = { ...DEFAULT_LIMITS, secrets: { ...DEFAULT_LIMITS.secrets, maxBytes: 100 } };
+    const bytes = writeTree({ [`secrets/${ID}.enc.yaml`]: `A: ENC[${'x'.repeat(60)}]\n`, [`${d}/B.enc.yaml`]: `B: ENC[${'x'.repeat(60)}]\n` });
+    expect(configError(() => readSecretsSources(bytes, ID, small)).toJSON()).toMatchObject({
+      file: `secrets/${ID}.enc.yaml with ${d}/`,
+      reason: expect.stringMatching(/^is 138 bytes, over the limit of 100 bytes/),
+    });
+    // A link where the directory should be is refused, not followed.
+    const linked = writeTree();
+    fs.mkdirSync(path.join(linked, 'elsewhere'));
+    fs.mkdirSync(path.join(linked, 'secrets'), { recursive: true });
+    fs.symlinkSync(path.join(linked, 'elsewhere'), path.join(linked, d));
+    expect(configError(() => readSecretsSources(linked, ID, DEFAULT_LIMITS)).toJSON()).toEqual({
+      file: d,
+      field: '(file)',
+      reason: 'must be a directory of <NAME>.enc.yaml files (not a link or a file)',
+    });
+    expect(refusal({ [`${d}/..enc.yaml`]: 'x: y\n' }).file).toBe(`${d}/..enc.yaml`);
   });
 });
 
@@ -94,6 +112,16 @@ describe('.sops.yaml: the age recipients of a new secrets file', () => {
     expect(ageRecipientsFor(text, 'secrets/edge-a.d/TOKEN.enc.yaml')).toEqual([a.recipient, b.recipient]);
     expect(ageRecipientsFor(text, 'secrets/edge-b.d/TOKEN.enc.yaml')).toEqual([b.recipient]);
     expect(ageRecipientsFor(text, 'secrets/edge-c.d/TOKEN.enc.yaml')).toEqual([a.recipient]);
+    // As in sops: key_groups over the rule's own keys; (?i) as RE2 reads it.
+    expect(ageRecipientsFor(rules([{ path_regex: '(?i)^SECRETS/', age: a.recipient, key_groups: [{ age: [b.recipient] }] }]), 'secrets/x.d/T.enc.yaml')).toEqual([b.recipient]);
+  });
+
+  it('refuses a rule that also names keys of another kind: the value would be sealed to fewer keys than it says', () => {
+    expect(configError(() => ageRecipientsFor(rules([{ age: a.recipient, pgp: 'FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4' }]), 'secrets/x.d/T.enc.yaml')).toJSON()).toEqual({
+      file: '.sops.yaml',
+      field: 'creation_rules[0].pgp',
+      reason: 'the console seals to age recipients only',
+    });
   });
 
   it('refuses a path no rule covers, a rule without age recipients, a bad recipient and a bad regex, naming the field', () => {
@@ -105,7 +133,7 @@ describe('.sops.yaml: the age recipients of a new secrets file', () => {
     });
     expect(refusal(rules([{ path_regex: 'edge-c' }]))).toEqual({
       file: '.sops.yaml',
-      field: 'creation_rules[0].key_groups[0].age',
+      field: 'creation_rules[0].age',
       reason: 'the rule for secrets/edge-c.d/T.enc.yaml names no age recipient',
     });
     expect(refusal(rules([{ age: 'age1notakey' }]))).toMatchObject({ field: 'creation_rules[0].age', reason: expect.stringMatching(/^invalid age recipient "age1notakey"/) });
@@ -115,7 +143,7 @@ describe('.sops.yaml: the age recipients of a new secrets file', () => {
     expect(refusal(rules([{ path_regex: '(', age: a.recipient }]))).toEqual({
       file: '.sops.yaml',
       field: 'creation_rules[0].path_regex',
-      reason: 'not a valid regular expression',
+      reason: 'not a regular expression this console reads the way sops does',
     });
     expect(refusal('creation_rules: []\n')).toMatchObject({ field: 'creation_rules', reason: 'names no rule' });
   });
