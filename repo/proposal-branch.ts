@@ -47,7 +47,11 @@ export async function commitProposal(
     const sign = opts.signingKey ? ['gpg.format=ssh', `user.signingkey=${opts.signingKey}`, 'commit.gpgsign=true'] : ['commit.gpgsign=false'];
     const git = simpleGit({ baseDir: dir, config: ['user.name=Lucid console', 'user.email=console@lucid.invalid', ...sign] });
     await git.raw(['switch', '--quiet', '--detach', '--end-of-options', opts.base]);
-    for (const [rel, body] of Object.entries(opts.files)) fs.writeFileSync(path.join(dir, rel), body);
+    for (const [rel, body] of Object.entries(opts.files)) {
+      // A secret's first value sealed on its own starts its directory (secrets/<id>.d/).
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), body);
+    }
     await git.raw(['add', '--', ...Object.keys(opts.files)]);
     if ((await git.raw(['diff', '--cached', '--name-only'])).trim() === '') {
       throw new ProposalRefused('change', `changes nothing: ${Object.keys(opts.files).join(', ')} already say so at ${opts.base.slice(0, 12)}`);

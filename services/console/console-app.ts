@@ -1,10 +1,10 @@
 import type * as http from 'node:http';
 import { z } from 'zod';
 import { FULL_SHA_PATTERN, InvalidInputError, fullSha } from '../../common/input-ids';
+import { ConfigError } from '../../config/config-error';
 import { json, readBody, type Reply } from '../webhook/http-reply';
 import { CONSOLE_ASSETS } from './console-assets';
 import type { ConsoleData, OperatorSignal } from './console-data';
-import { ConfigError } from '../../config/config-error';
 import { RequestError, html, parse, redirect } from './console-http';
 import { fleetPage, rolloutPage, rolloutsPage, signInPage, type PageContext } from './console-pages';
 import { mayAct, type OperatorAccounts, type Role } from './operator-accounts';
@@ -32,7 +32,8 @@ export type ConsoleHandler = (req: http.IncomingMessage, path: string) => Promis
 const SESSION_COOKIE = 'lucid_session';
 /** The sign-in form's own CSRF token (double-submit), so no other site can sign a browser in as someone else. */
 const SIGN_IN_COOKIE = 'lucid_signin';
-const MAX_FORM_BYTES = 16 * 1024;
+// A 4096-character secret of non-ASCII characters is about 36 KiB form-encoded.
+const MAX_FORM_BYTES = 64 * 1024;
 
 const signInSchema = z.strictObject({
   name: z.string().min(1, 'is empty').max(40, 'is longer than 40 characters'),
@@ -210,7 +211,9 @@ async function parseBody(req: http.IncomingMessage): Promise<unknown> {
     try {
       return JSON.parse(raw === '' ? '{}' : raw);
     } catch (err) {
-      throw new RequestError(400, '(body)', `is not JSON: ${(err as Error).message}`);
+      // The parser's message quotes the text around the error, which may be a secret's value: only where it is.
+      const at = /position (\d+)/.exec((err as Error).message)?.[1];
+      throw new RequestError(400, '(body)', `is not JSON${at ? ` (at character ${at})` : ''}`);
     }
   }
   throw new RequestError(415, 'content-type', `'${type}' is neither application/json nor application/x-www-form-urlencoded`);

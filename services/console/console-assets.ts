@@ -17,9 +17,9 @@ h2{font-size:1.3rem;border-bottom:2px solid #d9e2ec;padding-bottom:.2rem}
 h3{font-size:1.1rem}
 h4{margin:0 0 .4rem;font-size:1rem}
 a{color:#0b4f9c}
-a:focus,button:focus,input:focus,main:focus{outline:3px solid #e8a400;outline-offset:2px}
+a:focus,button:focus,input:focus,textarea:focus,main:focus{outline:3px solid #e8a400;outline-offset:2px}
 button{font:inherit;padding:.45rem .9rem;border:1px solid #102a43;border-radius:4px;background:#102a43;color:#fff;cursor:pointer;min-height:44px}
-input{font:inherit;padding:.4rem .5rem;border:1px solid #52606d;border-radius:4px;min-height:44px}
+input,textarea{font:inherit;padding:.4rem .5rem;border:1px solid #52606d;border-radius:4px;min-height:44px}
 label{font-weight:600}
 .skip{position:absolute;left:-999px}
 .skip:focus{left:1rem;top:.5rem;background:#fff;color:#0b4f9c;padding:.3rem .6rem;z-index:1}
@@ -52,7 +52,8 @@ th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d9e2ec;verti
 .button{display:inline-block;padding:.45rem .9rem;border-radius:4px;background:#102a43;color:#fff;text-decoration:none;min-height:44px}
 select{font:inherit;padding:.4rem .5rem;border:1px solid #52606d;border-radius:4px;min-height:44px;max-width:100%}
 .propose{display:grid;gap:.4rem;max-width:40rem}
-.propose select,.propose input{width:100%;min-width:0}
+.propose select,.propose input,.propose textarea{width:100%;min-width:0}
+.secret-value{-webkit-text-security:disc;font-family:monospace}
 .propose button{margin-top:.6rem;justify-self:start}
 .gates th,.gates td:nth-child(2){white-space:nowrap}
 .diff{background:#f0f4f8;padding:.6rem;overflow-x:auto;font-size:.9rem;line-height:1.4}

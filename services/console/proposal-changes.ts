@@ -1,9 +1,10 @@
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { CLUSTER_ID_PATTERN, CLUSTER_ID_RULE } from '../../common/input-ids';
-import type { ProposalChange } from '../../common/proposal-change';
+import type { ProposalChange, ProposalDraft } from '../../common/proposal-change';
 import { CONFIG_PATHS } from '../../config/config-files';
 import { SECRET_ENV_KEYS } from '../../config/cluster-env';
+import { secretNamesIn, secretValueFile, unsealableSecretName } from '../../config/secrets-file';
 import { PROFILES } from '../../config/fleet-taxonomy';
 import { CommitReads } from '../../repo/commit-reads';
 import { ProposalRefused } from '../../repo/proposal-branch';
@@ -16,7 +17,7 @@ export const proposalFormSchema = z
   .strictObject({
     csrf: z.string().optional(),
     title: z.string().trim().min(1, 'is empty').max(120, 'is longer than 120 characters'),
-    kind: z.enum(['cluster', 'image', 'env'], { error: "must be 'cluster', 'image' or 'env'" }),
+    kind: z.enum(['cluster', 'image', 'env', 'secret'], { error: "must be 'cluster', 'image', 'env' or 'secret'" }),
     cluster: z.preprocess(blank, z.string().regex(CLUSTER_ID_PATTERN, CLUSTER_ID_RULE).optional()),
     wave: z.preprocess(blank, z.string().trim().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a lowercase wave name').optional()),
     profiles: z.preprocess(
@@ -39,9 +40,26 @@ export const proposalFormSchema = z
     service: z.preprocess(blank, z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be a compose service name').optional()),
     image: z.preprocess(blank, z.string().trim().regex(/^[^\s$]{1,300}$/, 'must be an image reference without spaces or $').optional()),
     key: z.preprocess(blank, z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a variable name: letters, digits and _, not starting with a digit').optional()),
+    name: z.preprocess(
+      blank,
+      z
+        .string()
+        .superRefine((name, ctx) => {
+          const problem = unsealableSecretName(name);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional(),
+    ),
+    // Never echoed back: the form page that answers a refusal leaves it empty. A textarea sends CRLF line breaks.
+    secret: z
+      .string()
+      .min(1, 'is empty')
+      .max(4096, 'is longer than 4096 characters')
+      .transform((v) => v.replace(/\r\n/g, '\n'))
+      .optional(),
     value: z.string().regex(/^[^\s"'\\$#\x00-\x1f\x7f]{0,1000}$/, 'must be a literal value without spaces, quotes, \\, $ or #').optional(),
   })
-  .transform((f, ctx): { title: string; change: ProposalChange } => {
+  .transform((f, ctx): { title: string; change: ProposalDraft } => {
     if (f.kind === 'cluster') {
       if (!f.cluster) return missing(ctx, 'cluster', 'names no cluster');
       if (!f.wave && !f.profiles && !f.labels) return missing(ctx, 'wave', 'a cluster change needs a wave, profiles or labels');
@@ -51,6 +69,12 @@ export const proposalFormSchema = z
       if (!f.cluster) return missing(ctx, 'cluster', 'names no cluster');
       if (!f.key) return missing(ctx, 'key', 'names no variable');
       return { title: f.title, change: { kind: 'env', cluster: f.cluster, key: f.key, value: f.value ?? '' } };
+    }
+    if (f.kind === 'secret') {
+      if (!f.cluster) return missing(ctx, 'cluster', 'names no cluster');
+      if (!f.name) return missing(ctx, 'name', 'names no secret');
+      if (f.secret === undefined) return missing(ctx, 'secret', 'is empty');
+      return { title: f.title, change: { kind: 'plain-secret', cluster: f.cluster, name: f.name, value: f.secret } };
     }
     if (!f.service) return missing(ctx, 'service', 'names no service');
     if (!f.image) return missing(ctx, 'image', 'is empty');
@@ -66,6 +90,7 @@ function missing(ctx: z.RefinementCtx, field: string, message: string): never {
 export function describeChange(c: ProposalChange): string {
   if (c.kind === 'image') return `service ${c.service}: image ${c.image}`;
   if (c.kind === 'env') return `cluster ${c.cluster}: .env ${c.key}=${c.value}`;
+  if (c.kind === 'secret') return `cluster ${c.cluster}: secret ${c.name} (a new value, sealed to the cluster's age recipients)`;
   const parts = [
     c.wave && `wave ${c.wave}`,
     c.profiles && `profiles ${c.profiles.join(', ')}`,
@@ -102,6 +127,7 @@ export async function applyChange(change: ProposalChange, read: (file: string) =
   const clusters = inventory.get('clusters');
   const index = isSeq(clusters) ? clusters.items.findIndex((c) => isMap(c) && c.get('id') === change.cluster) : -1;
   if (index < 0) throw new ProposalRefused('cluster', `'${change.cluster}' is not in ${CONFIG_PATHS.inventory} at ${base.slice(0, 12)}`);
+  if (change.kind === 'secret') return { [secretValueFile(change.cluster, change.name)]: checkedSeal(change) };
   if (change.kind === 'env') {
     const file = String(inventory.getIn(['clusters', index, 'env']) ?? '');
     if (!/^clusters\/[A-Za-z0-9][A-Za-z0-9_-]*\/\.env$/.test(file)) throw new ProposalRefused('cluster', `'${change.cluster}' names no clusters/<id>/.env file in ${CONFIG_PATHS.inventory}`);
@@ -122,11 +148,21 @@ function setEnvValue(text: string, key: string, value: string): string {
   const at = lines.findIndex((l) => l.startsWith(`${key}=`));
   const current = at < 0 ? undefined : lines[at]!.slice(key.length + 1).replace(/\s#.*$/, '').trim().replace(/^(["'])(.*)\1$/, '$2');
   if ((SECRET_ENV_KEYS as readonly string[]).includes(key) || current === 'enc:sops') {
-    throw new ProposalRefused('key', `${key} is a secret (enc:sops in .env, its value in secrets/<id>.enc.yaml): it is not proposed as an .env value`);
+    throw new ProposalRefused('key', `${key} is a secret (enc:sops in .env): propose its value as a secret, sealed to the cluster, not as an .env value`);
   }
   if (at >= 0) lines[at] = `${key}=${value}`;
   else lines.splice(lines.at(-1) === '' ? lines.length - 1 : lines.length, 0, `${key}=${value}`);
   return lines.join('\n');
+}
+
+/** The sealed file holds the one secret and SOPS metadata, nothing else; its values stay sealed here. */
+function checkedSeal(change: Extract<ProposalChange, { kind: 'secret' }>): string {
+  const file = secretValueFile(change.cluster, change.name);
+  const names = secretNamesIn(file, change.sealed);
+  if (names.length !== 1 || names[0] !== change.name || !/^sops:/m.test(change.sealed)) {
+    throw new ProposalRefused('secret', `${file} must hold ${change.name} and its SOPS metadata alone`);
+  }
+  return change.sealed;
 }
 
 function parse(file: string, text: string): Document {

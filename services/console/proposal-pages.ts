@@ -59,9 +59,22 @@ ${field('e-cluster', 'Cluster', `<select id="e-cluster" name="cluster">${cluster
 ${field('e-key', 'Variable', '<input id="e-key" name="key" required autocomplete="off">')}
 ${field('e-value', 'Value', '<input id="e-value" name="value" autocomplete="off" aria-describedby="e-value-help">', 'literal, no spaces; never a secret: those stay enc:sops')}
 <button type="submit">Propose</button></form></section>`;
+  const secret = `<section aria-labelledby="change-secret"><h2 id="change-secret">Set a cluster's secret</h2>
+<form method="post" action="/api/proposals" class="propose">${hidden('secret')}
+${field('s-title', 'Title', '<input id="s-title" name="title" required maxlength="120">')}
+${field('s-cluster', 'Cluster', `<select id="s-cluster" name="cluster">${clusterOptions}</select>`)}
+${field('s-name', 'Secret', '<input id="s-name" name="name" required autocomplete="off">')}
+${field(
+  's-secret',
+  'Value',
+  // A textarea, masked, so a certificate or key keeps its line breaks (a password input drops them).
+  '<textarea id="s-secret" name="secret" class="secret-value" rows="4" required autocomplete="off" spellcheck="false" aria-describedby="s-secret-help"></textarea>',
+  "sealed at once to the cluster's age recipients (.sops.yaml) as secrets/<cluster>.d/<secret>.enc.yaml; never stored in clear",
+)}
+<button type="submit">Propose</button></form></section>`;
   const refused = error ? `<p class="error" role="alert">Not proposed: ${esc(error)}</p>` : '';
   const intro = `${refused}<p>Made on the head of the followed branch, ${short(o.base)}, as a commit of your own on a proposal branch; the gates run on it at once.</p>`;
-  return layout('New proposal', intro + cluster + image + env, page, 'proposals');
+  return layout('New proposal', intro + cluster + image + env + secret, page, 'proposals');
 }
 
 function diffBlock(diff: string): string {

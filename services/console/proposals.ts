@@ -12,8 +12,9 @@ import {
 import type { proposal } from '../../workflows/proposal';
 import { CONTROL_QUEUE, proposalWorkflowId } from '../../workflows/task-queues';
 import type { ConsoleContext } from '../console-context';
-import type { ProposalChange } from '../../common/proposal-change';
+import type { ProposalDraft } from '../../common/proposal-change';
 import { applyChange, fileAt } from './proposal-changes';
+import { sealSecret } from './secret-sealing';
 
 /** What the new-proposal form offers: the fleet as main has it. */
 export interface ProposalFormOptions {
@@ -81,12 +82,15 @@ export class Proposals {
   /**
    * Starts `proposal-<id>` on the branch's head and waits until it has committed and gated the change. The change is
    * tried on the head first, so a change that cannot be made (or names a secret) is refused before it takes a number.
+   * A secret's value is sealed here, before the workflow starts: only the sealed file is in its history.
    */
-  async propose(by: string, title: string, change: ProposalChange): Promise<Proposal> {
+  async propose(by: string, title: string, draft: ProposalDraft): Promise<Proposal> {
     const mirror = this.ctx.mirror();
     await mirror.fetch();
     const base = await branchHead(mirror, this.opts.branch);
-    await applyChange(change, fileAt(mirror.mirrorDir, base), base);
+    const read = fileAt(mirror.mirrorDir, base);
+    const change = draft.kind === 'plain-secret' ? await sealSecret(draft, read) : draft;
+    await applyChange(change, read, base);
     const id = await (await this.store()).nextId();
     const input: ProposalInput = { id, by, title, change, base, branch: this.opts.branch };
     const client = await this.ctx.temporal();

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { Browser, Page } from 'playwright-core';
 import { simpleGit } from 'simple-git';
 import { releaseDemoImages } from '../../demo/demo-images';
@@ -11,6 +10,7 @@ import type { FleetView } from '../../services/console/console-data';
 import type { Proposal } from '../../stores/proposal-store';
 import { launchChromium, operatorAdd, screenshot, signedIn } from '../support/console-browser';
 import { FleetHarness } from '../support/fleet-harness';
+import { reviewInHistory } from '../support/proposal-history';
 
 /**
  * Issue 15, proposals: the console's reviewed commits in a real browser against the real stack. An operator
@@ -44,19 +44,6 @@ async function csrfOf(page: Page): Promise<string> {
 async function post(page: Page, url: string, data: object = {}) {
   const r = await page.request.post(`${BASE}${url}`, { data, headers: { 'x-csrf-token': await csrfOf(page) } });
   return { status: r.status(), body: (await r.json()) as { error?: { field: string; reason: string } } & Partial<Proposal> };
-}
-
-/** The proposal workflow's start input and the updates it accepted, each with its payload: who did what, from history. */
-async function reviewInHistory(id: number): Promise<{ started: unknown; updates: Array<[string, ...unknown[]]> }> {
-  const events = (await h.client.workflow.getHandle(`proposal-${id}`).fetchHistory()).events ?? [];
-  type Payloads = Parameters<typeof defaultPayloadConverter.fromPayload>[0][] | null | undefined;
-  const decode = (payloads: Payloads) => (payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p));
-  const started = decode(events[0]!.workflowExecutionStartedEventAttributes!.input?.payloads)[0];
-  const updates = events
-    .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input)
-    .filter((input) => input !== undefined && input !== null)
-    .map((input): [string, ...unknown[]] => [input.name!, ...decode(input.args?.payloads)]);
-  return { started, updates };
 }
 
 async function gateRows(page: Page): Promise<string[]> {
@@ -144,7 +131,7 @@ describe('proposals in Chromium', () => {
     await screenshot(cy.page, 'proposal-merged');
     // Who proposed, approved and merged is in the proposal workflow's history; the refused early merge is not.
     await expect(h.client.workflow.getHandle('proposal-1').result()).resolves.toMatchObject({ phase: 'merged', proposer: 'ada', merged: { by: 'cy' } });
-    const review = await reviewInHistory(1);
+    const review = await reviewInHistory(h.client, 1);
     expect(review.started).toMatchObject({ id: 1, by: 'ada', base: v1, branch: 'main', change: { kind: 'cluster', cluster: 'pr-b', wave: 'canary' } });
     expect(review.updates).toEqual([['proposed'], ['approveProposal', { by: 'cy' }], ['mergeProposal', { by: 'cy' }]]);
 
@@ -265,7 +252,7 @@ describe('proposals in Chromium', () => {
     const secret = await post(ada.page, '/api/proposals', { title: 'a key in clear', kind: 'env', cluster: 'pr-b', key: 'S3_ACCESS_KEY', value: 'hunter2' });
     expect(secret).toEqual({
       status: 409,
-      body: { error: { field: 'key', reason: 'S3_ACCESS_KEY is a secret (enc:sops in .env, its value in secrets/<id>.enc.yaml): it is not proposed as an .env value' } },
+      body: { error: { field: 'key', reason: 'S3_ACCESS_KEY is a secret (enc:sops in .env): propose its value as a secret, sealed to the cluster, not as an .env value' } },
     });
     expect(await branches()).toBe(4);
     await ada.page.goto(`${BASE}/proposals/new`);
@@ -276,7 +263,7 @@ describe('proposals in Chromium', () => {
     await form.getByLabel('Value').fill('hunter2');
     await form.getByRole('button', { name: 'Propose' }).click();
     await expect(ada.page.getByRole('alert').textContent()).resolves.toBe(
-      'Not proposed: key: S3_SECRET_KEY is a secret (enc:sops in .env, its value in secrets/<id>.enc.yaml): it is not proposed as an .env value',
+      'Not proposed: key: S3_SECRET_KEY is a secret (enc:sops in .env): propose its value as a secret, sealed to the cluster, not as an .env value',
     );
     await screenshot(ada.page, 'proposal-secret-refused');
     expect(await branches()).toBe(4);

@@ -1,5 +1,18 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ProposalRefused } from '../../repo/proposal-branch';
+import type { ProposalChange } from '../../common/proposal-change';
 import { applyChange, describeChange, proposalFormSchema } from '../../services/console/proposal-changes';
+import { sealSecret } from '../../services/console/secret-sealing';
+import { encodeBech32 } from '../../secrets/bech32';
+import { ageRecipientOf } from '../../secrets/age-decrypt';
+import { decryptSopsYaml } from '../../secrets/sops-decrypt';
+
+/** An age X25519 key pair made here: the sealing needs only the recipient, the check opens it with the identity. */
+function ageKey(): { identity: string; recipient: string } {
+  const raw = generateKeyPairSync('x25519').privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32);
+  const identity = encodeBech32('AGE-SECRET-KEY-', raw).toUpperCase();
+  return { identity, recipient: ageRecipientOf(identity) };
+}
 
 const BASE = 'a'.repeat(40);
 const INVENTORY = `# the lab fleet
@@ -51,7 +64,7 @@ describe('proposal changes', () => {
     await expect(edit({ kind: 'env', cluster: 'pi-b', key: 'TRON_MODE', value: 'mainnet' })).resolves.toEqual({ 'clusters/pi-b/.env': `${ENV}TRON_MODE=mainnet\n` });
     for (const key of ['S3_ACCESS_KEY', 'S3_SECRET_KEY', 'API_TOKEN']) {
       await expect(edit({ kind: 'env', cluster: 'pi-b', key, value: 'hunter2' })).rejects.toThrow(
-        new ProposalRefused('key', `${key} is a secret (enc:sops in .env, its value in secrets/<id>.enc.yaml): it is not proposed as an .env value`),
+        new ProposalRefused('key', `${key} is a secret (enc:sops in .env): propose its value as a secret, sealed to the cluster, not as an .env value`),
       );
     }
   });
@@ -64,11 +77,34 @@ describe('proposal changes', () => {
     await expect(edit({ kind: 'image', service: 'db', image: 'x' })).rejects.toThrow(/^service: 'db' is not a service of compose\/docker-compose.yml/);
   });
 
+  it('a secret: sealed to the recipients .sops.yaml names for secrets/<id>.d/<NAME>.enc.yaml, which the change writes', async () => {
+    const [a, b] = [ageKey(), ageKey()];
+    const sopsRules = `creation_rules:\n  - path_regex: ^secrets/pi-a(\\.enc\\.yaml|\\.d/)\n    age: ${a.recipient},${b.recipient}\n`;
+    const readWith = async (file: string) => (file === '.sops.yaml' ? sopsRules : read(file));
+    const change = await sealSecret({ kind: 'plain-secret', cluster: 'pi-a', name: 'DB_PASSWORD', value: 'hunter2' }, readWith);
+    if (change.kind !== 'secret') throw new Error('not sealed');
+    expect(change.sealed).not.toContain('hunter2');
+    expect(decryptSopsYaml(change.sealed, [b.identity], 'sealed')).toEqual({ DB_PASSWORD: 'hunter2' });
+    await expect(edit(change)).resolves.toEqual({ 'secrets/pi-a.d/DB_PASSWORD.enc.yaml': change.sealed });
+    await expect(edit({ ...change, cluster: 'pi-z' })).rejects.toThrow(/^cluster: 'pi-z' is not in clusters\/clusters.yaml/);
+    await expect(edit({ ...change, sealed: `${change.sealed}OTHER: x\n` })).rejects.toThrow(
+      new ProposalRefused('secret', 'secrets/pi-a.d/DB_PASSWORD.enc.yaml must hold DB_PASSWORD and its SOPS metadata alone'),
+    );
+    // No rule for pi-b, and no .sops.yaml at all: refused before anything is sealed.
+    await expect(sealSecret({ kind: 'plain-secret', cluster: 'pi-b', name: 'T', value: 'v' }, readWith)).rejects.toThrow(
+      new ProposalRefused('.sops.yaml', "creation_rules: no rule's path_regex matches secrets/pi-b.d/T.enc.yaml"),
+    );
+    const withoutRules = async (file: string) => (file === '.sops.yaml' ? Promise.reject(new ProposalRefused('file', 'not there')) : read(file));
+    await expect(sealSecret({ kind: 'plain-secret', cluster: 'pi-a', name: 'T', value: 'v' }, withoutRules)).rejects.toThrow(
+      new ProposalRefused('.sops.yaml', 'is not in the config repo: it names the age recipients secrets/pi-a.d/T.enc.yaml is sealed to'),
+    );
+  });
+
   it('reads the form: empty fields are unchanged, lists split on commas and spaces, and bad input names its field', () => {
     const form = { csrf: 't', title: ' Move ', kind: 'cluster', cluster: 'pi-a', wave: '', profiles: 'blockchain, node', labels: 'site=lab hardware=pi5' };
     const parsed = proposalFormSchema.parse(form);
     expect(parsed).toEqual({ title: 'Move', change: { kind: 'cluster', cluster: 'pi-a', wave: undefined, profiles: ['blockchain', 'node'], labels: { site: 'lab', hardware: 'pi5' } } });
-    expect(describeChange(parsed.change)).toBe('cluster pi-a: profiles blockchain, node; labels site=lab hardware=pi5');
+    expect(describeChange(parsed.change as ProposalChange)).toBe('cluster pi-a: profiles blockchain, node; labels site=lab hardware=pi5');
     const issue = (f: object) => {
       const r = proposalFormSchema.safeParse(f);
       return r.success ? undefined : [r.error.issues[0]!.path.join('.'), r.error.issues[0]!.message];
@@ -78,7 +114,20 @@ describe('proposal changes', () => {
     expect(issue({ ...form, labels: 'site' })).toEqual(['labels.0', 'must be key=value pairs, such as site=lab hardware=pi5']);
     expect(issue({ title: 'x', kind: 'image', service: 'web', image: 'a b' })).toEqual(['image', 'must be an image reference without spaces or $']);
     expect(issue({ title: 'x', kind: 'image', service: 'web' })).toEqual(['image', 'is empty']);
-    expect(issue({ title: 'x', kind: 'secret' })).toEqual(['kind', "must be 'cluster', 'image' or 'env'"]);
+    expect(issue({ title: 'x', kind: 'vault' })).toEqual(['kind', "must be 'cluster', 'image', 'env' or 'secret'"]);
+    expect(issue({ title: 'x', kind: 'secret', cluster: 'pi-a', name: 'DB_PASSWORD' })).toEqual(['secret', 'is empty']);
+    const secret = { title: 'x', kind: 'secret', cluster: 'pi-a', name: 'DB_PASSWORD', secret: 'hunter2 "quoted"\r\nline 2' };
+    for (const [name, reason] of [
+      ['a/b', expect.stringMatching(/^must be letters, digits/)],
+      ['..', expect.stringMatching(/^must be letters, digits/)],
+      ['sops', "'sops' is where SOPS keeps its metadata"],
+      ['TOKEN_unencrypted', 'SOPS leaves a name ending in _unencrypted in clear'],
+    ]) {
+      expect(issue({ ...secret, name })).toEqual(['name', reason]);
+    }
+    // A textarea's CRLF line breaks are the value's LF; the reasons never quote the value.
+    expect(proposalFormSchema.parse(secret).change).toEqual({ kind: 'plain-secret', cluster: 'pi-a', name: 'DB_PASSWORD', value: 'hunter2 "quoted"\nline 2' });
+    expect(issue({ ...secret, secret: 'x'.repeat(4097) })).toEqual(['secret', 'is longer than 4096 characters']);
     expect(issue({ title: 'x', kind: 'env', cluster: 'pi-a', key: 'A', value: 'a b' })).toEqual(['value', 'must be a literal value without spaces, quotes, \\, $ or #']);
     expect(issue({ title: 'x', kind: 'env', cluster: 'pi-a', key: '1A', value: 'a' })?.[0]).toBe('key');
     expect(proposalFormSchema.parse({ title: 'x', kind: 'env', cluster: 'pi-a', key: 'A', value: '' }).change).toEqual({ kind: 'env', cluster: 'pi-a', key: 'A', value: '' });
