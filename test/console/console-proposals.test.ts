@@ -1,10 +1,5 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { simpleGit } from 'simple-git';
-import { releaseDemoImages } from '../../demo/demo-images';
-import { generateReleaseKey } from '../../demo/image-release';
 import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
 import type { FleetView } from '../../services/console/console-data';
 import type { Proposal } from '../../stores/proposal-store';
@@ -29,7 +24,6 @@ type Name = keyof typeof PASSWORDS;
 
 let h: FleetHarness;
 let browser: Browser;
-let keysDir: string;
 let registry: string;
 let v1: string;
 
@@ -52,11 +46,9 @@ async function gateRows(page: Page): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-proposals-'));
   h = await FleetHarness.start('proposals', CLUSTERS);
   registry = h.stack.registry;
-  const key = await generateReleaseKey(path.join(keysDir, 'release'), 'release');
-  const images = await releaseDemoImages(h.docker, registry, key);
+  const { key, images } = await h.releasedDemoImages();
   await h.startControlWorker();
   for (const c of CLUSTERS) await h.startClusterWorker(c.id);
   // Images must be pinned, signed and attested (policies/images.yaml); commits go unsigned, visibly opted out.
@@ -78,7 +70,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await h?.close();
-  fs.rmSync(keysDir, { recursive: true, force: true });
 });
 
 describe('proposals in Chromium', () => {

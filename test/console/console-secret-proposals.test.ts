@@ -6,8 +6,6 @@ import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { simpleGit } from 'simple-git';
 import { parse, stringify } from 'yaml';
-import { releaseDemoImages } from '../../demo/demo-images';
-import { generateReleaseKey } from '../../demo/image-release';
 import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
 import type { Proposal } from '../../stores/proposal-store';
 import { consoleOperators, launchChromium, screenshot } from '../support/console-browser';
@@ -48,8 +46,7 @@ beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'lucid-secret-proposals-'));
   key = generateAgeKey(tools, work, CLUSTER.id);
   h = await FleetHarness.start('secret-proposals', [CLUSTER]);
-  const release = await generateReleaseKey(path.join(work, 'release'), 'release');
-  const images = await releaseDemoImages(h.docker, h.stack.registry, release);
+  const { key: release, images } = await h.releasedDemoImages();
   await h.startControlWorker();
   await h.startClusterWorker(CLUSTER.id, { ageIdentities: [key.identity], secretsDir: fs.mkdtempSync('/dev/shm/lucid-test-secrets-') });
   const files = sampleFleetFiles({
@@ -79,7 +76,8 @@ beforeAll(async () => {
     'fleet on v1 with its database password',
     { replaceAll: true },
   );
-  expect((await h.rollout(v1, { source: 'cli', by: 'test' })).state).toBe('succeeded');
+  // The whole status on a failure: its reasons say which cluster and gate halted it.
+  expect(await h.rollout(v1, { source: 'cli', by: 'test' })).toMatchObject({ state: 'succeeded', reasons: [] });
   await operatorAdd('ada', 'operator');
   await operatorAdd('cy', 'approver');
   await h.serve(PORT, { LUCID_WEBHOOK_SECRET: 's'.repeat(32) });

@@ -16,6 +16,8 @@ import type { StackOptions } from '../../services/stack/embedded-stack';
 import { restartStackServer, type RestartableServer } from '../../services/stack/server-restart';
 import { queueHasWorker } from '../../services/queue-workers';
 import { ConfigRepoWriter } from '../../demo/config-repo-writer';
+import { releaseDemoImages } from '../../demo/demo-images';
+import { generateReleaseKey, type ReleaseKey } from '../../demo/image-release';
 import { sampleFleetFiles, type SampleCluster, type SampleFleetOptions } from '../../demo/sample-fleet';
 import { toolPaths } from '../../services/stack/tool-paths';
 import { createClusterWorker } from '../../workers/cluster';
@@ -289,6 +291,15 @@ export class FleetHarness {
       args: [{ commit, trigger }],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
+  }
+
+  /**
+   * The demo images pushed to the test stack's registry and released under one key every suite of the run shares:
+   * they are released once a registry, so a suite with a key of its own would find them signed by another.
+   */
+  async releasedDemoImages(): Promise<{ key: ReleaseKey; images: Record<string, string> }> {
+    const key = await generateReleaseKey(path.join(this.stack.dataDir, 'demo-release-key'), 'release');
+    return { key, images: await releaseDemoImages(this.docker, this.stack.registry, key) };
   }
 
   /** A file inside a service's running container, as its bytes: read without a TTY, which would turn LF into CRLF. */
