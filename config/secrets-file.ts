@@ -69,10 +69,14 @@ export function readSecretsSources(treeDir: string, clusterId: string, limits: L
       files.push({ file: `${dir}/${entry}`, name });
     }
   }
-  // A link or directory counts nothing here: readRepoFile refuses it below.
-  const sizeOf = (file: string) => (st => (st.isFile() ? st.size : 0))(fs.lstatSync(path.join(treeDir, file)));
-  const bytes = files.reduce((sum, f) => sum + sizeOf(f.file), 0);
-  checkSize(files.length > 1 ? `${secretsFile(clusterId)} with ${dir}/` : secretsFile(clusterId), '(file)', bytes, maxBytes);
+  const together = files.length > 1 ? `${secretsFile(clusterId)} with ${dir}/` : secretsFile(clusterId);
+  let bytes = 0;
+  for (const { file } of files) {
+    const stat = fs.lstatSync(path.join(treeDir, file));
+    // A link or directory adds nothing here: readRepoFile refuses it below.
+    if (stat.isFile()) bytes += stat.size;
+  }
+  checkSize(together, '(file)', bytes, maxBytes);
   const sources = files.map(({ file, name }): SecretsSource => {
     const text = readRepoFile(treeDir, file, maxBytes);
     const names = secretNamesIn(file, text);
@@ -83,6 +87,6 @@ export function readSecretsSources(treeDir: string, clusterId: string, limits: L
     return { file, text, names };
   });
   const names = new Set(sources.flatMap((s) => s.names));
-  if (sources.length > 1) checkCount(`${secretsFile(clusterId)} with ${dir}/`, '(file)', names.size, maxSecrets, 'secrets');
+  if (sources.length > 1) checkCount(together, '(file)', names.size, maxSecrets, 'secrets');
   return sources;
 }
