@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
+import { git } from '../repo/git-command';
 
 /**
  * A config repo the way an operator's console makes it: a bare repository
@@ -10,22 +10,27 @@ export class ConfigRepoWriter {
   private constructor(
     readonly bareDir: string,
     readonly workDir: string,
-    private readonly git: SimpleGit,
   ) {}
+
+  /** git in the work clone. */
+  private git(args: string[]): Promise<string> {
+    return git(args, { cwd: this.workDir });
+  }
 
   static async open(bareDir: string, workDir = `${bareDir.replace(/\.git$/, '')}-work`): Promise<ConfigRepoWriter> {
     if (!fs.existsSync(path.join(bareDir, 'HEAD'))) {
       fs.mkdirSync(bareDir, { recursive: true });
-      await simpleGit(bareDir).init(true, ['--initial-branch=main', '--quiet']);
+      await git(['init', '--bare', '--initial-branch=main', '--quiet'], { cwd: bareDir });
     }
     if (!fs.existsSync(path.join(workDir, '.git'))) {
       fs.rmSync(workDir, { recursive: true, force: true });
-      await simpleGit().clone(bareDir, workDir, ['--quiet']);
+      await git(['clone', '--quiet', '--', bareDir, workDir]);
     }
-    const git = simpleGit(workDir);
-    await git.addConfig('user.name', 'Lucid Operator').addConfig('user.email', 'operator@lucid.invalid');
-    await git.raw(['checkout', '-q', '-B', 'main']);
-    return new ConfigRepoWriter(bareDir, workDir, git);
+    const writer = new ConfigRepoWriter(bareDir, workDir);
+    await writer.git(['config', 'user.name', 'Lucid Operator']);
+    await writer.git(['config', 'user.email', 'operator@lucid.invalid']);
+    await writer.git(['checkout', '-q', '-B', 'main']);
+    return writer;
   }
 
   /** Writes (string) or deletes (null) files, commits and pushes; returns the new sha. */
@@ -53,17 +58,17 @@ export class ConfigRepoWriter {
         fs.writeFileSync(full, body);
       }
     }
-    await this.git.add(['-A', '.']);
+    await this.git(['add', '-A', '.']);
     if (opts.signingKey) {
-      await this.git.raw(['-c', 'gpg.format=ssh', '-c', `user.signingkey=${opts.signingKey}`, 'commit', '-q', '-S', '--allow-empty', '-m', message]);
+      await this.git(['-c', 'gpg.format=ssh', '-c', `user.signingkey=${opts.signingKey}`, 'commit', '-q', '-S', '--allow-empty', '-m', message]);
     } else {
-      await this.git.commit(message, undefined, { '--allow-empty': null });
+      await this.git(['commit', '-q', '--allow-empty', '-m', message]);
     }
     if (opts.push !== false) await this.push();
-    return (await this.git.revparse(['HEAD'])).trim();
+    return (await this.git(['rev-parse', 'HEAD'])).trim();
   }
 
   async push(): Promise<void> {
-    await this.git.push('origin', 'main', ['--quiet']);
+    await this.git(['push', '--quiet', 'origin', 'main']);
   }
 }

@@ -1,4 +1,4 @@
-import { simpleGit } from 'simple-git';
+import { git } from './git-command';
 
 /** A commit by its full sha, or its first parent: what it names never changes. */
 const FIXED_REV = /^[0-9a-f]{40}\^?$/;
@@ -18,11 +18,11 @@ export class CommitReads {
 
   /** `git <args>` in the repo, where `args` ask only about `rev`. */
   at(rev: string, args: string[]): Promise<string> {
-    if (!FIXED_REV.test(rev)) return simpleGit(this.gitDir).raw(args);
+    if (!FIXED_REV.test(rev)) return git(args, { cwd: this.gitDir });
     const key = [this.gitDir, ...args].join('\0');
     let answer = answers.get(key);
     if (!answer) {
-      answer = simpleGit(this.gitDir).raw(args);
+      answer = git(args, { cwd: this.gitDir });
       answer.catch(() => answers.delete(key));
       if (answers.size >= MAX_ANSWERS) answers.delete(answers.keys().next().value!);
       answers.set(key, answer);

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { simpleGit } from 'simple-git';
 import { ConfigError } from '../config/config-error';
 import { LIMITS_FILE, checkCount, checkSize } from '../config/config-files';
 import { OPT_OUT_FILE, OPT_OUT_MAX_BYTES, parseInsecureOptOut } from '../config/insecure-opt-out';
 import { DEFAULT_LIMITS, LIMITS_FILE_MAX_BYTES, limitOf, parseLimits, type Limits } from '../config/limits';
 import { CommitReads } from './commit-reads';
+import { git } from './git-command';
 
 export const ALLOWED_SIGNERS = 'policies/allowed-signers';
 
@@ -193,9 +193,10 @@ export async function verifyCommitSignature(gitDir: string, sha: string): Promis
   const file = path.join(dir, 'allowed-signers');
   try {
     fs.writeFileSync(file, signers);
-    const out = await simpleGit({ baseDir: gitDir, config: [`gpg.ssh.allowedSignersFile=${file}`] }).raw([
-      'log', '-1', '--format=%G?%x00%GS', '--end-of-options', sha, '--',
-    ]);
+    const out = await git(['log', '-1', '--format=%G?%x00%GS', '--end-of-options', sha, '--'], {
+      cwd: gitDir,
+      config: [`gpg.ssh.allowedSignersFile=${file}`],
+    });
     const [status, signer] = out.trim().split('\0');
     if (status !== 'G') {
       throw new ConfigError(ALLOWED_SIGNERS, `commit ${sha.slice(0, 12)}`, VERDICT[status ?? 'E'] ?? VERDICT.E!);

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
 import { egressProxy, type EgressProxy } from '../config/egress-proxy';
 import { InvalidInputError, commitRef, fullSha } from '../common/input-ids';
 import type { CommitInfo } from '../workflows/reconcile-types';
 import { withFileLock } from './file-lock';
+import { git } from './git-command';
 import { gitEgressEnv } from './git-egress';
 import { redactUrl } from './redact-url';
 
@@ -40,19 +40,13 @@ export class GitMirror {
   }
 
   /**
-   * git for commands that talk to the remote. The egress settings are ours, so
-   * simple-git's guard lets exactly those through; the inherited GIT_*
-   * variables (GIT_SSH, GIT_PROXY_COMMAND, GIT_CONFIG_PARAMETERS…) and pagers
-   * are dropped, so none can route around the proxy.
+   * git for commands that talk to the remote: with the egress settings, which
+   * are ours; inherited GIT_* variables (GIT_SSH, GIT_PROXY_COMMAND,
+   * GIT_CONFIG_PARAMETERS…) and pagers never reach git, so none can route
+   * around the proxy.
    */
-  private remoteGit(dir?: string): SimpleGit {
-    if (!this.egressEnv) return simpleGit(dir);
-    const inherited = Object.entries(process.env).filter(([k]) => !/^(GIT_|PAGER$|EDITOR$|VISUAL$|SSH_ASKPASS$|PREFIX$)/i.test(k));
-    const env = { ...Object.fromEntries(inherited), ...this.egressEnv };
-    return simpleGit(dir ?? process.cwd(), {
-      allowEnvironment: Object.keys(this.egressEnv),
-      unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true },
-    }).env(env);
+  private remoteGit(args: string[], cwd?: string): Promise<string> {
+    return git(args, { cwd, env: this.egressEnv });
   }
 
   async fetch(): Promise<void> {
@@ -64,11 +58,11 @@ export class GitMirror {
     if (!fs.existsSync(path.join(this.mirrorDir, 'HEAD'))) {
       const tmp = `${this.mirrorDir}.tmp-${process.pid}`;
       fs.rmSync(tmp, { recursive: true, force: true });
-      await this.remoteGit().raw(['clone', '--mirror', '--quiet', '--', this.repoUrl, tmp]);
+      await this.remoteGit(['clone', '--mirror', '--quiet', '--', this.repoUrl, tmp]);
       fs.renameSync(tmp, this.mirrorDir);
       return;
     }
-    await this.remoteGit(this.mirrorDir).fetch(['--prune', '--quiet', 'origin']);
+    await this.remoteGit(['fetch', '--prune', '--quiet', 'origin'], this.mirrorDir);
   }
 
   /**
@@ -81,7 +75,7 @@ export class GitMirror {
       throw new InvalidInputError('branch', JSON.stringify(branch), 'must be letters, digits, dots, dashes and slashes');
     }
     try {
-      await this.remoteGit(fromDir).raw(['push', '--quiet', '--', this.repoUrl, `${sha}:refs/heads/${branch}`]);
+      await this.remoteGit(['push', '--quiet', '--', this.repoUrl, `${sha}:refs/heads/${branch}`], fromDir);
       return true;
     } catch (err) {
       if (/\[rejected\]|non-fast-forward|fetch first/.test((err as Error).message)) return false;
@@ -94,10 +88,9 @@ export class GitMirror {
     const want = ref === undefined ? 'HEAD' : commitRef('commit', ref);
     const known = this.resolved.get(want);
     if (known) return known;
-    const git = simpleGit(this.mirrorDir);
     let out: string;
     try {
-      out = await git.raw(['log', '-1', '--format=%H%x00%an <%ae>%x00%s%x00%cI', '--end-of-options', `${want}^{commit}`, '--']);
+      out = await git(['log', '-1', '--format=%H%x00%an <%ae>%x00%s%x00%cI', '--end-of-options', `${want}^{commit}`, '--'], { cwd: this.mirrorDir });
     } catch {
       throw new UnknownCommitError(this.repoUrl, want);
     }
@@ -135,9 +128,9 @@ export class GitMirror {
     fs.mkdirSync(treesDir, { recursive: true });
     const tmp = fs.mkdtempSync(path.join(treesDir, `.${sha.slice(0, 12)}-`));
     try {
-      await simpleGit().raw(['clone', '--shared', '--no-checkout', '--quiet', '--', this.mirrorDir, tmp]);
+      await git(['clone', '--shared', '--no-checkout', '--quiet', '--', this.mirrorDir, tmp]);
       // `switch`, not `checkout`: git 2.39's checkout --detach refuses --end-of-options.
-      await simpleGit(tmp).raw(['switch', '--quiet', '--detach', '--end-of-options', sha]);
+      await git(['switch', '--quiet', '--detach', '--end-of-options', sha], { cwd: tmp });
       fs.renameSync(tmp, dir);
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { simpleGit } from 'simple-git';
+import { git } from './git-command';
 import type { GitMirror } from './git-mirror';
 
 /** Who a proposal's commit is by: the operator, under the console's domain (operators have names, not addresses). */
@@ -43,25 +43,25 @@ export async function commitProposal(
   fs.mkdirSync(opts.scratchDir, { recursive: true });
   const dir = fs.mkdtempSync(path.join(opts.scratchDir, 'proposal-'));
   try {
-    await simpleGit().raw(['clone', '--shared', '--no-checkout', '--quiet', '--', mirror.mirrorDir, dir]);
+    await git(['clone', '--shared', '--no-checkout', '--quiet', '--', mirror.mirrorDir, dir]);
     const sign = opts.signingKey ? ['gpg.format=ssh', `user.signingkey=${opts.signingKey}`, 'commit.gpgsign=true'] : ['commit.gpgsign=false'];
-    const git = simpleGit({ baseDir: dir, config: ['user.name=Lucid console', 'user.email=console@lucid.invalid', ...sign] });
-    await git.raw(['switch', '--quiet', '--detach', '--end-of-options', opts.base]);
+    const inClone = (args: string[]) => git(args, { cwd: dir, config: ['user.name=Lucid console', 'user.email=console@lucid.invalid', ...sign] });
+    await inClone(['switch', '--quiet', '--detach', '--end-of-options', opts.base]);
     for (const [rel, body] of Object.entries(opts.files)) {
       // A secret's first value sealed on its own starts its directory (secrets/<id>.d/).
       fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
       fs.writeFileSync(path.join(dir, rel), body);
     }
-    await git.raw(['add', '--', ...Object.keys(opts.files)]);
-    if ((await git.raw(['diff', '--cached', '--name-only'])).trim() === '') {
+    await inClone(['add', '--', ...Object.keys(opts.files)]);
+    if ((await inClone(['diff', '--cached', '--name-only'])).trim() === '') {
       throw new ProposalRefused('change', `changes nothing: ${Object.keys(opts.files).join(', ')} already say so at ${opts.base.slice(0, 12)}`);
     }
-    await git.raw(['commit', '--quiet', `--author=${opts.author.name} <${opts.author.name}@console.lucid.invalid>`, '-m', opts.message]);
-    const commit = (await git.revparse(['HEAD'])).trim();
+    await inClone(['commit', '--quiet', `--author=${opts.author.name} <${opts.author.name}@console.lucid.invalid>`, '-m', opts.message]);
+    const commit = (await inClone(['rev-parse', 'HEAD'])).trim();
     if (!(await mirror.push(dir, commit, opts.branch))) {
       throw new ProposalRefused('branch', `${opts.branch} already exists in the config repo with other commits`);
     }
-    const diff = await git.raw(['diff', '--no-color', '--no-ext-diff', opts.base, commit, '--']);
+    const diff = await inClone(['diff', '--no-color', '--no-ext-diff', opts.base, commit, '--']);
     return { commit, diff: diff.length > MAX_DIFF_BYTES ? `${diff.slice(0, MAX_DIFF_BYTES)}\n… (diff cut at ${MAX_DIFF_BYTES} bytes)` : diff };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -75,9 +75,7 @@ export async function commitProposal(
 export async function fastForward(mirror: GitMirror, commit: string, branch: string): Promise<void> {
   await mirror.fetch();
   const head = await branchHead(mirror, branch);
-  const ancestor = await simpleGit(mirror.mirrorDir)
-    .raw(['merge-base', '--is-ancestor', head, commit])
-    .then(() => true, () => false);
+  const ancestor = await git(['merge-base', '--is-ancestor', head, commit], { cwd: mirror.mirrorDir }).then(() => true, () => false);
   const moved = () =>
     new ProposalRefused('merge', `${branch} moved to ${head.slice(0, 12)} since this proposal was made: not a fast-forward (propose the change again on the new ${branch})`);
   if (!ancestor) throw moved();
@@ -87,9 +85,7 @@ export async function fastForward(mirror: GitMirror, commit: string, branch: str
 
 /** The commit `branch` of the mirror points at (fetch first for the remote's). */
 export async function branchHead(mirror: GitMirror, branch: string): Promise<string> {
-  const out = await simpleGit(mirror.mirrorDir)
-    .raw(['rev-parse', '--verify', '--end-of-options', `refs/heads/${branch}^{commit}`])
-    .catch(() => {
+  const out = await git(['rev-parse', '--verify', '--end-of-options', `refs/heads/${branch}^{commit}`], { cwd: mirror.mirrorDir }).catch(() => {
       throw new ProposalRefused('branch', `the config repo has no branch '${branch}'`);
     });
   return out.trim();

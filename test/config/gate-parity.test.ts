@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import Docker from 'dockerode';
-import { simpleGit } from 'simple-git';
+import { git } from '../../repo/git-command';
 import { createClusterActivities } from '../../activities/cluster/cluster-activities';
 import { composeEngine } from '../../compose/compose-engine';
 import { ConfigError } from '../../config/config-error';
@@ -43,8 +43,8 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
  * no fixture inherits another's history (a policy once present stays required).
  */
 async function commitOnBaseline(files: Files, message: string, symlinks: Record<string, string> = {}): Promise<string> {
-  const git = simpleGit(repo.workDir);
-  await git.raw(['reset', '-q', '--hard', baseline]);
+  const inWork = (args: string[]) => git(args, { cwd: repo.workDir });
+  await inWork(['reset', '-q', '--hard', baseline]);
   for (const entry of fs.readdirSync(repo.workDir)) {
     if (entry !== '.git') fs.rmSync(path.join(repo.workDir, entry), { recursive: true, force: true });
   }
@@ -57,10 +57,10 @@ async function commitOnBaseline(files: Files, message: string, symlinks: Record<
     fs.mkdirSync(path.dirname(path.join(repo.workDir, rel)), { recursive: true });
     fs.symlinkSync(target, path.join(repo.workDir, rel));
   }
-  await git.add(['-A', '.']);
-  await git.commit(message);
-  await git.push('origin', 'main', ['--quiet', '--force']);
-  return (await git.revparse(['HEAD'])).trim();
+  await inWork(['add', '-A', '.']);
+  await inWork(['commit', '-q', '-m', message]);
+  await inWork(['push', '--quiet', '--force', 'origin', 'main']);
+  return (await inWork(['rev-parse', 'HEAD'])).trim();
 }
 
 /** The console side: what `lucid policy check --commit <sha>` runs. */

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { simpleGit } from 'simple-git';
+import { git } from '../../repo/git-command';
 import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
 import type { FleetView } from '../../services/console/console-data';
 import type { Proposal } from '../../stores/proposal-store';
@@ -28,7 +28,7 @@ let registry: string;
 let v1: string;
 
 const as = (name: Name) => signedIn(browser, BASE, name, PASSWORDS[name]);
-const mainHead = async () => (await simpleGit(h.repo.bareDir).revparse(['refs/heads/main'])).trim();
+const mainHead = async () => (await git(['rev-parse', 'refs/heads/main'], { cwd: h.repo.bareDir })).trim();
 
 /** The session's CSRF token, for requests the test forges with the operator's own valid session. */
 async function csrfOf(page: Page): Promise<string> {
@@ -98,9 +98,9 @@ describe('proposals in Chromium', () => {
 
     const p = (await (await ada.page.request.get(`${BASE}/api/proposals/1`)).json()) as Proposal;
     expect(p).toMatchObject({ id: 1, proposer: 'ada', branch: 'proposals/1', base: v1, approvals: [] });
-    const repo = simpleGit(h.repo.bareDir);
-    expect((await repo.revparse(['refs/heads/proposals/1'])).trim()).toBe(p.commit);
-    expect(await repo.raw(['log', '-1', '--format=%an <%ae>%n%cn%n%B', p.commit])).toBe(
+    const repo = (args: string[]) => git(args, { cwd: h.repo.bareDir });
+    expect((await repo(['rev-parse', 'refs/heads/proposals/1'])).trim()).toBe(p.commit);
+    expect(await repo(['log', '-1', '--format=%an <%ae>%n%cn%n%B', p.commit])).toBe(
       'ada <ada@console.lucid.invalid>\nLucid console\nMove pr-b to the canary wave\n\ncluster pr-b: wave canary\n\nProposed-by: ada\nLucid-Proposal: 1\n\n',
     );
     expect(await mainHead()).toBe(v1);
@@ -239,7 +239,7 @@ describe('proposals in Chromium', () => {
     expect(list.map((p) => p.id)).toEqual([4, 3, 2, 1]);
 
     // A .env value is proposed like the rest; a secret's variable is refused before anything is committed.
-    const branches = async () => (await simpleGit(h.repo.bareDir).raw(['branch', '--list', 'proposals/*'])).split('\n').filter(Boolean).length;
+    const branches = async () => (await git(['branch', '--list', 'proposals/*'], { cwd: h.repo.bareDir })).split('\n').filter(Boolean).length;
     const secret = await post(ada.page, '/api/proposals', { title: 'a key in clear', kind: 'env', cluster: 'pr-b', key: 'S3_ACCESS_KEY', value: 'hunter2' });
     expect(secret).toEqual({
       status: 409,

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { simpleGit } from 'simple-git';
+import { git } from '../../repo/git-command';
 import { parse, stringify } from 'yaml';
 import { sampleFleetFiles, type SampleCluster } from '../../demo/sample-fleet';
 import type { Proposal } from '../../stores/proposal-store';
@@ -127,7 +127,7 @@ describe("a secret's value proposed in Chromium", () => {
     await ada.context.close();
 
     // The real sops opens the committed file with the cluster's key alone.
-    const sealed = await simpleGit(h.repo.bareDir).show([`refs/heads/proposals/1:${file}`]);
+    const sealed = await git(['show', `refs/heads/proposals/1:${file}`], { cwd: h.repo.bareDir });
     const opened = runTool(secretTools().sops, ['decrypt', '--input-type', 'yaml', '--output-type', 'json'], {
       cwd: work,
       env: { SOPS_AGE_KEY_FILE: key.keyFile },

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { simpleGit } from 'simple-git';
+import { git } from '../../repo/git-command';
 import { ConfigRepoWriter } from '../../demo/config-repo-writer';
 import { gitSigningKey } from '../../demo/git-signing-key';
 import { ALLOWED_SIGNERS, verifyCommitSignature } from '../../repo/commit-signature';
@@ -36,10 +36,10 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 describe('proposal branches', () => {
   it("commits as the operator, signed by the console's key, on a new branch of the config repo, and returns the diff", async () => {
     const { commit, diff } = await propose('proposals/1', { 'clusters/clusters.yaml': 'clusters: [] # moved\n' });
-    const bare = simpleGit(repo.bareDir);
-    expect((await bare.revparse(['refs/heads/proposals/1'])).trim()).toBe(commit);
-    expect((await bare.revparse(['refs/heads/main'])).trim()).toBe(base);
-    expect(await bare.raw(['log', '-1', '--format=%an <%ae>|%cn', commit])).toBe('ada <ada@console.lucid.invalid>|Lucid console\n');
+    const bare = (args: string[]) => git(args, { cwd: repo.bareDir });
+    expect((await bare(['rev-parse', 'refs/heads/proposals/1'])).trim()).toBe(commit);
+    expect((await bare(['rev-parse', 'refs/heads/main'])).trim()).toBe(base);
+    expect(await bare(['log', '-1', '--format=%an <%ae>|%cn', commit])).toBe('ada <ada@console.lucid.invalid>|Lucid console\n');
     expect(diff).toMatch(/-clusters: \[\]\n\+clusters: \[\] # moved\n/);
     await mirror.fetch();
     await expect(verifyCommitSignature(mirror.mirrorDir, commit)).resolves.toEqual({ signer: 'console@lucid' });
@@ -63,7 +63,7 @@ describe('proposal branches', () => {
     await expect(fastForward(mirror, second.commit, 'main')).rejects.toThrow(
       new ProposalRefused('merge', `main moved to ${first.commit.slice(0, 12)} since this proposal was made: not a fast-forward (propose the change again on the new main)`),
     );
-    expect((await simpleGit(repo.bareDir).revparse(['refs/heads/main'])).trim()).toBe(first.commit);
+    expect((await git(['rev-parse', 'refs/heads/main'], { cwd: repo.bareDir })).trim()).toBe(first.commit);
     await expect(branchHead(mirror, 'release')).rejects.toThrow(new ProposalRefused('branch', "the config repo has no branch 'release'"));
   });
 });

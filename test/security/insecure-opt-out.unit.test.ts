@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { simpleGit } from 'simple-git';
+import { git } from '../../repo/git-command';
 import { ConfigError } from '../../config/config-error';
 import { OPT_OUT_FILE, parseInsecureOptOut } from '../../config/insecure-opt-out';
 import { ConfigRepoWriter } from '../../demo/config-repo-writer';
@@ -131,7 +131,7 @@ describe('the commit-signature gate without allowed-signers', () => {
     // Bringing back a signers file with one's own key: checked against the file as it stood before the deletion.
     const readded = await repo.commit({ [ALLOWED_SIGNERS]: mallory.line }, 'mallory re-adds signers', { signingKey: mallory.file, push: false });
     await expect(verifyCommitSignature(repo.workDir, readded)).rejects.toMatchObject({ file: ALLOWED_SIGNERS, reason: expect.stringMatching(/not in policies\/allowed-signers/) });
-    await simpleGit(repo.workDir).raw(['reset', '-q', '--hard', 'HEAD~1']);
+    await git(['reset', '-q', '--hard', 'HEAD~1'], { cwd: repo.workDir });
     const restored = await repo.commit({ [ALLOWED_SIGNERS]: alice.line }, 'alice restores signers', { signingKey: alice.file });
     expect(await verifyCommitSignature(repo.bareDir, restored)).toEqual({ signer: `alice-${repos}@lucid` });
   });
