@@ -12,8 +12,13 @@ export interface ApplySteps {
   prepare(commit: string): Promise<PlannedService[]>;
   up(commit: string): Promise<void>;
   waitHealthy(plan: PlannedService[]): Promise<HealthReport>;
-  /** After a healthy wait: the plane probe's verdict folded into the report. */
-  verify(health: HealthReport): Promise<HealthReport>;
+  /**
+   * One plane probe started beside the health wait, so a cluster that comes up isolated is verified by the time it
+   * is healthy (a probe is a third of a second of containers). Undefined: none (histories from before it).
+   */
+  probeEarly?(): Promise<PlaneProbeReport> | undefined;
+  /** After a healthy wait: the plane probe's verdict folded into the report; `early`, the early probe's when it settles it. */
+  verify(health: HealthReport, early?: PlaneProbeReport): Promise<HealthReport>;
   /** Told before the rollback starts (a log line). */
   rollingBack?(lastGood: string, failure: HealthFailure | undefined): void;
 }
@@ -27,13 +32,27 @@ async function applyOnce(steps: ApplySteps, sha: string, plan: PlannedService[])
   } catch (err) {
     return { healthy: false, services: [], failure: { reason: `docker compose up failed: ${rootCause(err)}` } };
   }
+  const early = steps.probeEarly?.()?.catch(() => undefined);
   let health: HealthReport;
   try {
     health = await steps.waitHealthy(plan);
   } catch (err) {
+    await early;
     return { healthy: false, services: [], failure: { reason: `health wait failed: ${rootCause(err)}` } };
   }
-  return steps.verify(health);
+  return steps.verify(health, settledEarly(await early, plan));
+}
+
+/**
+ * Whether a probe taken while health was awaited decides the plane check: a leak fails at once, whenever it was
+ * seen; a clean probe counts only if every planned service was running to be probed. Anything else (a port not
+ * answering yet, a service still starting, a probe that failed) leaves it to a full probe after health.
+ */
+export function settledEarly(early: PlaneProbeReport | undefined, plan: PlannedService[]): PlaneProbeReport | undefined {
+  if (!early) return undefined;
+  if (early.leaked) return early;
+  const running = new Set(early.running ?? []);
+  return early.verified && plan.every((s) => running.has(s.name)) ? early : undefined;
 }
 
 /**
@@ -73,10 +92,14 @@ export async function applyWithRollback(
 }
 
 /** Healthy includes isolated (SPEC-4's "wallet plane isolation verified"): a cluster whose planes leak is rolled back like an unhealthy one. */
-export async function withPlaneProbe(health: HealthReport, probePlanes: () => Promise<PlaneProbeReport>): Promise<HealthReport> {
+export async function withPlaneProbe(
+  health: HealthReport,
+  probePlanes: () => Promise<PlaneProbeReport>,
+  early?: PlaneProbeReport,
+): Promise<HealthReport> {
   if (!health.healthy) return health;
   try {
-    const probe = await probePlanes();
+    const probe = early ?? (await probePlanes());
     if (probe.verified) return health;
     return { ...health, healthy: false, failure: { service: probe.service, reason: probe.findings.join('; ') } };
   } catch (err) {

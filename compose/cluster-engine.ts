@@ -22,8 +22,11 @@ export interface ClusterEngine {
   services(): Promise<ServiceStatus[]>;
   /** Until every planned service runs its planned config and is healthy, or the first one fails, or the deadline. */
   waitHealthy(services: PlannedService[], timeoutMs: number, onPoll: (statuses: ServiceStatus[]) => void): Promise<HealthReport>;
-  /** From each service's own network namespace: its plane answers and no other does. */
-  probePlanes(): Promise<PlaneProbeReport>;
+  /**
+   * From each service's own network namespace: its plane answers and no other does. A port that does not answer
+   * yet is tried again for a few seconds, unless `waitOutMisses` is false (one try, while health is still awaited).
+   */
+  probePlanes(opts?: { waitOutMisses?: boolean }): Promise<PlaneProbeReport>;
   /** Removes the project with its volumes. */
   down(): Promise<void>;
 }

@@ -36,9 +36,9 @@ export function composeEngine(opts: { docker: Docker; clusterId: string; pull?: 
       return waitHealthy({ docker, clusterId, services, timeoutMs, onPoll });
     },
 
-    async probePlanes() {
+    async probePlanes(probeOpts) {
       await ensureBusyboxImage(docker);
-      return probePlanes(docker, clusterId);
+      return probePlanes(docker, clusterId, probeOpts);
     },
 
     async down() {

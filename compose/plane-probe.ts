@@ -91,17 +91,18 @@ async function probeFrom(docker: Docker, clusterId: string, from: ProbeMember, t
  * each service's own network namespace, TCP connects to every port its plane
  * serves (must answer) and to every other plane's (must not).
  */
-export async function probePlanes(docker: Docker, clusterId: string): Promise<PlaneProbeReport> {
+export async function probePlanes(docker: Docker, clusterId: string, opts: { waitOutMisses?: boolean } = {}): Promise<PlaneProbeReport> {
+  const attempts = opts.waitOutMisses === false ? 1 : MISS_ATTEMPTS;
   let probe = await probeOnce(docker, clusterId);
   // A connect that succeeds is a leak for sure; a miss may be a service without a healthcheck still binding its port.
-  for (let attempt = 1; attempt < MISS_ATTEMPTS && !probe.report.verified && !probe.leaked; attempt++) {
+  for (let attempt = 1; attempt < attempts && !probe.verified && !probe.leaked; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, MISS_RETRY_MS));
     probe = await probeOnce(docker, clusterId);
   }
-  return probe.report;
+  return probe;
 }
 
-async function probeOnce(docker: Docker, clusterId: string): Promise<{ report: PlaneProbeReport; leaked: boolean }> {
+async function probeOnce(docker: Docker, clusterId: string): Promise<PlaneProbeReport> {
   const all = await members(docker, clusterId);
   const runs = probeSources(all)
     .map((from) => ({ from, targets: probeTargets(from, all) }))
@@ -115,7 +116,11 @@ async function probeOnce(docker: Docker, clusterId: string): Promise<{ report: P
   const broken = outcomes.filter((o) => o.reached !== (o.target.expect === 'reach'));
   const first = broken.find((o) => o.reached) ?? broken[0];
   return {
-    report: { verified: findings.length === 0, findings, service: first?.from.service, probes: outcomes.length },
+    verified: findings.length === 0,
+    findings,
+    service: first?.from.service,
+    probes: outcomes.length,
     leaked: broken.some((o) => o.reached),
+    running: all.map((m) => m.service).sort(),
   };
 }

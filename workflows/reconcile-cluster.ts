@@ -33,6 +33,8 @@ function clusterActivities(clusterId: string, healthTimeoutSeconds: number) {
     // One short container per service, connects of a second each; a probe that cannot run verifies nothing.
     probePlanes: onCluster({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 seconds', retry: { maximumAttempts: 3, initialInterval: '2s' } })
       .probePlanes,
+    // Beside the health wait: one try, since the probe after health stands in for any that does not settle it.
+    probePlanesEarly: onCluster({ startToCloseTimeout: '1 minute', heartbeatTimeout: '10 seconds', retry: { maximumAttempts: 1 } }).probePlanes,
   };
 }
 
@@ -56,7 +58,7 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
   const { clusterId, commit } = input;
   const startedAt = new Date().toISOString();
   const healthTimeoutSeconds = input.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS;
-  const { fetchCommit, prepareCommit, composeUp, waitHealthy, probePlanes } = clusterActivities(clusterId, healthTimeoutSeconds);
+  const { fetchCommit, prepareCommit, composeUp, waitHealthy, probePlanes, probePlanesEarly } = clusterActivities(clusterId, healthTimeoutSeconds);
 
   upsertSearchAttributes([
     { key: SA.commit, value: commit },
@@ -91,8 +93,9 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     prepare: (sha) => prepareCommit({ commit: sha }),
     up: (sha) => composeUp({ commit: sha }),
     waitHealthy: (plan) => waitHealthy({ services: plan, timeoutSeconds: healthTimeoutSeconds }),
+    probeEarly: () => (patched('probe-beside-health') ? probePlanesEarly({ early: true }) : undefined),
     // Plans from before the plane probe skip it, as their histories did.
-    verify: async (health) => (health.healthy && patched('plane-probe') ? withPlaneProbe(health, probePlanes) : health),
+    verify: async (health, early) => (health.healthy && patched('plane-probe') ? withPlaneProbe(health, () => probePlanes(), early) : health),
     rollingBack: (lastGood, failure) => log.warn('commit unhealthy, rolling back', { clusterId, commit, lastGood, failure }),
   };
 

@@ -45,6 +45,10 @@ export interface PlaneProbeReport {
   service?: string;
   /** Connections tried. */
   probes: number;
+  /** A connect that must fail succeeded: a leak, whenever the probe ran. */
+  leaked?: boolean;
+  /** The services whose containers ran when it probed (each probed from its own namespace). */
+  running?: string[];
 }
 
 /** How long a reconcile waits for its services to turn healthy unless told otherwise. */

@@ -110,9 +110,12 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       );
     },
 
-    /** After a healthy `up`: from each service's own network namespace, its plane answers and no other plane does. */
-    async probePlanes(): Promise<PlaneProbeReport> {
-      return heartbeatWhile(() => ctx.engine.probePlanes());
+    /**
+     * From each service's own network namespace, its plane answers and no other plane does. After a healthy `up`;
+     * `early`: beside the health wait, one try (a port not answering yet is for the probe after health).
+     */
+    async probePlanes(input?: { early?: boolean }): Promise<PlaneProbeReport> {
+      return heartbeatWhile(() => ctx.engine.probePlanes({ waitOutMisses: !input?.early }));
     },
 
     /**
@@ -165,7 +168,8 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       prepare: (sha) => retrying(5, 1000, () => activities.prepareCommit({ commit: sha })),
       up: (sha) => retrying(3, 2000, () => up(sha)),
       waitHealthy: (services) => retrying(3, 1000, () => activities.waitHealthy({ services, timeoutSeconds: input.healthTimeoutSeconds })),
-      verify: (health) => withPlaneProbe(health, () => retrying(3, 2000, () => activities.probePlanes())),
+      probeEarly: () => activities.probePlanes({ early: true }),
+      verify: (health, early) => withPlaneProbe(health, () => retrying(3, 2000, () => activities.probePlanes()), early),
     };
     return ended(await oneChangeAtATime(() => applyWithRollback(steps, commit, plan, input.rollbackTo)));
   }

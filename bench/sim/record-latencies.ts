@@ -45,7 +45,7 @@ function timed(engine: ClusterEngine, samples: Samples): ClusterEngine {
     up: (file, opts) => time(samples, 'up', () => engine.up(file, opts)),
     services: () => engine.services(),
     waitHealthy: (services, timeoutMs, onPoll) => time(samples, 'healthy', () => engine.waitHealthy(services, timeoutMs, onPoll)),
-    probePlanes: () => time(samples, 'probe', () => engine.probePlanes()),
+    probePlanes: (opts) => time(samples, 'probe', () => engine.probePlanes(opts)),
     down: () => time(samples, 'down', () => engine.down()),
   };
 }

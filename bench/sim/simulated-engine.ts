@@ -70,7 +70,7 @@ export function simulatedEngine(opts: SimulatedEngineOptions): ClusterEngine {
 
     async probePlanes() {
       await wait('probe');
-      return { verified: true, findings: [], probes: running.length };
+      return { verified: true, findings: [], probes: running.length, leaked: false, running: running.map((s) => s.name).sort() };
     },
 
     async down() {

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { type ApplySteps, applyWithRollback, configRejection, withPlaneProbe } from '../../common/apply-with-rollback';
-import type { HealthReport, PlannedService } from '../../workflows/reconcile-types';
+import { type ApplySteps, applyWithRollback, configRejection, settledEarly, withPlaneProbe } from '../../common/apply-with-rollback';
+import type { HealthReport, PlaneProbeReport, PlannedService } from '../../workflows/reconcile-types';
 
 const NEW = 'a'.repeat(40);
 const OLD = 'b'.repeat(40);
@@ -95,6 +95,73 @@ describe('withPlaneProbe', () => {
     const sick: HealthReport = { healthy: false, services: [] };
     expect(await withPlaneProbe(sick, probe)).toBe(sick);
     expect(probe).not.toHaveBeenCalled();
+  });
+});
+
+describe('the plane probe beside the health wait', () => {
+  const PLAN2: PlannedService[] = [...PLAN, { name: 'db', image: 'img', configHash: 'h' }];
+  const clean = (running: string[]): PlaneProbeReport => ({ verified: true, findings: [], probes: 4, leaked: false, running });
+  const leak: PlaneProbeReport = { verified: false, findings: ['plane leak: web reached walletd'], service: 'web', probes: 4, leaked: true, running: ['web'] };
+  const miss: PlaneProbeReport = { verified: false, findings: ['plane unreachable: db'], service: 'db', probes: 4, leaked: false, running: ['db', 'web'] };
+
+  it('settles the check when it saw every planned service running and clean, or any leak; nothing else', () => {
+    expect(settledEarly(clean(['db', 'web']), PLAN2)).toEqual(clean(['db', 'web']));
+    expect(settledEarly(leak, PLAN2)).toBe(leak);
+    expect(settledEarly(clean(['web']), PLAN2)).toBeUndefined();
+    expect(settledEarly(miss, PLAN2)).toBeUndefined();
+    expect(settledEarly({ verified: true, findings: [], probes: 0 }, PLAN)).toBeUndefined();
+    expect(settledEarly(undefined, PLAN)).toBeUndefined();
+  });
+
+  /** Steps whose early probe answers `early` and whose probe after health answers `late`; calls in order. */
+  function probing(early: PlaneProbeReport | Error | undefined, late: PlaneProbeReport) {
+    const calls: string[] = [];
+    const s: ApplySteps = {
+      prepare: async () => PLAN2,
+      up: async () => void calls.push('up'),
+      probeEarly: () => {
+        calls.push('probe early');
+        if (early === undefined) return undefined;
+        return early instanceof Error ? Promise.reject(early) : Promise.resolve(early);
+      },
+      waitHealthy: async () => {
+        calls.push('health');
+        return { healthy: true, services: RUNNING };
+      },
+      verify: (h, settled) =>
+        withPlaneProbe(
+          h,
+          async () => {
+            calls.push('probe after health');
+            return late;
+          },
+          settled,
+        ),
+    };
+    return { s, calls };
+  }
+
+  it('a clean early probe of every service is the verdict: no probe after health', async () => {
+    const { s, calls } = probing(clean(['db', 'web']), leak);
+    expect(await applyWithRollback(s, NEW, PLAN2, undefined)).toMatchObject({ outcome: 'healthy' });
+    expect(calls).toEqual(['up', 'probe early', 'health']);
+  });
+
+  it('a leak seen early fails the commit (its rollback here too), whatever a later probe would say', async () => {
+    const { s, calls } = probing(leak, clean(['db', 'web']));
+    const r = await applyWithRollback(s, NEW, PLAN2, OLD);
+    expect(r).toMatchObject({ outcome: 'failed', failure: { reason: expect.stringMatching(/^plane leak: web reached walletd; rollback to last good also failed/) } });
+    expect(calls).not.toContain('probe after health');
+  });
+
+  it('a miss, a service not yet running, a failed or absent early probe: probed again after health', async () => {
+    for (const early of [miss, clean(['web']), new Error('docker busy'), undefined]) {
+      const { s, calls } = probing(early, clean(['db', 'web']));
+      expect(await applyWithRollback(s, NEW, PLAN2, undefined)).toMatchObject({ outcome: 'healthy' });
+      expect(calls).toEqual(['up', 'probe early', 'health', 'probe after health']);
+    }
+    const { s } = probing(miss, leak);
+    expect(await applyWithRollback(s, NEW, PLAN2, undefined)).toMatchObject({ outcome: 'failed', failure: { service: 'web' } });
   });
 });
 
