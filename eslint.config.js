@@ -48,6 +48,15 @@ module.exports = defineConfig(
     },
   },
   {
+    // The process runner sits under git and Compose alike, so it may lean on no room of the project.
+    files: ['process/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ regex: '^\\.\\./', message: 'process/ sits below every room: it may import only Node and packages.' }],
+      }],
+    },
+  },
+  {
     files: ['config/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {

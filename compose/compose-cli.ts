@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runProcess } from '../process/run-process';
 
 export interface ComposeRun {
   stdout: string;
@@ -32,30 +32,14 @@ export function composeEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Process
 /**
  * Runs the Compose v2 CLI. `LUCID_COMPOSE` may name a standalone compose
  * binary; by default the `docker compose` plugin installed by bootstrap is used.
- * `onTick` lets a long `up` keep its activity heartbeat alive.
  */
-export function runCompose(
+export async function runCompose(
   args: string[],
   opts: { cwd?: string; onTick?: () => void; signal?: AbortSignal } = {},
 ): Promise<ComposeRun> {
   const standalone = process.env.LUCID_COMPOSE;
   const [cmd, pre] = standalone ? [standalone, []] : ['docker', ['compose']];
-  return new Promise((resolve, reject) => {
-    // With a signal, a cancelled or timed-out activity kills its compose run instead of leaving it behind a retry.
-    const child = spawn(cmd, [...pre, ...args], { cwd: opts.cwd, env: composeEnv(), stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = opts.onTick ? setInterval(opts.onTick, 2000) : undefined;
-    child.on('error', (err) => {
-      clearInterval(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearInterval(timer);
-      if (code === 0) resolve({ stdout, stderr });
-      else reject(new ComposeCommandError(args, code, stderr));
-    });
-  });
+  const run = await runProcess(cmd, [...pre, ...args], { cwd: opts.cwd, env: composeEnv(), onTick: opts.onTick, signal: opts.signal });
+  if (run.code !== 0) throw new ComposeCommandError(args, run.code, run.stderr);
+  return { stdout: run.stdout, stderr: run.stderr };
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runProcess } from '../process/run-process';
 
 /** Variables that change what git runs or where it looks: never inherited, only passed on purpose (`env`). */
 const GUARDED_ENV = /^(GIT_|PAGER$|EDITOR$|VISUAL$|SSH_ASKPASS$|PREFIX$)/i;
@@ -31,20 +31,11 @@ export class GitCommandError extends Error {
  * sixth of a reconcile's fetch. Abbreviated options are refused, as
  * simple-git had them, so no value can pass as a shortened option.
  */
-export function git(args: string[], opts: GitOptions = {}): Promise<string> {
+export async function git(args: string[], opts: GitOptions = {}): Promise<string> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !GUARDED_ENV.test(k)));
   const env = { ...inherited, ...opts.env, GIT_TEST_DISALLOW_ABBREVIATED_OPTIONS: 'true' };
   const argv = [...(opts.config ?? []).flatMap((c) => ['-c', c]), ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', argv, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new GitCommandError(args[0] ?? '', code, Buffer.concat(err).toString('utf8')));
-    });
-  });
+  const run = await runProcess('git', argv, { cwd: opts.cwd, env });
+  if (run.code !== 0) throw new GitCommandError(args[0] ?? '', run.code, run.stderr);
+  return run.stdout;
 }
