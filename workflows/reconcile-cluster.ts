@@ -7,7 +7,7 @@ import { rootCause } from './failure-cause';
 import { refuseMalformedInput } from './input-guard';
 import { SEARCH_ATTRIBUTES as SA } from './search-attributes';
 import { CONTROL_QUEUE, clusterQueue } from './task-queues';
-import { DEFAULT_HEALTH_TIMEOUT_SECONDS, type ReconcileInput, type ReconcileResult } from './reconcile-types';
+import { DEFAULT_HEALTH_TIMEOUT_SECONDS, type PlannedService, type ReconcileInput, type ReconcileResult } from './reconcile-types';
 
 /**
  * On the cluster's own queue, named even when the workflow runs there too: the
@@ -66,7 +66,13 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
   ]);
   // The control-side bookkeeping runs beside the cluster's work instead of before it: two activity round trips fewer on the way to healthy.
   const overlapped = patched('reconcile-bookkeeping-overlapped');
-  const fetching = () => settled(fetchCommit({ commit }));
+  let preparedEarly: Promise<Settled<PlannedService[]>> | undefined;
+  const fetching = () => {
+    const fetched = settled(fetchCommit({ commit }));
+    // Prepare starts with the fetch and shares its checkout on the Pi, instead of waiting a workflow task for it.
+    if (patched('prepare-beside-fetch')) preparedEarly = settled(prepareCommit({ commit }));
+    return fetched;
+  };
   const [record, fetched] = overlapped
     ? await Promise.all([control.loadClusterRecord({ clusterId }), fetching()])
     : [await control.loadClusterRecord({ clusterId }), await fetching()];
@@ -99,7 +105,7 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
     rollingBack: (lastGood, failure) => log.warn('commit unhealthy, rolling back', { clusterId, commit, lastGood, failure }),
   };
 
-  const preparing = settled(prepareCommit({ commit }));
+  const preparing = preparedEarly ?? settled(prepareCommit({ commit }));
   // An outcome is recorded only after the desired commit it is about (recordOutcome marks bad commits by it).
   await desiredRecorded;
   const prepared = await preparing;
@@ -115,8 +121,10 @@ export async function reconcileCluster(input: ReconcileInput): Promise<Reconcile
   return finish(await applyWithRollback(steps, commit, prepared.value, lastGood));
 }
 
+type Settled<T> = { value: T } | { err: unknown };
+
 /** An activity's outcome as a value, so it can be awaited beside another without an unhandled rejection. */
-function settled<T>(p: Promise<T>): Promise<{ value: T } | { err: unknown }> {
+function settled<T>(p: Promise<T>): Promise<Settled<T>> {
   return p.then(
     (value) => ({ value }),
     (err: unknown) => ({ err }),

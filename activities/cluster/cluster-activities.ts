@@ -64,6 +64,18 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
       throw err instanceof ConfigError ? refuse(err, commit) : err;
     });
 
+  /** A commit the repo does not have fails for good: retrying cannot make it appear. */
+  async function knownCommit<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof UnknownCommitError) {
+        throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: ${err.message}`, NON_RETRYABLE.unknownCommit);
+      }
+      throw err;
+    }
+  }
+
   /** `up` of a prepared commit; callers hold the change lock. */
   async function up(commit: string): Promise<void> {
     const file = renderedFile(commit);
@@ -82,21 +94,13 @@ export function createClusterActivities(ctx: ClusterWorkerContext) {
   const activities = {
     async fetchCommit(input: { commit: string }): Promise<CommitInfo> {
       const commit = commitOf(input);
-      return heartbeatWhile(async () => {
-        try {
-          return await preparer.fetch(commit);
-        } catch (err) {
-          if (err instanceof UnknownCommitError) {
-            throw ApplicationFailure.nonRetryable(`cluster ${ctx.clusterId}: ${err.message}`, NON_RETRYABLE.unknownCommit);
-          }
-          throw err;
-        }
-      });
+      return heartbeatWhile(() => knownCommit(() => preparer.fetch(commit)));
     },
 
+    /** Fetches the commit itself when it is not here yet: a reconcile starts it beside fetchCommit. */
     async prepareCommit(input: { commit: string }): Promise<PlannedService[]> {
       const commit = commitOf(input);
-      return heartbeatWhile(() => prepare(commit));
+      return heartbeatWhile(() => knownCommit(() => prepare(commit)));
     },
 
     async composeUp(input: { commit: string }): Promise<void> {

@@ -47,10 +47,19 @@ export function gitCommitPreparer(ctx: GitPreparerContext): CommitPreparer {
   const treesDir = path.join(ctx.stateDir, 'trees');
   const renderedFile = (sha: string) => path.join(ctx.stateDir, 'rendered', `${sha}.json`);
 
+  /** Checkouts under way: a reconcile runs fetch and prepare of one commit at once, and they share one. */
+  const checkingOut = new Map<string, Promise<{ info: CommitInfo; dir: string }>>();
+
   /** The commit in the mirror and its tree checked out: what both fetch and prepare start from. */
-  async function checkedOut(sha: string): Promise<{ info: CommitInfo; dir: string }> {
-    const info = await mirror.fetchAndResolve(sha);
-    return { info, dir: await mirror.materialize(info.sha, treesDir) };
+  function checkedOut(sha: string): Promise<{ info: CommitInfo; dir: string }> {
+    const underway = checkingOut.get(sha);
+    if (underway) return underway;
+    const checkout = (async () => {
+      const info = await mirror.fetchAndResolve(sha);
+      return { info, dir: await mirror.materialize(info.sha, treesDir) };
+    })().finally(() => checkingOut.delete(sha));
+    checkingOut.set(sha, checkout);
+    return checkout;
   }
 
   return {

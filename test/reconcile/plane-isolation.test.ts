@@ -65,11 +65,11 @@ describe('planes on the running cluster', () => {
     expect(await reaches('tron-node', 'admin-api')).toEqual([false]);
     expect((await reaches('admin-api', 'beta')).filter(Boolean)).toHaveLength(1);
 
-    // The reconcile ran the probe beside the health wait, and that probe settled it: none after health.
+    // The reconcile ran prepare beside the fetch, the probe beside the health wait, and that probe settled it: none after health.
     // Run again, it checks 3 targets from each of the 3 services beta is not.
     const history = await h.client.workflow.getHandle(reconcileWorkflowId(CLUSTER.id, good)).fetchHistory();
     const activities = history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
-    expect(activities).toEqual(['loadClusterRecord', 'fetchCommit', 'recordDesired', 'prepareCommit', 'composeUp', 'probePlanes', 'waitHealthy', 'recordReconcile']);
+    expect(activities).toEqual(['loadClusterRecord', 'fetchCommit', 'prepareCommit', 'recordDesired', 'composeUp', 'probePlanes', 'waitHealthy', 'recordReconcile']);
     const started = Date.now();
     expect(await probePlanes(h.docker, CLUSTER.id)).toEqual({
       verified: true,
