@@ -97,8 +97,11 @@ export async function refuseDeletedPolicy(gitDir: string, sha: string, file: str
  * cannot read the revision). Something other than a file there is refused.
  */
 async function blobSize(git: CommitReads, rev: string, file: string): Promise<number | undefined> {
+  // One listing of the file's directory answers every policy file in it: the gates ask about four of them per revision.
   // ls-tree answers "no such file" with nothing and success, so that answer is kept like any other.
-  const out = await git.at(rev, ['ls-tree', '-l', '--full-tree', '--end-of-options', rev, '--', file]).catch(() => undefined);
+  const dir = path.posix.dirname(file);
+  const pathspec = dir === '.' ? file : `${dir}/`;
+  const out = await git.at(rev, ['ls-tree', '-l', '--full-tree', '--end-of-options', rev, '--', pathspec]).catch(() => undefined);
   const entry = out?.split('\n').find((line) => line.endsWith(`\t${file}`));
   if (entry === undefined) return undefined;
   const [, type, , size] = entry.split('\t')[0]!.trim().split(/\s+/);
