@@ -1,14 +1,17 @@
 import type { temporal } from '@temporalio/proto';
+import type { Client } from '@temporalio/client';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 export interface TraceSpan {
-  /** The activity type, or `workflow task` for a workflow task round trip. */
+  /** The activity type, `workflow task` for a workflow task round trip, or `child <type>` for a child workflow. */
   name: string;
   /** Milliseconds after the workflow started: scheduled, picked up by a worker, completed. */
   scheduled: number;
   started?: number;
   closed?: number;
+  /** A child workflow's id, to trace its own history. */
+  workflowId?: string;
 }
 
 function ms(t: HistoryEvent['eventTime']): number {
@@ -29,8 +32,15 @@ export function traceHistory(events: HistoryEvent[]): TraceSpan[] {
       spans.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', scheduled: at });
     } else if (e.workflowTaskScheduledEventAttributes) {
       spans.set(id, { name: 'workflow task', scheduled: at });
+    } else if (e.startChildWorkflowExecutionInitiatedEventAttributes) {
+      const child = e.startChildWorkflowExecutionInitiatedEventAttributes;
+      spans.set(id, { name: `child ${child.workflowType?.name ?? '?'}`, scheduled: at, workflowId: child.workflowId ?? undefined });
     }
-    const startedOf = e.activityTaskStartedEventAttributes?.scheduledEventId ?? e.workflowTaskStartedEventAttributes?.scheduledEventId;
+    const child = childEvent(e);
+    const startedOf =
+      e.activityTaskStartedEventAttributes?.scheduledEventId ??
+      e.workflowTaskStartedEventAttributes?.scheduledEventId ??
+      e.childWorkflowExecutionStartedEventAttributes?.initiatedEventId;
     if (startedOf != null) spans.get(String(startedOf))!.started = at;
     const closedOf =
       e.activityTaskCompletedEventAttributes?.scheduledEventId ??
@@ -38,10 +48,24 @@ export function traceHistory(events: HistoryEvent[]): TraceSpan[] {
       e.activityTaskTimedOutEventAttributes?.scheduledEventId ??
       e.workflowTaskCompletedEventAttributes?.scheduledEventId ??
       e.workflowTaskFailedEventAttributes?.scheduledEventId ??
-      e.workflowTaskTimedOutEventAttributes?.scheduledEventId;
+      e.workflowTaskTimedOutEventAttributes?.scheduledEventId ??
+      (e.childWorkflowExecutionStartedEventAttributes ? undefined : child?.initiatedEventId);
     if (closedOf != null) spans.get(String(closedOf))!.closed = at;
   }
   return [...spans.values()].sort((a, b) => a.scheduled - b.scheduled);
+}
+
+/** The attributes of a child workflow's started or closing event, which all name the event that initiated it. */
+function childEvent(e: HistoryEvent): { initiatedEventId?: unknown } | undefined {
+  return (
+    e.childWorkflowExecutionStartedEventAttributes ??
+    e.childWorkflowExecutionCompletedEventAttributes ??
+    e.childWorkflowExecutionFailedEventAttributes ??
+    e.childWorkflowExecutionCanceledEventAttributes ??
+    e.childWorkflowExecutionTimedOutEventAttributes ??
+    e.childWorkflowExecutionTerminatedEventAttributes ??
+    undefined
+  );
 }
 
 /** One line per span: queue wait and run time, and a total that says how much was workflow-task round trips. */
@@ -56,4 +80,17 @@ export function formatTrace(spans: TraceSpan[], total: number): string {
   const inTasks = tasks.reduce((sum, s) => sum + (s.closed! - s.scheduled), 0);
   lines.push(`    ${tasks.length} workflow tasks, ${inTasks.toFixed(0)} ms of ${total.toFixed(0)} ms in them (scheduled -> completed)`);
   return lines.join('\n');
+}
+
+/**
+ * A workflow's trace and, below each child workflow it started, the child's own, indented; a child's times count
+ * from its own start, which its parent's line gives.
+ */
+export async function formatTraceTree(client: Client, workflowId: string, total: number, depth = 0): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const spans = traceHistory(history.events ?? []);
+  const own = formatTrace(spans, total).replace(/^/gm, '  '.repeat(depth));
+  const children = spans.filter((s) => s.workflowId !== undefined);
+  const below = await Promise.all(children.map((s) => formatTraceTree(client, s.workflowId!, (s.closed ?? s.scheduled) - s.scheduled, depth + 1)));
+  return [own, ...children.map((s, i) => `${'  '.repeat(depth + 1)}  ${s.name} ${s.workflowId}:\n${below[i]}`)].join('\n');
 }

@@ -4,14 +4,17 @@ import type { rollout } from '../workflows';
 import type { RolloutStatus } from '../workflows/rollout-types';
 import { CONTROL_QUEUE, rolloutWorkflowId } from '../workflows/task-queues';
 import { benchFleet, median } from './bench-fleet';
+import { formatTraceTree } from './history-trace';
 
 /**
  * bench:rollout: a commit rolled out to a 3-cluster, 2-wave fleet until every
  * cluster is healthy, against bare `docker compose up -d` of the same three
  * projects one after another; then the time from a broken commit to its
- * rollout halted with the first wave rolled back.
+ * rollout halted with the first wave rolled back. BENCH_TRACE=1 prints each
+ * round's activities and workflow tasks, its child workflows' below it.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const TRACE = process.env.BENCH_TRACE === '1';
 const CLUSTERS: SampleCluster[] = [
   { id: 'bm-a', group: 'blockchain', profiles: ['blockchain'], wave: 'canary' },
   { id: 'bm-b', group: 'sessions', profiles: ['sessions'], wave: 'canary' },
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
       bareUpMs.push(up);
       bareHealthyMs.push(healthy);
       process.stderr.write(`round ${i} (${version}): rollout ${lucid.toFixed(0)} ms, bare up -d x3 ${up.toFixed(0)} ms, bare up+healthy x3 ${healthy.toFixed(0)} ms\n`);
+      if (TRACE) process.stderr.write(`${await formatTraceTree(fleet.client, rolloutWorkflowId(sha), lucid)}\n`);
     }
 
     const bad = await fleet.repo.commit(sampleFleetFiles({ clusters: CLUSTERS, version: 'v2', failing: ['sessions-gateway'] }), 'bench: broken gateway', { replaceAll: true });
