@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { MongoClient } from 'mongodb';
-import { composeCommand, composeEnv, runCompose } from '../compose/compose-cli';
+import { composeEnv, runCompose } from '../compose/compose-cli';
 import { projectName } from '../compose/compose-labels';
 import { runProcess } from '../process/run-process';
 import { ConfigRepoWriter } from '../demo/config-repo-writer';
@@ -50,15 +50,11 @@ export async function benchFleet(clusters: SampleCluster[]) {
     docker,
     repo,
     client,
-    /**
-     * `docker compose up -d` of a cluster's project from a commit's tree, under another project name: as an operator
-     * types it (the Docker CLI, which then runs its compose plugin), or `direct`ly through the plugin as Lucid runs it.
-     */
-    async bareUp(project: string, c: SampleCluster, treeDir: string, how: 'typed' | 'direct' = 'typed'): Promise<void> {
-      const [cmd, pre] = how === 'typed' ? ['docker', ['compose']] : composeCommand();
+    /** `docker compose up -d` of a cluster's project from a commit's tree, under another project name, as an operator types it. */
+    async bareUp(project: string, c: SampleCluster, treeDir: string): Promise<void> {
       const files = ['-f', path.join(treeDir, 'compose/docker-compose.yml'), '--env-file', path.join(treeDir, `clusters/${c.id}/.env`)];
-      const args = [...pre, '-p', project, ...files, ...c.profiles.flatMap((p) => ['--profile', p]), 'up', '-d', '--remove-orphans'];
-      const run = await runProcess(cmd, args, { cwd: treeDir, env: composeEnv() });
+      const args = ['compose', '-p', project, ...files, ...c.profiles.flatMap((p) => ['--profile', p]), 'up', '-d', '--remove-orphans'];
+      const run = await runProcess('docker', args, { cwd: treeDir, env: composeEnv() });
       if (run.code !== 0) throw new Error(`bare up of ${project} exited ${run.code}: ${run.stderr}`);
     },
     async untilHealthy(project: string, services: number): Promise<void> {
