@@ -5,9 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { MongoClient } from 'mongodb';
-import { composeEnv, runCompose } from '../compose/compose-cli';
+import { runCompose } from '../compose/compose-cli';
 import { projectName } from '../compose/compose-labels';
-import { runProcess } from '../process/run-process';
 import { ConfigRepoWriter } from '../demo/config-repo-writer';
 import { ensureDemoImages } from '../demo/demo-images';
 import type { SampleCluster } from '../demo/sample-fleet';
@@ -15,6 +14,7 @@ import { downStack, upStack } from '../services/stack/embedded-stack';
 import { createClusterWorker } from '../workers/cluster';
 import { createControlWorker } from '../workers/control';
 import { createReconcileWorker } from '../workers/reconcile';
+import { composeChecked } from './compose-checked';
 
 const BENCH_DB = 'lucid_bench';
 
@@ -54,8 +54,7 @@ export async function benchFleet(clusters: SampleCluster[]) {
     async bareUp(project: string, c: SampleCluster, treeDir: string): Promise<void> {
       const files = ['-f', path.join(treeDir, 'compose/docker-compose.yml'), '--env-file', path.join(treeDir, `clusters/${c.id}/.env`)];
       const args = ['compose', '-p', project, ...files, ...c.profiles.flatMap((p) => ['--profile', p]), 'up', '-d', '--remove-orphans'];
-      const run = await runProcess('docker', args, { cwd: treeDir, env: composeEnv() });
-      if (run.code !== 0) throw new Error(`bare up of ${project} exited ${run.code}: ${run.stderr}`);
+      await composeChecked('docker', args, treeDir);
     },
     async untilHealthy(project: string, services: number): Promise<void> {
       for (;;) {

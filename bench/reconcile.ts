@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { composeCommand, composeEnv } from '../compose/compose-cli';
+import { composeCommand } from '../compose/compose-cli';
 import { PROJECT_ROOT } from '../config/runtime-env';
 import { sampleFleetFiles, type SampleCluster } from '../demo/sample-fleet';
-import { runProcess } from '../process/run-process';
 import type { reconcileCluster } from '../workflows';
 import { RECONCILE_QUEUE, reconcileWorkflowId } from '../workflows/task-queues';
 import { benchFleet, median } from './bench-fleet';
+import { composeChecked } from './compose-checked';
 import { formatTrace, traceHistory } from './history-trace';
 
 /**
@@ -62,8 +62,7 @@ async function dockerCliStart(): Promise<number> {
   const [plugin, pre] = composeCommand();
   const time = async (cmd: string, args: string[]) => {
     const t = performance.now();
-    const run = await runProcess(cmd, args, { env: composeEnv() });
-    if (run.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
+    await composeChecked(cmd, args);
     return performance.now() - t;
   };
   const typed: number[] = [];
