@@ -36,7 +36,6 @@ export function traceHistory(events: HistoryEvent[]): TraceSpan[] {
       const child = e.startChildWorkflowExecutionInitiatedEventAttributes;
       spans.set(id, { name: `child ${child.workflowType?.name ?? '?'}`, scheduled: at, workflowId: child.workflowId ?? undefined });
     }
-    const child = childEvent(e);
     const startedOf =
       e.activityTaskStartedEventAttributes?.scheduledEventId ??
       e.workflowTaskStartedEventAttributes?.scheduledEventId ??
@@ -49,16 +48,15 @@ export function traceHistory(events: HistoryEvent[]): TraceSpan[] {
       e.workflowTaskCompletedEventAttributes?.scheduledEventId ??
       e.workflowTaskFailedEventAttributes?.scheduledEventId ??
       e.workflowTaskTimedOutEventAttributes?.scheduledEventId ??
-      (e.childWorkflowExecutionStartedEventAttributes ? undefined : child?.initiatedEventId);
+      childClosedEvent(e)?.initiatedEventId;
     if (closedOf != null) spans.get(String(closedOf))!.closed = at;
   }
   return [...spans.values()].sort((a, b) => a.scheduled - b.scheduled);
 }
 
-/** The attributes of a child workflow's started or closing event, which all name the event that initiated it. */
-function childEvent(e: HistoryEvent): { initiatedEventId?: unknown } | undefined {
+/** The attributes of a child workflow's closing event, which all name the event that initiated it. */
+function childClosedEvent(e: HistoryEvent): { initiatedEventId?: unknown } | undefined {
   return (
-    e.childWorkflowExecutionStartedEventAttributes ??
     e.childWorkflowExecutionCompletedEventAttributes ??
     e.childWorkflowExecutionFailedEventAttributes ??
     e.childWorkflowExecutionCanceledEventAttributes ??
@@ -91,6 +89,8 @@ export async function formatTraceTree(client: Client, workflowId: string, total:
   const spans = traceHistory(history.events ?? []);
   const own = formatTrace(spans, total).replace(/^/gm, '  '.repeat(depth));
   const children = spans.filter((s) => s.workflowId !== undefined);
-  const below = await Promise.all(children.map((s) => formatTraceTree(client, s.workflowId!, (s.closed ?? s.scheduled) - s.scheduled, depth + 1)));
+  const below: string[] = [];
+  // One child at a time: a fleet's rollout starts hundreds of batch children, and a trace need not be quick.
+  for (const s of children) below.push(await formatTraceTree(client, s.workflowId!, (s.closed ?? s.scheduled) - s.scheduled, depth + 1));
   return [own, ...children.map((s, i) => `${'  '.repeat(depth + 1)}  ${s.name} ${s.workflowId}:\n${below[i]}`)].join('\n');
 }
