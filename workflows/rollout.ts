@@ -92,15 +92,34 @@ export async function rollout(input: RolloutInput): Promise<RolloutStatus> {
     ...(keywordListFits(fleet) ? [{ key: SA.cluster, value: fleet }] : []),
     { key: SA.wave, value: plan.waves.map((w) => w.name) },
   ]);
-  // Recorded as it starts, not only at its end, so /metrics shows an opted-out commit while it rolls out.
-  if (patched('record-rollout-at-start')) await control.recordRollout({ status });
-  const superseded = await control.supersedeRollouts({ commit, workflowId: workflowInfo().workflowId, startedAt: status.startedAt });
-  if (patched('await-superseded-rollouts') && superseded.length > 0) {
-    await run.event(`superseding ${superseded.join(', ')}; waiting for them to stop`);
-    await longControl.awaitRolloutsClosed({ workflowIds: superseded });
+  const drift = { clusters: fleet, everySeconds: plan.driftCheckSeconds };
+  const supersede = () => control.supersedeRollouts({ commit, workflowId: workflowInfo().workflowId, startedAt: status.startedAt });
+  if (patched('bookkeeping-at-once')) {
+    // None of the four reads another's result: one workflow task instead of four round trips before the first wave.
+    // The record is written at the start, so /metrics shows an opted-out commit while it rolls out.
+    const [superseded] = await Promise.all([
+      supersede(),
+      control.recordRollout({ status }),
+      control.syncDriftSchedules(drift),
+      run.event(rolloutLine(plan, input)),
+    ]);
+    if (superseded.length > 0) {
+      await run.event(`superseding ${superseded.join(', ')}; waiting for them to stop`);
+      await longControl.awaitRolloutsClosed({ workflowIds: superseded });
+      // One still in its own bookkeeping may have synced its older fleet's Schedules after this rollout did.
+      await control.syncDriftSchedules(drift);
+    }
+  } else {
+    // Recorded as it starts, not only at its end, so /metrics shows an opted-out commit while it rolls out.
+    if (patched('record-rollout-at-start')) await control.recordRollout({ status });
+    const superseded = await supersede();
+    if (patched('await-superseded-rollouts') && superseded.length > 0) {
+      await run.event(`superseding ${superseded.join(', ')}; waiting for them to stop`);
+      await longControl.awaitRolloutsClosed({ workflowIds: superseded });
+    }
+    await control.syncDriftSchedules(drift);
+    await run.event(rolloutLine(plan, input));
   }
-  await control.syncDriftSchedules({ clusters: fleet, everySeconds: plan.driftCheckSeconds });
-  await run.event(rolloutLine(plan, input));
 
   for (const [i, wave] of plan.waves.entries()) {
     const progress = status.waves[i]!;
