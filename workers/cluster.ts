@@ -27,9 +27,17 @@ export interface ClusterWorkerOptions {
   engine?: ClusterEngine;
   /** Another fetch, gates and render than this cluster's own git mirror (the fleet simulation's). */
   preparer?: CommitPreparer;
-  /** Long polls held open for this queue; one process hosting hundreds of simulated Pis keeps it at one each. */
+  /** Long polls held open for this queue (default CLUSTER_ACTIVITY_POLLERS); the fleet simulation holds one per Pi. */
   activityPollers?: number;
 }
+
+/**
+ * Long polls a Pi holds on its queue. A poller polls again as soon as it is handed a task, so this bounds how many
+ * tasks are picked up at once, not how many run: two, as a reconcile schedules its activities in pairs (fetch and
+ * prepare, health and probe). Every poll is held open on the server, and the SDK's default of ten would make a
+ * fleet of 10,000 Pis a hundred thousand polls (Temporal refuses past `frontend.namespaceCount`, 1,200 by default).
+ */
+export const CLUSTER_ACTIVITY_POLLERS = 2;
 
 /**
  * The lucid-reconciler of one cluster: polls `cluster-<id>` for activities only and holds that cluster's
@@ -44,7 +52,8 @@ export async function createClusterWorker(opts: ClusterWorkerOptions): Promise<W
     namespace: opts.namespace,
     dataConverter: opts.dataConverter,
     taskQueue: clusterQueue(id),
-    ...(opts.activityPollers ? { maxConcurrentActivityTaskPolls: opts.activityPollers } : {}),
+    // Not maxConcurrentActivityTaskPolls: the SDK (1.24) documents it but polls with its default of ten regardless.
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: opts.activityPollers ?? CLUSTER_ACTIVITY_POLLERS },
     activities: createClusterActivities({
       clusterId: id,
       repoUrl: opts.repoUrl,
