@@ -29,6 +29,7 @@ import { startSimulatedPis } from './simulated-pis';
 /**
  * bench:fleet -- --clusters N [--fail 0.01] [--offline 0.005] [--pis 4] [--engine dev|postgres]
  * [--batch-clusters N] [--batches-at-once N] [--drift-seconds 3600] [--pi-work replayed|real] [--trace] [--drift-sweep]
+ * [--starts-per-second 100] (Pis coming online, before the commit)
  * [--fault kill-temporal|restart-postgres [--fault-after N] [--fault-down-ms 3000]]: a SIMULATION of a fleet of N Pis.
  * The rollout, Temporal and MongoDB are real; the container engine is simulated, with latencies measured from
  * real Compose runs on this machine (bench:record-latencies). The Pis' own git fetch, gates and render are real
@@ -47,6 +48,7 @@ function options() {
       pis: { type: 'string', default: '4' },
       seed: { type: 'string', default: '1' },
       'pickup-timeout': { type: 'string', default: '15' },
+      'starts-per-second': { type: 'string', default: '100' },
       'batch-clusters': { type: 'string' },
       // The product's default is 300 s; a sweep in the middle of one run and not the next would make runs incomparable.
       'drift-seconds': { type: 'string', default: '3600' },
@@ -73,6 +75,7 @@ function options() {
   const piWork = values['pi-work'] as PiSpec['piWork'];
   if (piWork !== 'real' && piWork !== 'replayed') throw new Error(`--pi-work: '${values['pi-work']}' is neither replayed nor real`);
   const clusters = num('clusters', true);
+  if (!(num('starts-per-second', false) > 0)) throw new Error(`--starts-per-second: '${values['starts-per-second']}' is not above 0`);
   return {
     piWork,
     trace: values.trace ?? false,
@@ -88,6 +91,7 @@ function options() {
     pis: num('pis', true),
     seed: num('seed', true),
     pickupTimeoutSeconds: num('pickup-timeout', true),
+    startsPerSecond: num('starts-per-second', false),
     driftSeconds: num('drift-seconds', true),
     // policies/limits.yaml `rollout:`; absent, the defaults.
     batching: {
@@ -151,11 +155,16 @@ async function main(): Promise<void> {
   // A fleet's Pis have cloned the repo long before a release: their mirrors start with the previous config.
   const previous = await repo.commit(fleetFiles('v1'), `simulated fleet of ${o.clusters}, previous release`, { replaceAll: true });
   const piBase = { temporalAddress: stack.temporalAddress, namespace: 'lucid', repoUrl: repo.bareDir, dataDir, piWork: o.piWork, warmCommit: previous };
-  const pis = await startSimulatedPis(piBase, online, o.pis, o.seed);
+  const coming = performance.now();
+  const pis = await startSimulatedPis(piBase, online, o.pis, o.seed, o.startsPerSecond);
+  const cameSeconds = (performance.now() - coming) / 1000;
   try {
     const workers = pis.ready.reduce((n, r) => n + r.workers, 0);
     const grown = pis.ready.reduce((n, r) => n + r.rssAfterBytes - r.rssBeforeBytes, 0);
-    say(`  ${workers} activity-only cluster workers in ${pis.ready.length} processes: ${(grown / workers / 1024).toFixed(0)} KiB RSS per worker`);
+    say(
+      `  ${workers} activity-only cluster workers in ${pis.ready.length} processes: ${(grown / workers / 1024).toFixed(0)} KiB RSS per worker; ` +
+        `online in ${cameSeconds.toFixed(1)} s at ${o.startsPerSecond} a second`,
+    );
 
     const before = procUsage(temporalPid);
     const ferretPid = (await stackStatus(dataDir)).find((c) => c.name === 'ferretdb')?.pid;

@@ -19,6 +19,8 @@ export const piSpecSchema = z.object({
   /** A commit every Pi (every group's real one, when replayed) fetches before it reports ready, as a fleet's mirrors hold. */
   warmCommit: z.string().optional(),
   clusters: z.array(z.object({ id: z.string(), group: z.string(), fails: z.boolean() })).min(1),
+  /** How many of its workers this process starts polling a second: Pis come online over time, not in one instant. */
+  startsPerSecond: z.number().positive(),
 });
 export type PiSpec = z.infer<typeof piSpecSchema>;
 
@@ -72,7 +74,15 @@ async function main(): Promise<void> {
     workers.push(await createClusterWorker({ connection, namespace, clusterId: c.id, repoUrl, dataDir, engine, preparer, activityPollers: 1 }));
   }
   if (spec.warmCommit) for (const p of realOnes) await p.fetch(spec.warmCommit);
-  const running = workers.map((w) => w.run());
+  const running: Promise<void>[] = [];
+  // Every worker's first poll creates its task queue on the server: ten thousand at once time out in its store,
+  // are retried, and pile up past the namespace's long-poll limit.
+  const tick = 100;
+  const perTick = Math.max(1, Math.round((spec.startsPerSecond * tick) / 1000));
+  for (let i = 0; i < workers.length; i += perTick) {
+    running.push(...workers.slice(i, i + perTick).map((w) => w.run()));
+    if (i + perTick < workers.length) await new Promise((r) => setTimeout(r, tick));
+  }
   global.gc?.();
   const ready: PiReady = { workers: workers.length, rssBeforeBytes, rssAfterBytes: process.memoryUsage().rss };
   process.send?.({ ready });

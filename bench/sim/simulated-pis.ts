@@ -22,10 +22,15 @@ export interface SimulatedPis {
  * its workers. The processes run the built pi-worker.js (bootstrap builds dist/), from sources and dist alike.
  */
 export async function startSimulatedPis(
-  base: Omit<PiSpec, 'clusters' | 'seed'>,
+  base: Omit<PiSpec, 'clusters' | 'seed' | 'startsPerSecond'>,
   clusters: PiSpec['clusters'],
   processes: number,
   seed: number,
+  /**
+   * Workers starting to poll a second, over all the processes. Bringing up 1,000 idle workers cost the dev server
+   * 7.6 CPU s: at 100 a second that is under half a core, leaving the rest to the Pis' own processes.
+   */
+  startsPerSecond = 100,
 ): Promise<SimulatedPis> {
   const shares = Array.from({ length: Math.min(processes, clusters.length) }, (_, p) => clusters.filter((_, i) => i % processes === p));
   const children: ChildProcess[] = [];
@@ -33,7 +38,7 @@ export async function startSimulatedPis(
     shares.map(
       (share, p) =>
         new Promise<PiReady>((resolve, reject) => {
-          const spec: PiSpec = { ...base, clusters: share, seed: seed + p * 100_000 };
+          const spec: PiSpec = { ...base, clusters: share, seed: seed + p * 100_000, startsPerSecond: startsPerSecond / shares.length };
           const child = fork(PI_WORKER, [], {
             env: { ...process.env, LUCID_SIM_PI: JSON.stringify(spec) },
             execArgv: ['--expose-gc'],
