@@ -13,6 +13,7 @@ import { downStack, type StackOptions, stackStatus, upStack } from '../../servic
 import type { StackEngine } from '../../services/stack/stack-state';
 import { ClusterStore } from '../../stores/cluster-store';
 import { createControlWorker } from '../../workers/control';
+import { CLUSTER_ACTIVITY_POLLERS } from '../../workers/cluster';
 import { createReconcileWorker } from '../../workers/reconcile';
 import type { rollout } from '../../workflows';
 import type { RolloutStatus } from '../../workflows/rollout-types';
@@ -29,7 +30,7 @@ import { startSimulatedPis } from './simulated-pis';
 /**
  * bench:fleet -- --clusters N [--fail 0.01] [--offline 0.005] [--pis 4] [--engine dev|postgres]
  * [--batch-clusters N] [--batches-at-once N] [--drift-seconds 3600] [--pi-work replayed|real] [--trace] [--drift-sweep]
- * [--starts-per-second 100] (Pis coming online, before the commit)
+ * [--starts-per-second 100] (Pis coming online, before the commit) [--pi-pollers 10] (long polls each Pi holds)
  * [--fault kill-temporal|restart-postgres [--fault-after N] [--fault-down-ms 3000]]: a SIMULATION of a fleet of N Pis.
  * The rollout, Temporal and MongoDB are real; the container engine is simulated, with latencies measured from
  * real Compose runs on this machine (bench:record-latencies). The Pis' own git fetch, gates and render are real
@@ -49,6 +50,7 @@ function options() {
       seed: { type: 'string', default: '1' },
       'pickup-timeout': { type: 'string', default: '15' },
       'starts-per-second': { type: 'string', default: '100' },
+      'pi-pollers': { type: 'string', default: String(CLUSTER_ACTIVITY_POLLERS) },
       'batch-clusters': { type: 'string' },
       // The product's default is 300 s; a sweep in the middle of one run and not the next would make runs incomparable.
       'drift-seconds': { type: 'string', default: '3600' },
@@ -76,6 +78,7 @@ function options() {
   if (piWork !== 'real' && piWork !== 'replayed') throw new Error(`--pi-work: '${values['pi-work']}' is neither replayed nor real`);
   const clusters = num('clusters', true);
   if (!(num('starts-per-second', false) > 0)) throw new Error(`--starts-per-second: '${values['starts-per-second']}' is not above 0`);
+  if (!(num('pi-pollers', true) > 0)) throw new Error(`--pi-pollers: '${values['pi-pollers']}' is not above 0`);
   return {
     piWork,
     trace: values.trace ?? false,
@@ -92,6 +95,7 @@ function options() {
     seed: num('seed', true),
     pickupTimeoutSeconds: num('pickup-timeout', true),
     startsPerSecond: num('starts-per-second', false),
+    piPollers: num('pi-pollers', true),
     driftSeconds: num('drift-seconds', true),
     // policies/limits.yaml `rollout:`; absent, the defaults.
     batching: {
@@ -154,7 +158,7 @@ async function main(): Promise<void> {
   };
   // A fleet's Pis have cloned the repo long before a release: their mirrors start with the previous config.
   const previous = await repo.commit(fleetFiles('v1'), `simulated fleet of ${o.clusters}, previous release`, { replaceAll: true });
-  const piBase = { temporalAddress: stack.temporalAddress, namespace: 'lucid', repoUrl: repo.bareDir, dataDir, piWork: o.piWork, warmCommit: previous };
+  const piBase = { temporalAddress: stack.temporalAddress, namespace: 'lucid', repoUrl: repo.bareDir, dataDir, piWork: o.piWork, warmCommit: previous, pollers: o.piPollers };
   const coming = performance.now();
   const pis = await startSimulatedPis(piBase, online, o.pis, o.seed, o.startsPerSecond);
   const cameSeconds = (performance.now() - coming) / 1000;
@@ -163,7 +167,7 @@ async function main(): Promise<void> {
     const grown = pis.ready.reduce((n, r) => n + r.rssAfterBytes - r.rssBeforeBytes, 0);
     say(
       `  ${workers} activity-only cluster workers in ${pis.ready.length} processes: ${(grown / workers / 1024).toFixed(0)} KiB RSS per worker; ` +
-        `online in ${cameSeconds.toFixed(1)} s at ${o.startsPerSecond} a second`,
+        `online in ${cameSeconds.toFixed(1)} s at ${o.startsPerSecond} a second, ${o.piPollers} long polls each`,
     );
 
     const before = procUsage(temporalPid);

@@ -19,6 +19,8 @@ export const piSpecSchema = z.object({
   /** A commit every Pi (every group's real one, when replayed) fetches before it reports ready, as a fleet's mirrors hold. */
   warmCommit: z.string().optional(),
   clusters: z.array(z.object({ id: z.string(), group: z.string(), fails: z.boolean() })).min(1),
+  /** Long polls each simulated Pi holds on its queue; absent, a real Pi's (CLUSTER_ACTIVITY_POLLERS). */
+  pollers: z.number().int().positive().optional(),
   /** How many of its workers this process starts polling a second: Pis come online over time, not in one instant. */
   startsPerSecond: z.number().positive(),
 });
@@ -71,7 +73,8 @@ async function main(): Promise<void> {
     }
     if (i % PIS_PER_CONNECTION === 0) connections.push(await NativeConnection.connect({ address: spec.temporalAddress }));
     const connection = connections[connections.length - 1];
-    workers.push(await createClusterWorker({ connection, namespace, clusterId: c.id, repoUrl, dataDir, engine, preparer, activityPollers: 1 }));
+    const activityPollers = spec.pollers;
+    workers.push(await createClusterWorker({ connection, namespace, clusterId: c.id, repoUrl, dataDir, engine, preparer, activityPollers }));
   }
   if (spec.warmCommit) for (const p of realOnes) await p.fetch(spec.warmCommit);
   const running: Promise<void>[] = [];

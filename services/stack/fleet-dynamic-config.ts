@@ -2,16 +2,16 @@
  * The Temporal server settings a fleet needs, for the embedded dev server and
  * the embedded production server alike. Every Pi long-polls its own task
  * queue `cluster-<id>` in the one namespace, so a fleet of a thousand is a
- * thousand queues with a poll or two each; the defaults suit a few queues with
+ * thousand queues with ten polls each; the defaults suit a few queues with
  * many pollers. Measured with 1,000 idle cluster workers on the dev server
- * (2 cores; they then held ten polls each, the SDK's default): with the defaults,
+ * (2 cores): with the defaults,
  * 24 CPU s to bring them up and "namespace rate limit exceeded" from matching on
  * 5,691 polls; with these, 7.6 CPU s and none.
  */
 export const FLEET_DYNAMIC_CONFIG: Readonly<Record<string, number>> = Object.freeze({
-  // Concurrent long polls per namespace and API: the default 1,200 stops a fleet of a few hundred; 10,000 Pis hold
-  // 20,000 (CLUSTER_ACTIVITY_POLLERS each), and a poll abandoned by its client counts until the server lets it go.
-  'frontend.namespaceCount': 50000,
+  // Concurrent long polls per namespace and API: the default 1,200 stops a fleet of a few hundred Pis; 10,000 hold
+  // 100,000 (CLUSTER_ACTIVITY_POLLERS each), and a poll abandoned by its client counts until the server lets it go.
+  'frontend.namespaceCount': 150000,
   // One partition per queue: with the default four, a queue's single poller waits on one partition while its task
   // lands on another until matching forwards it, and every queue costs four times the matching work.
   'matching.numTaskqueueReadPartitions': 1,

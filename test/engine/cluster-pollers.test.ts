@@ -6,19 +6,21 @@ import Docker from 'dockerode';
 import { devServerFlags } from '../../services/stack/fleet-dynamic-config';
 import { ManagedProcess } from '../../services/stack/managed-process';
 import { toolPaths } from '../../services/stack/tool-paths';
-import { CLUSTER_ACTIVITY_POLLERS, createClusterWorker } from '../../workers/cluster';
+import { createClusterWorker } from '../../workers/cluster';
 import { testStack } from '../support/test-stack';
 import { until } from '../support/until';
 
 /**
  * The long polls a Pi holds open, counted where the server counts them against `frontend.namespaceCount`: the
  * frontend's service_pending_requests gauge, on a dev server of this suite's own with its metrics on. A fleet is
- * thousands of these workers, so a poll more each is thousands more on the server.
+ * thousands of these workers, so a poll more each is thousands more on the server, and bench:fleet sets the count.
  */
 const stack = testStack();
 // Beside the run's own servers, above the ports the mTLS suite takes.
 const port = stack.temporalPort + 30;
 const metricsPort = stack.temporalPort + 31;
+/** Not ten, the SDK's default, which it used whatever it was told when told through maxConcurrentActivityTaskPolls. */
+const POLLERS = 3;
 let dir: string;
 let temporal: ManagedProcess;
 let connection: NativeConnection | undefined;
@@ -68,18 +70,20 @@ async function settledPolls(): Promise<number> {
 async function startWorkers(ids: string[]): Promise<void> {
   const docker = new Docker();
   for (const id of ids) {
-    const worker = await createClusterWorker({ connection: connection!, namespace: 'lucid', clusterId: id, repoUrl: dir, dataDir: dir, docker });
+    const worker = await createClusterWorker({
+      connection: connection!, namespace: 'lucid', clusterId: id, repoUrl: dir, dataDir: dir, docker, activityPollers: POLLERS,
+    });
     workers.push(worker);
     running.push(worker.run());
   }
 }
 
 describe("a cluster worker's long polls", () => {
-  it(`holds ${CLUSTER_ACTIVITY_POLLERS} on its queue, not the SDK's default of ten`, async () => {
+  it(`holds the ${POLLERS} it is given, not the SDK's default of ten`, async () => {
     // The server's own pollers in the namespace come up beside the first workers: count from a plateau after them.
     await startWorkers(['polls-a']);
     const before = await settledPolls();
     await startWorkers(['polls-b', 'polls-c', 'polls-d']);
-    expect((await settledPolls()) - before).toBe(3 * CLUSTER_ACTIVITY_POLLERS);
+    expect((await settledPolls()) - before).toBe(3 * POLLERS);
   }, 60_000);
 });
